@@ -1,0 +1,114 @@
+/*
+ * heat.h — the ABI of heatwidget's WebAssembly heat kernel.
+ *
+ * One .wasm (built from heat.c) is used by two hosts: the browser (js/src/kernel.ts) and
+ * Python (heatwidget/_kernel.py, through wasmtime). Both call exactly these exports, in the
+ * same order, so a PNG rendered in Python and a frame drawn in the browser are the same pixels.
+ *
+ * Ownership
+ *   The kernel owns all of its linear memory. Every pointer returned here points into it and
+ *   is owned by the kernel; hosts only read or write through it. Calls marked [grows] may grow
+ *   the memory (which detaches JS views of memory.buffer) or move buffers: after such a call a
+ *   host re-reads every pointer it needs and re-makes its typed views.
+ *
+ * Coordinates
+ *   Points are stored as Web Mercator coordinates in 32-bit fixed point: x = floor(nx * 2^32)
+ *   mod 2^32 and y = clamp(floor(ny * 2^32), 0, 2^32 - 1), where
+ *     nx = lon / 360 + 0.5,   ny = 0.5 - atanh(sin(lat')) / (2 pi),
+ *   lat' = lat clamped to +-85.0511287798 degrees (Leaflet's SphericalMercator.MAX_LATITUDE).
+ *   This is Leaflet's EPSG:3857 with 256-px tiles: at zoom z a point sits at world pixel
+ *   (nx, ny) * 256 * 2^z, and one fixed-point unit is 1/64 px at zoom 18.
+ *
+ * Frames and the pixel convention
+ *   A frame is `width` x `height` pixels whose top-left corner is the world pixel (x0, y0) at
+ *   `zoom` (fractional zooms allowed). A point whose world pixel is (px, py) lands in the frame
+ *   pixel (floor(px - x0), floor(py - y0)): pixel (i, j) covers [i, i+1) x [j, j+1). Rows are
+ *   stored top first. Longitude wraps: a point is drawn at every copy of the world that meets
+ *   the frame (zoomed out, the world repeats as Leaflet's tiles do).
+ *
+ * The footprint
+ *   With radius r > 0 each point's value is spread by a Gaussian with sigma = r / 2, so a
+ *   point's heat falls to e^-2 (13.5%) of its peak at r pixels. The Gaussian is applied as
+ *   three successive box blurs (Wells 1986): see HW_BLUR_PASSES in heat.c for the error bound.
+ *   Points up to 3 sigma outside the frame contribute to it. r = 0 means no spreading: each
+ *   pixel holds exactly the aggregation of the points that land in it.
+ */
+#ifndef HEATWIDGET_HEAT_H
+#define HEATWIDGET_HEAT_H
+#include <stdint.h>
+
+/* Every export is declared with HW_API, which makes it visible to the linker's
+ * --export-dynamic (clang's wasm target hides symbols by default). */
+#define HW_API __attribute__((visibility("default")))
+
+/* ABI version; bumped on any change to this file. */
+#define HW_ABI_VERSION 1u
+
+/* Flags of hw_points_append. */
+#define HW_HAS_WEIGHT 1u
+
+/* Aggregations of hw_density. */
+#define HW_AGG_SUM 0u   /* sum of weights */
+#define HW_AGG_COUNT 1u /* number of points */
+#define HW_AGG_MEAN 2u  /* sum of weights / number of points (each blurred, then divided) */
+#define HW_AGG_MAX 3u   /* largest weight in the pixel (then blurred) */
+
+/* Scales of hw_colorize. */
+#define HW_SCALE_LINEAR 0u
+#define HW_SCALE_SQRT 1u
+#define HW_SCALE_LOG 2u
+
+/* Returns HW_ABI_VERSION. */
+HW_API uint32_t hw_abi_version(void);
+
+/* ---- Points ------------------------------------------------------------------------------ */
+
+/* Rows per staging chunk: hosts load data in chunks of at most this many rows. */
+HW_API uint32_t hw_stage_capacity(void);
+/* Staging buffers (kernel-owned, host-written): lon and lat in degrees as float64, weights as
+ * float32. Valid until the next [grows] call. */
+HW_API double *hw_stage_lon(void);
+HW_API double *hw_stage_lat(void);
+HW_API float *hw_stage_weight(void);
+
+/* [grows] Projects the first n staged rows and appends them to the points held. With
+ * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. Returns the
+ * new number of points, or -1 if memory could not grow (the points held are unchanged). */
+HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
+/* [grows] Reserves room for `capacity` points in all, so a known total loads without
+ * reallocation. Returns 0, or -1 if memory could not grow. */
+HW_API int32_t hw_points_reserve(uint32_t capacity);
+/* Forgets all points (keeps their memory for reuse). */
+HW_API void hw_points_clear(void);
+/* Releases all point and frame memory back to the kernel's allocator. */
+HW_API void hw_release(void);
+HW_API uint32_t hw_points_count(void);
+
+/* ---- Frames ------------------------------------------------------------------------------ */
+
+/* [grows] Computes the density grid of one frame (see "Frames" above) and returns the largest
+ * value in it, or -1 if memory could not grow. The grid is then at hw_frame_grid(). */
+HW_API float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t height,
+                 float radius, uint32_t aggregation);
+/* The last frame's density: width*height float32, row-major, top row first. */
+HW_API float *hw_frame_grid(void);
+/* The q-quantile (0..1) of the last frame's non-zero densities (0 if there are none). */
+HW_API float hw_frame_quantile(float q);
+
+/* The colour table: 256 RGBA entries (kernel-owned, host-written). Entry 0 is the colour of
+ * vmin, entry 255 of vmax. The kernel multiplies each entry's alpha by the alpha ramp
+ * min(1, i / 64), so faint heat fades into the map. */
+HW_API uint8_t *hw_lut(void);
+
+/* Colour-maps the last frame into hw_frame_rgba(): t = scale((v - vmin) / (vmax - vmin))
+ * clamped to [0, 1], colour = lut[round(t * 255)]. Pixels with v <= 0 or v < threshold are
+ * fully transparent. For HW_SCALE_LOG, t = log(v / vmin) / log(vmax / vmin), with vmin taken
+ * as vmax / 1000 when vmin <= 0. */
+HW_API void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold);
+/* The last colour-mapped frame: width*height*4 bytes RGBA (not premultiplied). */
+HW_API uint8_t *hw_frame_rgba(void);
+
+/* Bytes of linear memory the kernel has reserved (for memory budgets and tests). */
+HW_API uint32_t hw_memory_bytes(void);
+
+#endif
