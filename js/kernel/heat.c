@@ -290,7 +290,8 @@ static int frame_alloc(uint32_t width, uint32_t height, uint32_t margin) {
   uint64_t pw = width + 2ull * margin, ph = height + 2ull * margin;
   if (pw * ph > 0x0FFFFFFFu || width == 0 || height == 0) return -1;
   uint32_t padded = (uint32_t)(pw * ph), visible = width * height;
-  uint32_t line = (uint32_t)(pw > ph ? pw : ph) + 4 * margin + 8;
+  /* two interleaved 4-row lines for box_rows4, also used as one row of running sums */
+  uint32_t line = 8 * ((uint32_t)(pw > ph ? pw : ph) + 2 * margin + 4);
   if (fit(&fr.pad, &fr.pad_cap, padded) || fit(&fr.aux, &fr.aux_cap, padded) ||
       fit(&fr.line, &fr.line_cap, line) || fit(&fr.grid, &fr.grid_cap, visible) ||
       fit(&fr.rgba, &fr.rgba_cap, visible))
@@ -343,18 +344,35 @@ static void box_radii(float sigma, uint32_t r[HW_BLUR_PASSES]) {
   for (int i = 0; i < n; i++) r[i] = (uint32_t)(((i < m ? wl : wu) - 1) / 2);
 }
 
-/* One box pass along a row: `line` holds the row with r zeros on both ends. */
-static void box_row(float *row, uint32_t n, uint32_t r, float *line) {
-  __builtin_memset(line, 0, r * 4u);
-  __builtin_memcpy(line + r, row, n * 4u);
-  __builtin_memset(line + r + n, 0, (r + 1) * 4u);
-  float inv = 1.0f / (float)(2 * r + 1), acc = 0.0f;
-  for (uint32_t i = 0; i < 2 * r; i++) acc += line[i];
-  for (uint32_t i = 0; i < n; i++) {
-    acc += line[i + 2 * r];
-    row[i] = acc * inv;
-    acc -= line[i];
+typedef float v4f __attribute__((vector_size(16)));
+
+/* Box passes along 4 rows at once: the rows are interleaved so that each SIMD lane carries one
+ * row, which turns the running sum (a serial chain along a row) into vector work. `a` and `b`
+ * each hold w + 2 * reach + 2 vectors; their ends stay zero, which is the padding. */
+static void box_rows4(float *g, uint32_t w, uint32_t rows, const uint32_t r[HW_BLUR_PASSES],
+                      uint32_t reach, v4f *a, v4f *b) {
+  uint32_t R = reach + 1, len = w + 2 * R;
+  __builtin_memset(a, 0, len * sizeof(v4f));
+  __builtin_memset(b, 0, len * sizeof(v4f));
+  for (uint32_t x = 0; x < w; x++)
+    for (uint32_t k = 0; k < 4; k++) a[R + x][k] = k < rows ? g[k * w + x] : 0.0f;
+  for (int p = 0; p < HW_BLUR_PASSES; p++) {
+    uint32_t rp = r[p];
+    if (!rp) continue;
+    float inv = 1.0f / (float)(2 * rp + 1);
+    v4f acc = {0, 0, 0, 0};
+    for (uint32_t i = R - rp; i < R + rp; i++) acc += a[i];
+    for (uint32_t x = R; x < R + w; x++) {
+      acc += a[x + rp];
+      b[x] = acc * inv;
+      acc -= a[x - rp];
+    }
+    v4f *t = a;
+    a = b;
+    b = t;
   }
+  for (uint32_t x = 0; x < w; x++)
+    for (uint32_t k = 0; k < rows; k++) g[k * w + x] = a[R + x][k];
 }
 
 /* One box pass down the columns of src into dst: whole rows at a time, so the inner loops run
@@ -381,10 +399,11 @@ static void box_columns(const float *src, float *dst, uint32_t w, uint32_t h, ui
 
 /* Gaussian blur of a padded grid in place (aux is scratch). */
 static void blur(float *g, uint32_t w, uint32_t h, const uint32_t r[HW_BLUR_PASSES]) {
-  for (int p = 0; p < HW_BLUR_PASSES; p++) {
-    if (!r[p]) continue;
-    for (uint32_t y = 0; y < h; y++) box_row(g + y * w, w, r[p], fr.line);
-  }
+  uint32_t reach = 0;
+  for (int p = 0; p < HW_BLUR_PASSES; p++) reach = r[p] > reach ? r[p] : reach;
+  v4f *a = (v4f *)fr.line, *b = a + (w + 2 * reach + 2);
+  for (uint32_t y = 0; y < h; y += 4)
+    box_rows4(g + y * w, w, h - y < 4 ? h - y : 4, r, reach, a, b);
   float *src = g, *dst = fr.aux;
   for (int p = 0; p < HW_BLUR_PASSES; p++) {
     if (!r[p]) continue;
@@ -563,10 +582,12 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
     const float *src = fr.pad + (y + margin) * pw + margin;
     float *dst = fr.grid + y * width;
     if (aggregation == HW_AGG_MEAN) {
+      /* where the spread count is below one point's value at `radius`, the mean is the
+       * average of faint tails: leave it empty so footprints fade like "sum" (heat.h) */
+      float cnt_min = margin ? 0.13533528f / (6.2831853f * sigma * sigma) : 0.5f;
       const float *cnt = fr.cnt + (y + margin) * pw + margin;
       for (uint32_t x = 0; x < width; x++) {
-        /* counts below 1e-6 are the blur's rounding noise, not points */
-        float v = cnt[x] > 1e-6f ? src[x] / cnt[x] : 0.0f;
+        float v = cnt[x] >= cnt_min ? src[x] / cnt[x] : 0.0f;
         dst[x] = v;
         mx = v > mx ? v : mx;
       }

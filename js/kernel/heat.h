@@ -50,7 +50,9 @@
 /* Aggregations of hw_density. */
 #define HW_AGG_SUM 0u   /* sum of weights */
 #define HW_AGG_COUNT 1u /* number of points */
-#define HW_AGG_MEAN 2u  /* sum of weights / number of points (each blurred, then divided) */
+#define HW_AGG_MEAN 2u  /* sum of weights / number of points, each spread by the footprint,
+                         * then divided; shown only where the spread count reaches e^-2 of
+                         * one point's peak (within `radius` of a point), so edges fade */
 #define HW_AGG_MAX 3u   /* largest weight in the pixel (then blurred) */
 
 /* Scales of hw_colorize. */
@@ -92,7 +94,8 @@ HW_API float hw_density(double x0, double y0, double zoom, uint32_t width, uint3
                  float radius, uint32_t aggregation);
 /* The last frame's density: width*height float32, row-major, top row first. */
 HW_API float *hw_frame_grid(void);
-/* The q-quantile (0..1) of the last frame's non-zero densities (0 if there are none). */
+/* [grows] The q-quantile (0..1) of the last frame's non-zero densities (0 if there are none;
+ * nearest rank). */
 HW_API float hw_frame_quantile(float q);
 
 /* The colour table: 256 RGBA entries (kernel-owned, host-written). Entry 0 is the colour of

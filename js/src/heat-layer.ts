@@ -1,0 +1,154 @@
+// A Leaflet layer that owns the heat canvas and decides when a frame is drawn: at most one per
+// animation frame, however many moves and trait changes asked for one.
+import * as L from "leaflet";
+import type { Frame, FrameParams, HeatKernel } from "./kernel";
+
+/** The frame parameters that come from traits rather than from the map. */
+export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height">;
+
+export interface FrameStats {
+  frame: Frame | null;
+  /** Kernel (density + colour) plus putImageData, in milliseconds. */
+  ms: number;
+  /** The kernel's share of `ms`. */
+  kernelMs: number;
+  /** Points the kernel held when drawing. */
+  points: number;
+}
+
+// Leaflet computes an animated zoom's target pixel origin with this private method; the
+// renderers in Leaflet itself use it the same way.
+type MapInternals = L.Map & {
+  _getNewPixelOrigin(center: L.LatLng, zoom: number): L.Point;
+  _zoomAnimated?: boolean;
+  _animatingZoom?: boolean;
+};
+
+export class HeatLayer extends L.Layer {
+  private canvas: HTMLCanvasElement;
+  private ctx: CanvasRenderingContext2D;
+  private kernel: HeatKernel | null = null;
+  private style: HeatStyle;
+  private onFrame: (stats: FrameStats) => void;
+  private pending = 0;
+  /** The view the canvas shows, so a zoom animation can scale it from there. */
+  private drawnCenter: L.LatLng | null = null;
+  private drawnZoom = 0;
+
+  constructor(style: HeatStyle, onFrame: (stats: FrameStats) => void) {
+    super();
+    this.style = style;
+    this.onFrame = onFrame;
+    this.canvas = document.createElement("canvas");
+    this.canvas.className = "heatwidget-heat";
+    this.ctx = this.canvas.getContext("2d")!;
+  }
+
+  override onAdd(map: L.Map): this {
+    const m = map as MapInternals;
+    if (m._zoomAnimated) this.canvas.classList.add("leaflet-zoom-animated");
+    this.getPane()!.appendChild(this.canvas);
+    this.resize();
+    this.redraw();
+    return this;
+  }
+
+  override onRemove(): this {
+    if (this.pending) cancelAnimationFrame(this.pending);
+    this.pending = 0;
+    this.canvas.remove();
+    return this;
+  }
+
+  override getEvents(): { [name: string]: L.LeafletEventHandlerFn } {
+    const redraw = () => this.redraw();
+    return {
+      // 'move' fires during drags and fly-to animations, not only at their end.
+      move: redraw,
+      zoom: redraw,
+      viewreset: redraw,
+      zoomend: redraw,
+      resize: () => {
+        this.resize();
+        this.redraw();
+      },
+      zoomanim: ((e: L.ZoomAnimEvent) => this.animateZoom(e)) as L.LeafletEventHandlerFn,
+    };
+  }
+
+  setKernel(kernel: HeatKernel | null): void {
+    this.kernel = kernel;
+    this.redraw();
+  }
+
+  setStyle(style: Partial<HeatStyle>): void {
+    this.style = { ...this.style, ...style };
+    this.redraw();
+  }
+
+  setOpacity(opacity: number): void {
+    this.canvas.style.opacity = String(opacity);
+  }
+
+  /** Asks for a frame at the next animation frame (coalesced). */
+  redraw(): void {
+    if (!this._map || this.pending) return;
+    this.pending = requestAnimationFrame(() => {
+      this.pending = 0;
+      this.draw();
+    });
+  }
+
+  private resize(): void {
+    const size = this._map.getSize();
+    // One canvas pixel per CSS pixel (the kernel's frame is in CSS pixels).
+    if (this.canvas.width !== size.x) this.canvas.width = size.x;
+    if (this.canvas.height !== size.y) this.canvas.height = size.y;
+    this.canvas.style.width = `${size.x}px`;
+    this.canvas.style.height = `${size.y}px`;
+  }
+
+  private draw(): void {
+    const map = this._map as MapInternals;
+    // Mid-animation the canvas is CSS-scaled; the real frame comes at zoomend.
+    if (!map || map._animatingZoom) return;
+    const size = map.getSize();
+    const kernel = this.kernel;
+    const topLeft = map.containerPointToLayerPoint([0, 0]);
+    L.DomUtil.setPosition(this.canvas, topLeft);
+    this.drawnCenter = map.getCenter();
+    this.drawnZoom = map.getZoom();
+    const t0 = performance.now();
+    if (!kernel || kernel.pointCount === 0 || size.x === 0 || size.y === 0) {
+      this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+      // An empty frame is still a frame drawn (tests wait on the count), once there is a kernel.
+      if (kernel) this.onFrame({ frame: null, ms: performance.now() - t0, kernelMs: 0, points: 0 });
+      return;
+    }
+    const origin = map.getPixelOrigin().add(topLeft);
+    const frame = kernel.frame({
+      ...this.style,
+      x0: origin.x,
+      y0: origin.y,
+      zoom: this.drawnZoom,
+      width: size.x,
+      height: size.y,
+    });
+    const t1 = performance.now();
+    if (frame) this.ctx.putImageData(frame.image, 0, 0);
+    else this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount });
+  }
+
+  // As Leaflet's own renderers do: scale the last frame about the zoom's focus while the zoom
+  // animates, instead of computing frames for intermediate zooms.
+  private animateZoom(e: L.ZoomAnimEvent): void {
+    const map = this._map as MapInternals;
+    if (!this.drawnCenter) return;
+    const scale = map.getZoomScale(e.zoom, this.drawnZoom);
+    const offset = map.getSize().multiplyBy(-0.5 * scale)
+      .add(map.project(this.drawnCenter, e.zoom))
+      .subtract(map._getNewPixelOrigin(e.center, e.zoom));
+    L.DomUtil.setTransform(this.canvas, offset, scale);
+  }
+}

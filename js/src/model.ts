@@ -1,0 +1,55 @@
+// The widget's synced traits as the front end sees them (docs/architecture.md, "Widget traits"),
+// and the slice of anywidget's model interface the front end uses.
+
+export type Aggregation = "sum" | "count" | "mean" | "max";
+export type Scale = "linear" | "sqrt" | "log";
+/** A number, "auto" (the frame's maximum) or "p<q>" (the frame's q-th percentile). */
+export type Vmax = number | "auto" | `p${number}`;
+
+export interface Tiles {
+  url: string;
+  attribution?: string;
+  max_zoom?: number;
+}
+
+export interface Traits {
+  /** Arrow IPC stream bytes; anywidget hands binary traits over as DataView. */
+  _points: DataView | ArrayBuffer | Uint8Array | null;
+  point_count: number;
+  data_bounds: [number, number, number, number] | null;
+  center: [number, number] | null;
+  zoom: number | null;
+  radius: number;
+  _lut: DataView | ArrayBuffer | Uint8Array | null;
+  opacity: number;
+  aggregation: Aggregation;
+  vmin: number;
+  vmax: Vmax;
+  scale: Scale;
+  threshold: number;
+  _tiles: Tiles | null;
+  legend: boolean;
+  legend_title: string;
+  height: number;
+}
+
+export type TraitName = keyof Traits;
+
+type Callback = (...args: unknown[]) => void;
+
+/** What anywidget's `model` offers (a subset; see anywidget's AnyModel). */
+export interface Model {
+  get<K extends TraitName>(name: K): Traits[K];
+  set<K extends TraitName>(name: K, value: Traits[K]): void;
+  save_changes(): void;
+  on(event: string, callback: Callback): void;
+  off(event?: string | null, callback?: Callback | null): void;
+}
+
+/** Bytes of a binary trait without copying, whatever form the transport gave them in. */
+export function bytesOf(value: DataView | ArrayBuffer | Uint8Array | null | undefined): Uint8Array {
+  if (!value) return new Uint8Array(0);
+  if (value instanceof Uint8Array) return value;
+  if (value instanceof ArrayBuffer) return new Uint8Array(value);
+  return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
