@@ -1,0 +1,297 @@
+"""The Python host of the WebAssembly heat kernel (``static/heat.wasm``, ABI in js/kernel/heat.h).
+
+The same .wasm runs in the browser; here it runs through wasmtime, for ``to_png()``,
+``density()`` and the tests. The module is compiled once per process (the Engine and Module
+are cached); each :class:`Kernel` has its own Store and Instance, so its own linear memory.
+
+Memory views
+    numpy views of the kernel's memory are made with ``np.frombuffer(memory.get_buffer_ptr())``
+    and re-made after every call that may grow memory (marked [grows] in heat.h): a grown
+    memory may have moved. Everything returned to callers is a copy.
+"""
+
+from __future__ import annotations
+
+import atexit
+import os
+import weakref
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    import pyarrow as pa
+
+__all__ = [
+    "HW_AGG_COUNT",
+    "HW_AGG_MAX",
+    "HW_AGG_MEAN",
+    "HW_AGG_SUM",
+    "HW_SCALE_LINEAR",
+    "HW_SCALE_LOG",
+    "HW_SCALE_SQRT",
+    "Kernel",
+    "wasm_path",
+]
+
+# Mirrors of heat.h (the ABI this host was written for).
+HW_ABI_VERSION = 1
+HW_HAS_WEIGHT = 1
+HW_AGG_SUM = 0
+HW_AGG_COUNT = 1
+HW_AGG_MEAN = 2
+HW_AGG_MAX = 3
+HW_SCALE_LINEAR = 0
+HW_SCALE_SQRT = 1
+HW_SCALE_LOG = 2
+
+_MISSING_WASMTIME = 'to_png()/density() need wasmtime: pip install "heatwidget[png]"'
+_MISSING_WASM = (
+    "the heat kernel {path} is missing: build the front end: npm run build in js/ "
+    "or pip install -e ."
+)
+
+# path -> (engine, module): compiled once per process.
+_MODULES: dict[str, tuple[Any, Any]] = {}
+
+
+def wasm_path() -> Path:
+    """Where the kernel is loaded from: ``$HEATWIDGET_WASM`` if set, else ``static/heat.wasm``."""
+    env = os.environ.get("HEATWIDGET_WASM")
+    return Path(env) if env else Path(__file__).with_name("static") / "heat.wasm"
+
+
+@atexit.register
+def _close_modules() -> None:
+    """Free the cached Modules and Engines while wasmtime can still do it (at exit)."""
+    for engine, module in _MODULES.values():
+        _close_managed(module)
+        _close_managed(engine)
+    _MODULES.clear()
+
+
+def _wasmtime() -> Any:
+    try:
+        import wasmtime
+    except ImportError as e:  # pragma: no cover - exercised only without wasmtime
+        raise ImportError(_MISSING_WASMTIME) from e
+    return wasmtime
+
+
+def _module(path: Path) -> tuple[Any, Any]:
+    key = str(path.resolve()) if path.exists() else str(path)
+    cached = _MODULES.get(key)
+    if cached is not None:
+        return cached
+    wasmtime = _wasmtime()
+    if not path.is_file():
+        raise FileNotFoundError(_MISSING_WASM.format(path=path))
+    engine = wasmtime.Engine()
+    module = wasmtime.Module(engine, path.read_bytes())
+    _MODULES[key] = (engine, module)
+    return engine, module
+
+
+def _u32(v: int) -> int:
+    """A wasm i32 result read as the uint32 heat.h declares."""
+    return int(v) & 0xFFFFFFFF
+
+
+class Kernel:
+    """One instance of the heat kernel: its points, its last frame, its memory.
+
+    Typical use::
+
+        k = Kernel()
+        k.load(table)                                   # canonical pyarrow Table
+        grid, mx = k.density((x0, y0), zoom, w, h, radius=25, aggregation=HW_AGG_SUM)
+        rgba = k.colorize(0.0, mx, HW_SCALE_LINEAR, 0.0, lut)
+        k.close()
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        wasmtime = _wasmtime()
+        engine, module = _module(Path(path) if path is not None else wasm_path())
+        self._store = wasmtime.Store(engine)
+        # Close the Store deterministically (also at interpreter exit, before wasmtime's own
+        # module globals are torn down).
+        self._finalizer = weakref.finalize(self, _close_managed, self._store)
+        instance = wasmtime.Instance(self._store, module, [])
+        self._ex = instance.exports(self._store)
+        self._memory = self._ex["memory"]
+        abi = self._call("hw_abi_version")
+        if abi != HW_ABI_VERSION:
+            raise RuntimeError(
+                f"heat.wasm has ABI version {abi}, this heatwidget expects {HW_ABI_VERSION}: "
+                "rebuild the front end (npm run build in js/)"
+            )
+        self.stage_capacity = _u32(self._call("hw_stage_capacity"))
+        self._frame: tuple[int, int] | None = None
+
+    # ---- plumbing ---------------------------------------------------------------------------
+
+    def _call(self, name: str, *args: Any) -> Any:
+        if self._store is None:
+            raise RuntimeError("this Kernel is closed")
+        return self._ex[name](self._store, *args)
+
+    def _bytes(self) -> np.ndarray:
+        """A fresh uint8 view of all linear memory (re-made on every use: memory may move)."""
+        return np.frombuffer(self._memory.get_buffer_ptr(self._store), dtype=np.uint8)
+
+    def _view(self, ptr_fn: str, dtype: Any, count: int) -> np.ndarray:
+        ptr = _u32(self._call(ptr_fn))
+        nbytes = np.dtype(dtype).itemsize * count
+        return self._bytes()[ptr : ptr + nbytes].view(dtype)
+
+    # ---- points -----------------------------------------------------------------------------
+
+    @property
+    def point_count(self) -> int:
+        return _u32(self._call("hw_points_count"))
+
+    @property
+    def memory_bytes(self) -> int:
+        """Bytes of linear memory the kernel has reserved (``hw_memory_bytes``)."""
+        return _u32(self._call("hw_memory_bytes"))
+
+    def load(self, table: pa.Table | pa.RecordBatch) -> int:
+        """Replace the points held with ``table``'s rows; returns the number held.
+
+        ``table`` is the canonical Table (``lon`` float64, ``lat`` float64, optional ``weight``
+        float32; other numeric types are cast). Rows are copied in chunks of
+        ``stage_capacity`` into the kernel's staging buffers; any number of record batches is
+        fine. Null or non-finite coordinates are kept but never drawn.
+        """
+        import pyarrow as pa
+
+        if isinstance(table, pa.RecordBatch):
+            table = pa.Table.from_batches([table])
+        names = table.schema.names
+        for col in ("lon", "lat"):
+            if col not in names:
+                raise ValueError(f"the points table has no {col!r} column (columns: {names})")
+        has_weight = "weight" in names
+        cols = ["lon", "lat", "weight"] if has_weight else ["lon", "lat"]
+        table = table.select(cols)
+
+        self._call("hw_points_clear")
+        self._frame = None
+        n = table.num_rows
+        if self._call("hw_points_reserve", n) != 0:
+            raise MemoryError(f"the heat kernel could not reserve memory for {n} points")
+        flags = HW_HAS_WEIGHT if has_weight else 0
+        cap = self.stage_capacity
+        for batch in table.to_batches(max_chunksize=cap):
+            m = batch.num_rows
+            if m == 0:
+                continue
+            lon = _column(batch.column(0), np.float64)
+            lat = _column(batch.column(1), np.float64)
+            # The staging buffers are static, but re-read the pointers anyway (heat.h contract).
+            self._view("hw_stage_lon", np.float64, m)[:] = lon
+            self._view("hw_stage_lat", np.float64, m)[:] = lat
+            if has_weight:
+                self._view("hw_stage_weight", np.float32, m)[:] = _column(
+                    batch.column(2), np.float32
+                )
+            if self._call("hw_points_append", m, flags) < 0:
+                raise MemoryError("the heat kernel ran out of memory while loading points")
+        return self.point_count
+
+    # ---- frames -----------------------------------------------------------------------------
+
+    def density(
+        self,
+        origin: tuple[float, float],
+        zoom: float,
+        width: int,
+        height: int,
+        radius: float,
+        aggregation: int,
+    ) -> tuple[np.ndarray, float]:
+        """``hw_density``: the frame's (height, width) float32 grid (a copy) and its maximum.
+
+        ``origin`` is the frame's top-left world pixel at ``zoom`` (see _viewport.py);
+        ``aggregation`` is one of the ``HW_AGG_*`` constants.
+        """
+        width, height = int(width), int(height)
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be at least 1x1, got {width}x{height}")
+        if aggregation not in (HW_AGG_SUM, HW_AGG_COUNT, HW_AGG_MEAN, HW_AGG_MAX):
+            raise ValueError(f"unknown aggregation constant {aggregation!r}")
+        x0, y0 = (float(v) for v in origin)
+        mx = float(
+            self._call(
+                "hw_density", x0, y0, float(zoom), width, height, float(radius), int(aggregation)
+            )
+        )
+        if mx < 0:
+            self._frame = None
+            raise MemoryError(f"the heat kernel could not allocate a {width}x{height} frame")
+        self._frame = (width, height)
+        grid = self._view("hw_frame_grid", np.float32, width * height)
+        return grid.reshape(height, width).copy(), mx
+
+    def _need_frame(self) -> tuple[int, int]:
+        if self._frame is None:
+            raise RuntimeError("no frame yet: call density() first")
+        return self._frame
+
+    def quantile(self, q: float) -> float:
+        """``hw_frame_quantile``: the q-quantile (0..1) of the last frame's non-zero values."""
+        self._need_frame()
+        return float(self._call("hw_frame_quantile", float(q)))
+
+    def colorize(
+        self, vmin: float, vmax: float, scale: int, threshold: float, lut: bytes
+    ) -> np.ndarray:
+        """``hw_colorize`` of the last frame with the 1024-byte RGBA ``lut``: (h, w, 4) uint8."""
+        width, height = self._need_frame()
+        lut_b = bytes(lut)
+        if len(lut_b) != 1024:
+            raise ValueError(f"lut must be 1024 bytes (256 RGBA entries), got {len(lut_b)}")
+        self._view("hw_lut", np.uint8, 1024)[:] = np.frombuffer(lut_b, dtype=np.uint8)
+        self._call("hw_colorize", float(vmin), float(vmax), int(scale), float(threshold))
+        rgba = self._view("hw_frame_rgba", np.uint8, width * height * 4)
+        out: np.ndarray = rgba.reshape(height, width, 4).copy()
+        return out
+
+    # ---- lifetime ---------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Release the kernel's buffers and its instance (idempotent)."""
+        if self._store is None:
+            return
+        try:
+            self._call("hw_release")
+        finally:
+            self._finalizer()
+            self._store = None
+            self._ex = None
+            self._memory = None
+            self._frame = None
+
+    def __enter__(self) -> Kernel:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _close_managed(obj: Any) -> None:
+    close = getattr(obj, "close", None)
+    if close is not None:
+        close()
+
+
+def _column(arr: Any, dtype: Any) -> np.ndarray:
+    """An Arrow array → numpy of ``dtype``, nulls as NaN."""
+    import pyarrow as pa
+
+    target = pa.float64() if dtype is np.float64 else pa.float32()
+    if arr.type != target:
+        arr = arr.cast(target)
+    out: np.ndarray = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+    return out
