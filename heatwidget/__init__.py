@@ -1,0 +1,32 @@
+"""heatwidget: millions of lat/lon points as a heatmap on a Leaflet map, in Jupyter.
+
+>>> import heatwidget
+>>> m = heatwidget.Heatmap(df, lat="lat", lon="lon", weight="mag")
+>>> m  # shows the map; m.colormap = "viridis", m.to_png("map.png"), m.density()
+"""
+
+from __future__ import annotations
+
+import json
+from importlib import metadata
+from pathlib import Path
+
+from . import datasets
+from ._widget import Density, Heatmap
+
+__all__ = ["Density", "Heatmap", "__version__", "datasets"]
+
+
+def _version() -> str:
+    try:
+        return metadata.version("heatwidget")
+    except metadata.PackageNotFoundError:
+        # A source tree on sys.path without an install: js/package.json is the one source.
+        package_json = Path(__file__).resolve().parent.parent / "js" / "package.json"
+        try:
+            return str(json.loads(package_json.read_text(encoding="utf-8"))["version"])
+        except (OSError, ValueError, KeyError):
+            return "0+unknown"
+
+
+__version__ = _version()

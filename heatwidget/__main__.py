@@ -1,0 +1,3 @@
+from heatwidget._cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,192 @@
+"""Trait types of :class:`heatwidget.Heatmap` whose errors say what is wrong and how to fix it.
+
+Each type normalises what it accepts (lists become tuples, numpy scalars become floats) so the
+value synced to the front end is plain JSON, and raises ``traitlets.TraitError`` with a message
+of the form ``Heatmap.<trait>: <what is wrong>; <what to do>``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import numbers
+import re
+from collections.abc import Sequence
+from typing import Any
+
+import traitlets
+
+from . import _basemaps, _colormaps
+
+__all__ = ["Basemap", "Bounds", "Choice", "Colormap", "LatLon", "Number", "PositiveInt", "Vmax"]
+
+
+class _Checked(traitlets.TraitType[Any, Any]):
+    """A trait whose :meth:`check` returns the normalised value or raises ValueError."""
+
+    def check(self, value: Any) -> Any:  # pragma: no cover - overridden
+        return value
+
+    def validate(self, obj: Any, value: Any) -> Any:
+        if value is None and self.allow_none:
+            return None
+        try:
+            return self.check(value)
+        except (ValueError, TypeError) as e:
+            owner = type(obj).__name__ if obj is not None else "trait"
+            raise traitlets.TraitError(f"{owner}.{self.name}: {e}") from None
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"expected a number, got {value!r} ({type(value).__name__})")
+    out = float(value)
+    if not math.isfinite(out):
+        raise ValueError(f"expected a finite number, got {value!r}")
+    return out
+
+
+class Number(_Checked):
+    """A finite float within optional bounds ``[min, max]``."""
+
+    info_text = "a finite number"
+
+    def __init__(
+        self,
+        default_value: Any = traitlets.Undefined,
+        *,
+        min: float | None = None,
+        max: float | None = None,
+        hint: str = "",
+        **kwargs: Any,
+    ) -> None:
+        self.min, self.max, self.hint = min, max, hint
+        super().__init__(default_value, **kwargs)
+
+    def check(self, value: Any) -> float:
+        out = _as_float(value)
+        if (self.min is not None and out < self.min) or (self.max is not None and out > self.max):
+            if self.max is None:
+                want = f"must be >= {self.min:g}"
+            elif self.min is None:
+                want = f"must be <= {self.max:g}"
+            else:
+                want = f"must be between {self.min:g} and {self.max:g}"
+            raise ValueError(f"{want}, got {value!r}{self.hint}")
+        return out
+
+
+class PositiveInt(_Checked):
+    """An int ≥ 1."""
+
+    info_text = "a positive int"
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"expected a whole number of pixels, got {value!r}")
+        if int(value) < 1:
+            raise ValueError(f"must be >= 1, got {value!r}")
+        return int(value)
+
+
+class Choice(_Checked):
+    """One of a fixed set of strings (a close match is suggested on a typo)."""
+
+    def __init__(self, values: Sequence[str], default_value: str, **kwargs: Any) -> None:
+        self.values = tuple(values)
+        self.info_text = "one of " + ", ".join(map(repr, self.values))
+        super().__init__(default_value, **kwargs)
+
+    def check(self, value: Any) -> str:
+        if isinstance(value, str) and value in self.values:
+            return value
+        close = difflib.get_close_matches(str(value), self.values, n=1)
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        raise ValueError(f"must be {self.info_text}, got {value!r}{hint}")
+
+
+_PERCENTILE = re.compile(r"p(\d+(?:\.\d*)?|\.\d+)")
+
+
+class Vmax(_Checked):
+    """The top of the colour scale: a number, ``"auto"`` (the frame's maximum) or ``"p<q>"``."""
+
+    info_text = "a number, 'auto' or 'p<q>' such as 'p99'"
+
+    def check(self, value: Any) -> float | str:
+        if isinstance(value, str):
+            if value == "auto":
+                return value
+            m = _PERCENTILE.fullmatch(value)
+            if m and 0.0 < float(m.group(1)) <= 100.0:
+                return value
+            raise ValueError(
+                f"must be a number, 'auto' (the frame's maximum) or 'p<q>' with 0 < q <= 100 "
+                f"(the q-th percentile of the frame's non-zero densities, e.g. 'p99'), got "
+                f"{value!r}"
+            )
+        return _as_float(value)
+
+
+class Colormap(_Checked):
+    """A colormap name (with optional ``_r``) or a list of colours, checked by resolve_lut."""
+
+    info_text = "a colormap name or a list of colours"
+
+    def check(self, value: Any) -> str | list[Any]:
+        if not isinstance(value, str):
+            if not isinstance(value, Sequence) and not hasattr(value, "tolist"):
+                raise ValueError(
+                    f"expected a colormap name such as 'inferno' or a list of colours, "
+                    f"got {value!r}"
+                )
+            value = value.tolist() if hasattr(value, "tolist") else value
+            # JSON-able for the sync: tuples inside become lists.
+            value = [list(c) if isinstance(c, tuple) else c for c in value]
+        _colormaps.resolve_lut(value)  # raises ValueError naming the bad value
+        result: str | list[Any] = value
+        return result
+
+
+class Basemap(_Checked):
+    """A basemap name, a tile URL template, a ``{url, attribution, max_zoom}`` dict or None."""
+
+    info_text = "a basemap name, a tile URL template or None"
+
+    def check(self, value: Any) -> Any:
+        _basemaps.resolve(value)
+        return dict(value) if isinstance(value, dict) else value
+
+
+def _pair(value: Any, size: int, what: str) -> tuple[float, ...]:
+    if isinstance(value, (str, bytes, dict)):
+        raise TypeError(f"expected {what}, got {value!r}")
+    try:
+        items = list(value)
+    except TypeError:
+        raise TypeError(f"expected {what}, got {value!r}") from None
+    if len(items) != size:
+        raise ValueError(f"expected {what}, got {value!r}")
+    return tuple(_as_float(v) for v in items)
+
+
+class LatLon(_Checked):
+    """``(lat, lon)`` in degrees, lat within ±90."""
+
+    info_text = "a (lat, lon) pair"
+
+    def check(self, value: Any) -> tuple[float, float]:
+        lat, lon = _pair(value, 2, "a (lat, lon) pair of numbers")
+        if not -90.0 <= lat <= 90.0:
+            raise ValueError(f"latitude must be within ±90, got {lat!r} (is it (lat, lon)?)")
+        return (lat, lon)
+
+
+class Bounds(_Checked):
+    """``(south, west, north, east)`` in degrees."""
+
+    info_text = "a (south, west, north, east) tuple"
+
+    def check(self, value: Any) -> tuple[float, float, float, float]:
+        s, w, n, e = _pair(value, 4, "a (south, west, north, east) tuple of numbers")
+        return (s, w, n, e)
