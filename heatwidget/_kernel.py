@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Mirrors of heat.h (the ABI this host was written for).
-HW_ABI_VERSION = 1
+HW_ABI_VERSION = 2
 HW_HAS_WEIGHT = 1
 HW_AGG_SUM = 0
 HW_AGG_COUNT = 1

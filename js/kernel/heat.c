@@ -125,7 +125,7 @@ static double log_pos(double q) {
   return 2.0 * sum + (double)e * 0.69314718055994530942;
 }
 
-/* exp for the footprint's table (x <= 0, a few hundred calls per frame). */
+/* exp for x <= 0: the footprint's taps and fractional zoom scales (a few calls per frame). */
 static double exp_neg(double x) {
   int halvings = 0;
   while (x < -0.5) { /* e^x = (e^(x/2))^2 */
@@ -147,9 +147,22 @@ static inline float log2_fast(float x) {
   float e = (float)((int)((v.u >> 23) & 0xff) - 127);
   v.u = (v.u & 0x007fffffu) | 0x3f800000u; /* m in [1, 2) */
   float m = v.f;
-  /* minimax-style cubic for log2(m) on [1, 2), max error ~5e-4 */
+  /* a polynomial for ln(m) on [1, 2) (max error ~5e-4), scaled to log2 */
   float p = -1.7417939f + (2.8212026f + (-1.4699568f + (0.44717955f - 0.056570851f * m) * m) * m) * m;
-  return e + p;
+  return e + p * 1.44269504f;
+}
+
+/* exp2 for time decay, float precision: 2^x = 2^floor(x) * 2^frac, the fraction by a
+ * polynomial (relative error ~2e-7 on [0, 1)). */
+static inline float exp2_fast(float x) {
+  if (x < -126.0f) return 0.0f;
+  if (x > 127.0f) x = 127.0f;
+  float fl = __builtin_floorf(x), f = x - fl;
+  float p = 1.0f + f * (0.69314720f + f * (0.24022652f + f * (0.055504087f +
+            f * (0.0096788410f + f * 0.0013391333f))));
+  union { float f; uint32_t u; } v;
+  v.u = (uint32_t)((int32_t)fl + 127) << 23;
+  return p * v.f;
 }
 
 /* ---- Points ------------------------------------------------------------------------------ */
@@ -160,28 +173,33 @@ static inline float log2_fast(float x) {
 
 static double stage_lon[STAGE_ROWS];
 static double stage_lat[STAGE_ROWS];
+static double stage_time[STAGE_ROWS];
 static float stage_weight[STAGE_ROWS];
 static uint8_t lut[256 * 4];
 
 static uint32_t *pt_x, *pt_y; /* fixed-point Web Mercator (heat.h) */
 static float *pt_w;           /* NULL while every weight is 1 */
+static double *pt_t;          /* NULL while no row has a time */
 static uint32_t pt_count, pt_capacity;
+/* Whether the times held never decrease, so a time window is one run of rows. */
+static int pt_t_sorted = 1;
 
 uint32_t hw_abi_version(void) { return HW_ABI_VERSION; }
 uint32_t hw_stage_capacity(void) { return STAGE_ROWS; }
 double *hw_stage_lon(void) { return stage_lon; }
 double *hw_stage_lat(void) { return stage_lat; }
+double *hw_stage_time(void) { return stage_time; }
 float *hw_stage_weight(void) { return stage_weight; }
 uint8_t *hw_lut(void) { return lut; }
 uint32_t hw_points_count(void) { return pt_count; }
 uint32_t hw_memory_bytes(void) { return (uint32_t)__builtin_wasm_memory_size(0) * 65536u; }
 
-/* Moves `count` live elements of 4 bytes into a new buffer of `capacity` elements. */
-static void *regrow(void *old, uint32_t count, uint32_t capacity) {
-  void *p = hw_malloc(capacity * 4u);
+/* Moves `count` live elements of `size` bytes into a new buffer of `capacity` elements. */
+static void *regrow(void *old, uint32_t count, uint32_t capacity, uint32_t size) {
+  void *p = hw_malloc(capacity * size);
   if (!p) return NULL;
   if (old) {
-    __builtin_memcpy(p, old, count * 4u);
+    __builtin_memcpy(p, old, count * size);
     hw_free(old);
   }
   return p;
@@ -195,19 +213,33 @@ static int ensure_weights(void) {
   return 0;
 }
 
+static int ensure_times(void) {
+  if (pt_t) return 0;
+  pt_t = hw_malloc(pt_capacity * 8u);
+  if (!pt_t) return -1;
+  for (uint32_t i = 0; i < pt_count; i++) pt_t[i] = __builtin_nan("");
+  pt_t_sorted = pt_count == 0;
+  return 0;
+}
+
 int32_t hw_points_reserve(uint32_t capacity) {
   if (capacity <= pt_capacity) return 0;
-  if (capacity > 0x3FFFFFFFu) return -1;
-  uint32_t *x = regrow(pt_x, pt_count, capacity);
+  if (capacity > 0x1FFFFFFFu) return -1;
+  uint32_t *x = regrow(pt_x, pt_count, capacity, 4);
   if (!x) return -1;
   pt_x = x;
-  uint32_t *y = regrow(pt_y, pt_count, capacity);
+  uint32_t *y = regrow(pt_y, pt_count, capacity, 4);
   if (!y) return -1;
   pt_y = y;
   if (pt_w) {
-    float *w = regrow(pt_w, pt_count, capacity);
+    float *w = regrow(pt_w, pt_count, capacity, 4);
     if (!w) return -1;
     pt_w = w;
+  }
+  if (pt_t) {
+    double *t = regrow(pt_t, pt_count, capacity, 8);
+    if (!t) return -1;
+    pt_t = t;
   }
   pt_capacity = capacity;
   return 0;
@@ -223,6 +255,7 @@ int32_t hw_points_append(uint32_t n, uint32_t flags) {
     if (hw_points_reserve(total > grown ? total : grown)) return -1;
   }
   if ((flags & HW_HAS_WEIGHT) && ensure_weights()) return -1;
+  if ((flags & HW_HAS_TIME) && ensure_times()) return -1;
 
   uint32_t *xs = pt_x + pt_count, *ys = pt_y + pt_count;
   for (uint32_t i = 0; i < n; i++) {
@@ -251,26 +284,139 @@ int32_t hw_points_append(uint32_t n, uint32_t flags) {
     else
       for (uint32_t i = 0; i < n; i++) ws[i] = 1.0f;
   }
+  if (pt_t) {
+    double *ts = pt_t + pt_count;
+    if (flags & HW_HAS_TIME) {
+      __builtin_memcpy(ts, stage_time, n * 8u);
+      double prev = pt_count ? pt_t[pt_count - 1] : -__builtin_inf();
+      for (uint32_t i = 0; i < n && pt_t_sorted; i++) {
+        if (!(ts[i] >= prev)) pt_t_sorted = 0; /* a decrease, or NaN */
+        prev = ts[i];
+      }
+    } else {
+      for (uint32_t i = 0; i < n; i++) ts[i] = __builtin_nan("");
+      if (n) pt_t_sorted = 0;
+    }
+  }
   pt_count = total;
   return (int32_t)pt_count;
 }
 
-void hw_points_clear(void) { pt_count = 0; }
+uint32_t hw_points_drop_front(uint32_t n) {
+  if (n >= pt_count) {
+    pt_count = 0;
+    pt_t_sorted = 1;
+    return 0;
+  }
+  uint32_t left = pt_count - n;
+  __builtin_memmove(pt_x, pt_x + n, left * 4u);
+  __builtin_memmove(pt_y, pt_y + n, left * 4u);
+  if (pt_w) __builtin_memmove(pt_w, pt_w + n, left * 4u);
+  if (pt_t) __builtin_memmove(pt_t, pt_t + n, left * 8u);
+  pt_count = left;
+  return left;
+}
 
-/* ---- Frames ------------------------------------------------------------------------------ */
+void hw_points_clear(void) {
+  pt_count = 0;
+  pt_t_sorted = 1;
+}
+
+/* ---- Time window -------------------------------------------------------------------------- */
+
+static double win_t0 = -__builtin_inf(), win_t1 = __builtin_inf(), win_half_life = 0.0;
+static int win_bounded;
+
+void hw_time_window(double t0, double t1, double half_life) {
+  win_bounded = (t0 == t0) || (t1 == t1);
+  win_t0 = t0 == t0 ? t0 : -__builtin_inf();
+  win_t1 = t1 == t1 ? t1 : __builtin_inf();
+  win_half_life = half_life > 0.0 ? half_life : 0.0;
+}
+
+/* The rows a frame visits, and how it treats each. */
+typedef struct Rows {
+  uint32_t begin, end;
+  int check_time; /* test each row's time against the window */
+  int decay;      /* multiply weights by the half-life decay */
+  double t_ref;   /* decay reference time */
+  float decay_k;  /* -1 / half_life */
+} Rows;
+
+/* First row whose time is >= t (times sorted), by bisection. */
+static uint32_t lower_bound(double t) {
+  uint32_t lo = 0, hi = pt_count;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (pt_t[mid] < t)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+static Rows rows_in_window(void) {
+  Rows r = {0, pt_count, 0, 0, 0.0, 0.0f};
+  int timed = win_bounded || win_half_life > 0.0;
+  if (!timed) return r;
+  if (!pt_t) { /* no times held: a bounded window shows nothing */
+    if (win_bounded) r.end = 0;
+    return r;
+  }
+  if (win_bounded) {
+    if (pt_t_sorted) {
+      r.begin = win_t0 == -__builtin_inf() ? 0 : lower_bound(win_t0);
+      r.end = win_t1 == __builtin_inf() ? pt_count : lower_bound(win_t1);
+      if (r.end < r.begin) r.end = r.begin;
+    } else {
+      r.check_time = 1;
+    }
+  }
+  if (win_half_life > 0.0) {
+    r.decay = 1;
+    r.decay_k = (float)(-1.0 / win_half_life);
+    if (win_t1 != __builtin_inf()) {
+      r.t_ref = win_t1;
+    } else {
+      double latest = -__builtin_inf();
+      for (uint32_t i = 0; i < pt_count; i++) latest = pt_t[i] > latest ? pt_t[i] : latest;
+      r.t_ref = latest;
+    }
+  }
+  return r;
+}
+
+/* ---- Frames ------------------------------------------------------------------------------
+ * A frame is computed on a padded grid (the frame plus the footprint's reach on every side) at
+ * one of two resolutions:
+ *  - full resolution (one cell per pixel) when the radius is 0 or small: points land in the
+ *    cell they fall in, exactly the binning of heat.h;
+ *  - for larger footprints, cells of f x f pixels (f a power of two chosen so that the
+ *    Gaussian's sigma spans 2 to 4 cells): points are binned into the cell they fall in, the
+ *    Gaussian is applied on the small grid, and the frame is read back by bilinear
+ *    interpolation. Binning and interpolation are themselves small blurs (a box, variance
+ *    f^2/12, and a tent, f^2/6, per axis), which the Gaussian on the grid leaves out, so the
+ *    total has the variance of heat.h's Gaussian and nearly its shape (tests bound the
+ *    difference). This makes a frame's cost nearly independent of the radius, and a coarse
+ *    grid that fits in cache makes binning millions of points cheap. */
 
 typedef struct Frame {
   uint32_t width, height; /* the visible frame */
-  uint32_t margin;        /* padding on every side: the footprint's reach */
-  uint32_t pw, ph;        /* padded size */
-  float *pad;             /* padded density, pw*ph */
-  float *aux;             /* padded scratch: the blur's target */
-  float *cnt;             /* padded counts, for "mean" only */
-  float *line;            /* one padded row or column plus the blur's reach */
+  uint32_t margin;        /* padding on every side in pixels: the footprint's reach */
+  uint32_t f;             /* pixels per cell side (1, 2, 4, ...) */
+  uint32_t gw, gh;        /* grid size in cells */
+  float *pad;             /* the grid: density per cell */
+  float *aux;             /* grid-sized scratch: the blur's target */
+  float *cnt;             /* grid-sized counts, for "mean" only */
+  float *line;            /* scratch rows for the blur and the read-back */
   float *grid;            /* visible density, width*height */
   uint32_t *rgba;         /* visible colours, width*height */
   float *sorted;          /* scratch for quantiles, width*height */
   uint32_t pad_cap, aux_cap, cnt_cap, line_cap, grid_cap, rgba_cap, sorted_cap;
+  /* the last frame's placement, for hw_frame_count_near */
+  double x0, y0, zoom;
+  int placed;
 } Frame;
 
 static Frame fr;
@@ -286,21 +432,23 @@ static int fit(void *buf, uint32_t *cap, uint32_t count) {
   return *p ? 0 : -1;
 }
 
-static int frame_alloc(uint32_t width, uint32_t height, uint32_t margin) {
-  uint64_t pw = width + 2ull * margin, ph = height + 2ull * margin;
-  if (pw * ph > 0x0FFFFFFFu || width == 0 || height == 0) return -1;
-  uint32_t padded = (uint32_t)(pw * ph), visible = width * height;
-  /* two interleaved 4-row lines for box_rows4, also used as one row of running sums */
-  uint32_t line = 8 * ((uint32_t)(pw > ph ? pw : ph) + 2 * margin + 4);
-  if (fit(&fr.pad, &fr.pad_cap, padded) || fit(&fr.aux, &fr.aux_cap, padded) ||
+static int frame_alloc(uint32_t width, uint32_t height, uint32_t margin, uint32_t f) {
+  if (width == 0 || height == 0 || width > 16384 || height > 16384) return -1;
+  uint32_t gw = (width + 2 * margin + f - 1) / f + 1, gh = (height + 2 * margin + f - 1) / f + 1;
+  uint32_t cells = gw * gh, visible = width * height;
+  uint32_t longest = gw > gh ? gw : gh;
+  /* box rows: 2 lines of 4-row vectors; read-back: 2 interpolated rows + column tables */
+  uint32_t line = 8 * (longest + 64) + 4 * (width + 8);
+  if (fit(&fr.pad, &fr.pad_cap, cells) || fit(&fr.aux, &fr.aux_cap, cells) ||
       fit(&fr.line, &fr.line_cap, line) || fit(&fr.grid, &fr.grid_cap, visible) ||
       fit(&fr.rgba, &fr.rgba_cap, visible))
     return -1;
   fr.width = width;
   fr.height = height;
   fr.margin = margin;
-  fr.pw = (uint32_t)pw;
-  fr.ph = (uint32_t)ph;
+  fr.f = f;
+  fr.gw = gw;
+  fr.gh = gh;
   return 0;
 }
 
@@ -311,149 +459,110 @@ void hw_release(void) {
   hw_free(pt_x);
   hw_free(pt_y);
   hw_free(pt_w);
+  hw_free(pt_t);
   pt_x = pt_y = NULL;
   pt_w = NULL;
+  pt_t = NULL;
   pt_count = pt_capacity = 0;
+  pt_t_sorted = 1;
   hw_free(fr.pad);
   hw_free(fr.aux);
+  hw_free(fr.cnt);
   hw_free(fr.line);
   hw_free(fr.grid);
   hw_free(fr.rgba);
   hw_free(fr.sorted);
-  hw_free(fr.cnt);
   __builtin_memset(&fr, 0, sizeof fr);
 }
 
-/* ---- The footprint: three box blurs --------------------------------------------------------
- * HW_BLUR_PASSES boxes whose widths give the variance of the Gaussian (Kovesi's "boxes for
- * Gauss"): box widths are odd integers, so the variance matches sigma^2 to within about
- * (1/3) of a pixel^2, and the compound kernel (a quadratic B-spline-like shape) differs from the
- * Gaussian by at most ~3% of its peak (tests/test_kernel.py measures and bounds it). */
-#define HW_BLUR_PASSES 3
+/* ---- The footprint ----------------------------------------------------------------------- */
 
-static void box_radii(float sigma, uint32_t r[HW_BLUR_PASSES]) {
-  const int n = HW_BLUR_PASSES;
-  double var12 = 12.0 * (double)sigma * (double)sigma;
-  double ideal = __builtin_sqrt(var12 / n + 1.0);
-  int wl = (int)ideal;
-  if (wl % 2 == 0) wl--;
-  if (wl < 1) wl = 1;
-  int wu = wl + 2;
-  double mideal = (var12 - n * wl * wl - 4.0 * n * wl - 3.0 * n) / (-4.0 * wl - 4.0);
-  int m = (int)(mideal + 0.5);
-  for (int i = 0; i < n; i++) r[i] = (uint32_t)(((i < m ? wl : wu) - 1) / 2);
+#define MAX_TAPS 41 /* 2 * 20 + 1: the Gaussian on the grid has sigma < 5 cells */
+
+typedef struct Taps {
+  uint32_t reach; /* taps on each side of the centre */
+  float w[MAX_TAPS];
+} Taps;
+
+/* Gaussian taps out to 3.5 sigma; `normalise` makes them sum to 1 (mass-preserving blur),
+ * otherwise the centre is 1 (the "max" spread). */
+static Taps gaussian_taps(double sigma, int normalise) {
+  Taps t;
+  uint32_t reach = (uint32_t)(3.5 * sigma + 0.999);
+  if (reach > (MAX_TAPS - 1) / 2) reach = (MAX_TAPS - 1) / 2;
+  t.reach = reach;
+  double sum = 0.0;
+  for (uint32_t i = 0; i <= 2 * reach; i++) {
+    double d = (double)i - (double)reach;
+    double v = sigma > 0.0 ? exp_neg(-0.5 * d * d / (sigma * sigma)) : (d == 0.0);
+    t.w[i] = (float)v;
+    sum += v;
+  }
+  if (normalise)
+    for (uint32_t i = 0; i <= 2 * reach; i++) t.w[i] = (float)(t.w[i] / sum);
+  return t;
 }
 
 typedef float v4f __attribute__((vector_size(16)));
+typedef float v4f_u __attribute__((vector_size(16), aligned(4)));
 
-/* Box passes along 4 rows at once: the rows are interleaved so that each SIMD lane carries one
- * row, which turns the running sum (a serial chain along a row) into vector work. `a` and `b`
- * each hold w + 2 * reach + 2 vectors; their ends stay zero, which is the padding. */
-static void box_rows4(float *g, uint32_t w, uint32_t rows, const uint32_t r[HW_BLUR_PASSES],
-                      uint32_t reach, v4f *a, v4f *b) {
-  uint32_t R = reach + 1, len = w + 2 * R;
-  __builtin_memset(a, 0, len * sizeof(v4f));
-  __builtin_memset(b, 0, len * sizeof(v4f));
-  for (uint32_t x = 0; x < w; x++)
-    for (uint32_t k = 0; k < 4; k++) a[R + x][k] = k < rows ? g[k * w + x] : 0.0f;
-  for (int p = 0; p < HW_BLUR_PASSES; p++) {
-    uint32_t rp = r[p];
-    if (!rp) continue;
-    float inv = 1.0f / (float)(2 * rp + 1);
-    v4f acc = {0, 0, 0, 0};
-    for (uint32_t i = R - rp; i < R + rp; i++) acc += a[i];
-    for (uint32_t x = R; x < R + w; x++) {
-      acc += a[x + rp];
-      b[x] = acc * inv;
-      acc -= a[x - rp];
-    }
-    v4f *t = a;
-    a = b;
-    b = t;
-  }
-  for (uint32_t x = 0; x < w; x++)
-    for (uint32_t k = 0; k < rows; k++) g[k * w + x] = a[R + x][k];
-}
-
-/* One box pass down the columns of src into dst: whole rows at a time, so the inner loops run
- * across contiguous memory and vectorise. `acc` is one row of running sums. */
-static void box_columns(const float *src, float *dst, uint32_t w, uint32_t h, uint32_t r,
-                        float *acc) {
-  float inv = 1.0f / (float)(2 * r + 1);
-  __builtin_memset(acc, 0, w * 4u);
-  for (uint32_t y = 0; y < r && y < h; y++)
-    for (uint32_t x = 0; x < w; x++) acc[x] += src[y * w + x];
-  for (uint32_t y = 0; y < h; y++) {
-    if (y + r < h) {
-      const float *in = src + (y + r) * w;
-      for (uint32_t x = 0; x < w; x++) acc[x] += in[x];
-    }
-    float *out = dst + y * w;
-    for (uint32_t x = 0; x < w; x++) out[x] = acc[x] * inv;
-    if (y >= r) {
-      const float *old = src + (y - r) * w;
-      for (uint32_t x = 0; x < w; x++) acc[x] -= old[x];
-    }
-  }
-}
-
-/* Gaussian blur of a padded grid in place (aux is scratch). */
-static void blur(float *g, uint32_t w, uint32_t h, const uint32_t r[HW_BLUR_PASSES]) {
-  uint32_t reach = 0;
-  for (int p = 0; p < HW_BLUR_PASSES; p++) reach = r[p] > reach ? r[p] : reach;
-  v4f *a = (v4f *)fr.line, *b = a + (w + 2 * reach + 2);
-  for (uint32_t y = 0; y < h; y += 4)
-    box_rows4(g + y * w, w, h - y < 4 ? h - y : 4, r, reach, a, b);
-  float *src = g, *dst = fr.aux;
-  for (int p = 0; p < HW_BLUR_PASSES; p++) {
-    if (!r[p]) continue;
-    box_columns(src, dst, w, h, r[p], fr.line);
-    float *t = src;
-    src = dst;
-    dst = t;
-  }
-  if (src != g) __builtin_memcpy(g, src, w * h * 4u);
-}
-
-/* "max" with a footprint: each pixel takes the largest weight times the Gaussian of its
- * distance (a max-product convolution, separable because the Gaussian is). Slower than the
- * box blur (O(radius) per pixel), and only used for this aggregation. */
-static void max_spread(float *g, uint32_t w, uint32_t h, float sigma, uint32_t reach) {
-  float k[512];
-  if (reach > 511) reach = 511;
-  for (uint32_t i = 0; i <= reach; i++)
-    k[i] = (float)exp_neg(-0.5 * (double)i * i / ((double)sigma * sigma));
-  float *line = fr.line;
+/* One separable pass along the rows: g (w x h) convolved with the taps, in place; `line` is
+ * scratch of w + 2 * reach + 4 floats. A "max" pass takes the largest product instead of
+ * the sum. The inner loop runs over 4 pixels at a time. */
+static void pass_rows(float *g, uint32_t w, uint32_t h, const Taps *t, int max, float *line) {
+  uint32_t r = t->reach, n = 2 * r + 1;
+  __builtin_memset(line, 0, (w + 2 * r + 4) * 4u);
   for (uint32_t y = 0; y < h; y++) {
     float *row = g + y * w;
-    __builtin_memcpy(line, row, w * 4u);
-    for (uint32_t x = 0; x < w; x++) {
-      float best = line[x];
-      uint32_t lo = x > reach ? x - reach : 0, hi = x + reach < w ? x + reach : w - 1;
-      for (uint32_t j = lo; j <= hi; j++) {
-        uint32_t d = j > x ? j - x : x - j;
-        float v = line[j] * k[d];
-        best = v > best ? v : best;
+    __builtin_memcpy(line + r, row, w * 4u);
+    uint32_t x = 0;
+    for (; x + 4 <= w; x += 4) {
+      v4f acc = {0, 0, 0, 0};
+      for (uint32_t k = 0; k < n; k++) {
+        v4f v = *(const v4f_u *)(line + x + k) * t->w[k];
+        acc = max ? __builtin_wasm_pmax_f32x4(acc, v) : acc + v;
       }
-      row[x] = best;
+      *(v4f_u *)(row + x) = acc;
+    }
+    for (; x < w; x++) {
+      float acc = 0.0f;
+      for (uint32_t k = 0; k < n; k++) {
+        float v = line[x + k] * t->w[k];
+        acc = max ? (v > acc ? v : acc) : acc + v;
+      }
+      row[x] = acc;
     }
   }
-  float *out = fr.aux;
+}
+
+/* One separable pass down the columns of src into dst, whole rows at a time (the inner loop
+ * runs along contiguous memory and vectorises). */
+static void pass_columns(const float *src, float *dst, uint32_t w, uint32_t h, const Taps *t,
+                         int max) {
+  uint32_t r = t->reach;
   for (uint32_t y = 0; y < h; y++) {
-    float *o = out + y * w;
-    __builtin_memcpy(o, g + y * w, w * 4u);
-    uint32_t lo = y > reach ? y - reach : 0, hi = y + reach < h ? y + reach : h - 1;
+    float *out = dst + y * w;
+    __builtin_memset(out, 0, w * 4u);
+    uint32_t lo = y >= r ? y - r : 0, hi = y + r < h ? y + r : h - 1;
     for (uint32_t j = lo; j <= hi; j++) {
-      uint32_t d = j > y ? j - y : y - j;
-      float kd = k[d];
-      const float *in = g + j * w;
-      for (uint32_t x = 0; x < w; x++) {
-        float v = in[x] * kd;
-        o[x] = v > o[x] ? v : o[x];
-      }
+      float k = t->w[j + r - y];
+      const float *in = src + j * w;
+      if (max)
+        for (uint32_t x = 0; x < w; x++) {
+          float v = in[x] * k;
+          out[x] = v > out[x] ? v : out[x];
+        }
+      else
+        for (uint32_t x = 0; x < w; x++) out[x] += in[x] * k;
     }
   }
-  __builtin_memcpy(g, out, w * h * 4u);
+}
+
+/* The footprint on the grid g (fr.gw x fr.gh); fr.aux is scratch; the result is in g. */
+static void spread(float *g, const Taps *t, int max) {
+  pass_rows(g, fr.gw, fr.gh, t, max, fr.line);
+  pass_columns(g, fr.aux, fr.gw, fr.gh, t, max);
+  __builtin_memcpy(g, fr.aux, fr.gw * fr.gh * 4u);
 }
 
 /* ---- Splat --------------------------------------------------------------------------------
@@ -462,144 +571,275 @@ static void max_spread(float *g, uint32_t w, uint32_t h, float sigma, uint32_t r
  * half a world, the other copies of the world are added explicitly. */
 
 typedef struct Splat {
-  uint32_t ox;            /* padded frame's left edge, fixed point, floor */
-  double ox_frac_px;      /* what floor() removed, in pixels */
-  double oy_px;           /* padded frame's top edge, world pixels */
-  double s;               /* pixels per fixed-point unit */
-  double world;           /* world width in pixels */
-  uint32_t pw, ph;
-  int copies;             /* world copies to try beyond the first */
+  uint32_t ox;       /* padded frame's left edge, fixed point, floor */
+  double ox_frac_px; /* what floor() removed, in pixels */
+  double oy_px;      /* padded frame's top edge, world pixels */
+  double s;          /* pixels per fixed-point unit */
+  double world;      /* world width in pixels */
+  double pw, ph;     /* padded frame size in pixels */
+  double inv_f;      /* cells per pixel */
+  int copies;        /* world copies to try beyond the first */
 } Splat;
 
-static Splat splat_setup(double x0, double y0, double zoom) {
-  Splat sp;
+static double world_pixels(double zoom) {
+  /* 256 * 2^zoom without libm: integer part by doubling, fraction by exp(frac * ln 2) */
   double world = 256.0;
-  /* 2^zoom without libm: integer part by doubling, fraction by exp(frac * ln 2) */
   int zi = (int)f64_floor(zoom);
   double zf = zoom - zi;
   for (int i = 0; i < zi; i++) world *= 2.0;
   for (int i = 0; i > zi; i--) world *= 0.5;
-  if (zf > 0) world *= 1.0 / exp_neg(-zf * 0.69314718055994530942);
+  if (zf > 0) world /= exp_neg(-zf * 0.69314718055994530942);
+  return world;
+}
+
+static Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uint32_t width,
+                         uint32_t height, uint32_t f) {
+  Splat sp;
+  double world = world_pixels(zoom);
   sp.world = world;
   sp.s = world / 4294967296.0;
-  double left = (x0 - fr.margin) / world; /* in worlds */
+  double left = (x0 - margin) / world; /* in worlds */
   left -= f64_floor(left);
   double fx = left * 4294967296.0;
   double fl = f64_floor(fx);
   sp.ox = (uint32_t)(uint64_t)fl;
   sp.ox_frac_px = (fx - fl) * sp.s;
-  sp.oy_px = y0 - fr.margin;
-  sp.pw = fr.pw;
-  sp.ph = fr.ph;
-  sp.copies = (double)fr.pw > world * 0.5 ? (int)((double)fr.pw / world) + 2 : 0;
+  sp.oy_px = y0 - margin;
+  sp.pw = width + 2.0 * margin;
+  sp.ph = height + 2.0 * margin;
+  sp.inv_f = 1.0 / f;
+  sp.copies = sp.pw > world * 0.5 ? (int)(sp.pw / world) + 2 : 0;
   return sp;
 }
 
-/* Visits every padded-frame cell a point lands in (one per world copy in view). */
-#define FOR_EACH_CELL(sp, i, CELL)                                                  \
-  do {                                                                              \
-    uint32_t yy = pt_y[i];                                                          \
-    if (yy == NO_POSITION) break;                                                   \
-    double py = (double)yy * (sp).s - (sp).oy_px;                                   \
-    if (!(py >= 0.0 && py < (double)(sp).ph)) break;                                \
-    uint32_t row = (uint32_t)py * (sp).pw;                                          \
-    double px = (double)(int32_t)(pt_x[i] - (sp).ox) * (sp).s - (sp).ox_frac_px;    \
-    if (!(sp).copies) {                                                             \
-      if (px >= 0.0 && px < (double)(sp).pw) {                                      \
-        uint32_t cell = row + (uint32_t)px;                                         \
-        CELL;                                                                       \
-      }                                                                             \
-      break;                                                                        \
-    }                                                                               \
-    for (int k = -1; k <= (sp).copies; k++) {                                       \
-      double cx = px + k * (sp).world;                                              \
-      if (cx >= 0.0 && cx < (double)(sp).pw) {                                      \
-        uint32_t cell = row + (uint32_t)cx;                                         \
-        CELL;                                                                       \
-      }                                                                             \
-    }                                                                               \
+/* Calls BODY with (px, py), the point's position in the padded frame in pixels, once per
+ * world copy that meets the padded frame. */
+#define FOR_EACH_POSITION(sp, i, BODY)                                                  \
+  do {                                                                                  \
+    uint32_t yy_ = pt_y[i];                                                             \
+    if (yy_ == NO_POSITION) break;                                                      \
+    double py = (double)yy_ * (sp).s - (sp).oy_px;                                      \
+    if (!(py >= 0.0 && py < (sp).ph)) break;                                            \
+    double px0_ = (double)(int32_t)(pt_x[i] - (sp).ox) * (sp).s - (sp).ox_frac_px;      \
+    if (!(sp).copies) {                                                                 \
+      double px = px0_;                                                                 \
+      if (px >= 0.0 && px < (sp).pw) BODY;                                              \
+      break;                                                                            \
+    }                                                                                   \
+    for (int k_ = -1; k_ <= (sp).copies; k_++) {                                        \
+      double px = px0_ + k_ * (sp).world;                                               \
+      if (px >= 0.0 && px < (sp).pw) BODY;                                              \
+    }                                                                                   \
   } while (0)
 
-static void splat(const Splat *sp, uint32_t aggregation) {
+/* Deposits w into the cell under (px, py) at full resolution. */
+#define DEPOSIT_CELL(g, gw, px, py, OP) OP((g)[(uint32_t)(py) * (gw) + (uint32_t)(px)])
+
+/* Adds w to the f x f-pixel cell under (px, py). */
+#define DEPOSIT_COARSE(g, gw, inv_f, px, py, OP) \
+  OP((g)[(uint32_t)((py) * (inv_f)) * (gw) + (uint32_t)((px) * (inv_f))])
+
+/* The weight of row i in this frame (weights, then time decay), or < 0 to skip the row. */
+static inline float row_weight(const Rows *rows, uint32_t i) {
+  float w = pt_w ? pt_w[i] : 1.0f;
+  if (rows->check_time && !(pt_t[i] >= win_t0 && pt_t[i] < win_t1)) return -1.0f;
+  if (rows->decay) w *= exp2_fast((float)(rows->t_ref - pt_t[i]) * rows->decay_k);
+  return w;
+}
+
+static void splat(const Splat *sp, uint32_t aggregation, const Rows *rows) {
   float *g = fr.pad, *c = fr.cnt;
+  uint32_t gw = fr.gw;
+  double inv_f = sp->inv_f;
+  int full = fr.f == 1, plain = !rows->check_time && !rows->decay;
   const float *w = pt_w;
-  uint32_t n = pt_count;
-  if (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w)) {
-    for (uint32_t i = 0; i < n; i++) FOR_EACH_CELL(*sp, i, g[cell] += 1.0f);
-  } else if (aggregation == HW_AGG_SUM) {
-    for (uint32_t i = 0; i < n; i++) FOR_EACH_CELL(*sp, i, g[cell] += w[i]);
-  } else if (aggregation == HW_AGG_MAX) {
-    for (uint32_t i = 0; i < n; i++) {
-      float wi = w ? w[i] : 1.0f;
-      FOR_EACH_CELL(*sp, i, g[cell] = g[cell] > wi ? g[cell] : wi);
-    }
-  } else { /* mean: sums in pad, counts in cnt */
-    for (uint32_t i = 0; i < n; i++) {
-      float wi = w ? w[i] : 1.0f;
-      FOR_EACH_CELL(*sp, i, { g[cell] += wi; c[cell] += 1.0f; });
+#define ADD1(cell) ((cell) += 1.0f)
+#define ADDW(cell) ((cell) += w[i])
+  if (full && plain && (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w))) {
+    for (uint32_t i = rows->begin; i < rows->end; i++)
+      FOR_EACH_POSITION(*sp, i, DEPOSIT_CELL(g, gw, px, py, ADD1));
+    return;
+  }
+  if (full && plain && aggregation == HW_AGG_SUM) {
+    for (uint32_t i = rows->begin; i < rows->end; i++)
+      FOR_EACH_POSITION(*sp, i, DEPOSIT_CELL(g, gw, px, py, ADDW));
+    return;
+  }
+  if (!full && plain && (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w))) {
+    for (uint32_t i = rows->begin; i < rows->end; i++)
+      FOR_EACH_POSITION(*sp, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADD1));
+    return;
+  }
+  if (!full && plain && aggregation == HW_AGG_SUM) {
+    for (uint32_t i = rows->begin; i < rows->end; i++)
+      FOR_EACH_POSITION(*sp, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADDW));
+    return;
+  }
+  /* everything else: one general loop */
+  for (uint32_t i = rows->begin; i < rows->end; i++) {
+    float wi = row_weight(rows, i);
+    if (wi < 0.0f) continue;
+    float value = aggregation == HW_AGG_COUNT ? (rows->decay ? wi / (pt_w ? pt_w[i] : 1.0f) : 1.0f)
+                                              : wi;
+    if (aggregation == HW_AGG_MAX) {
+      FOR_EACH_POSITION(*sp, i, {
+        float *cell = g + (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
+        *cell = *cell > value ? *cell : value;
+      });
+    } else {
+      FOR_EACH_POSITION(*sp, i, {
+        uint32_t cell = (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
+        g[cell] += value;
+        if (aggregation == HW_AGG_MEAN) c[cell] += 1.0f;
+      });
     }
   }
+#undef ADD1
+#undef ADDW
+}
+
+/* ---- Reading the frame back ---------------------------------------------------------------- */
+
+/* Copies the visible part of a full-resolution grid into dst (dividing by counts when given,
+ * for "mean") and returns its maximum. */
+static float read_full(const float *g, const float *cnt, float cnt_min, float *dst) {
+  uint32_t m = fr.margin, gw = fr.gw;
+  float mx = 0.0f;
+  for (uint32_t y = 0; y < fr.height; y++) {
+    const float *src = g + (y + m) * gw + m;
+    float *out = dst + y * fr.width;
+    if (cnt) {
+      const float *cs = cnt + (y + m) * gw + m;
+      for (uint32_t x = 0; x < fr.width; x++) out[x] = cs[x] >= cnt_min ? src[x] / cs[x] : 0.0f;
+    } else {
+      __builtin_memcpy(out, src, fr.width * 4u);
+    }
+    for (uint32_t x = 0; x < fr.width; x++) mx = out[x] > mx ? out[x] : mx;
+  }
+  return mx;
+}
+
+/* Bilinear read-back of a coarse grid: pixel centre (m + x + 0.5) sits at cell coordinate
+ * (m + x + 0.5) / f - 0.5. `scale` turns a cell's content into a per-pixel density. */
+static void read_coarse(const float *g, float scale, float *dst) {
+  uint32_t f = fr.f, m = fr.margin, gw = fr.gw, w = fr.width;
+  float inv_f = 1.0f / (float)f;
+  uint32_t *col = (uint32_t *)fr.line;
+  float *fu = fr.line + w, *above = fu + w, *below = above + w;
+  for (uint32_t x = 0; x < w; x++) {
+    float u = ((float)(m + x) + 0.5f) * inv_f - 0.5f;
+    col[x] = (uint32_t)u;
+    fu[x] = u - (float)col[x];
+  }
+  uint32_t have = 0xFFFFFFFFu;
+  for (uint32_t y = 0; y < fr.height; y++) {
+    float v = ((float)(m + y) + 0.5f) * inv_f - 0.5f;
+    uint32_t l = (uint32_t)v;
+    float fv = v - (float)l;
+    if (l != have) { /* interpolate the two grid rows along x once per grid row */
+      const float *r0 = g + l * gw, *r1 = r0 + gw;
+      for (uint32_t x = 0; x < w; x++) {
+        uint32_t k = col[x];
+        above[x] = (r0[k] + (r0[k + 1] - r0[k]) * fu[x]) * scale;
+        below[x] = (r1[k] + (r1[k + 1] - r1[k]) * fu[x]) * scale;
+      }
+      have = l;
+    }
+    float *out = dst + y * w;
+    for (uint32_t x = 0; x < w; x++) out[x] = above[x] + (below[x] - above[x]) * fv;
+  }
+}
+
+/* The maximum of the visible grid; also divides sums by counts for "mean". */
+static float finish_coarse(float cnt_min) {
+  uint32_t n = fr.width * fr.height;
+  float mx = 0.0f;
+  float *g = fr.grid;
+  if (fr.cnt && cnt_min > 0.0f) {
+    const float *c = fr.sorted; /* the read-back counts */
+    for (uint32_t i = 0; i < n; i++) {
+      float v = c[i] >= cnt_min ? g[i] / c[i] : 0.0f;
+      g[i] = v;
+      mx = v > mx ? v : mx;
+    }
+    return mx;
+  }
+  for (uint32_t i = 0; i < n; i++) mx = g[i] > mx ? g[i] : mx;
+  return mx;
 }
 
 float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t height,
                  float radius, uint32_t aggregation) {
   if (!(radius >= 0.0f)) radius = 0.0f;
-  if (radius > 1000.0f) radius = 1000.0f;
-  float sigma = radius * 0.5f;
-  uint32_t r[HW_BLUR_PASSES] = {0};
-  uint32_t margin = 0;
-  if (radius > 0.0f) {
-    box_radii(sigma, r);
-    if (aggregation == HW_AGG_MAX)
-      margin = (uint32_t)(3.0f * sigma + 1.0f);
-    else
-      for (int p = 0; p < HW_BLUR_PASSES; p++) margin += r[p];
-  }
-  if (frame_alloc(width, height, margin)) return -1.0f;
-  uint32_t pw = fr.pw, ph = fr.ph;
-  __builtin_memset(fr.pad, 0, pw * ph * 4u);
+  if (radius > 2000.0f) radius = 2000.0f;
+  if (aggregation > HW_AGG_MAX) aggregation = HW_AGG_SUM;
+  int max = aggregation == HW_AGG_MAX;
+  double sigma = radius * 0.5;
+
+  /* cells of f pixels keep the grid's Gaussian between 2 and 4 cells wide */
+  uint32_t f = 1;
+  while (sigma / f >= 4.0 && f < 256) f *= 2;
+  /* the variance binning and read-back already add (f^2/12 + f^2/6 per axis, in pixels^2);
+   * at full resolution none is allowed for, so that radius 0 means exact binning */
+  double extra = f > 1 ? (double)f * f / 4.0 : 0.0;
+  double sigma_cells = sigma * sigma > extra ? __builtin_sqrt(sigma * sigma - extra) / f : 0.0;
+  if (max) sigma_cells = sigma / f; /* a max spread keeps the peak; variance is not its aim */
+  Taps taps = gaussian_taps(sigma_cells, !max);
+  uint32_t margin = radius > 0.0f ? (taps.reach + 1) * f : 0;
+
+  if (frame_alloc(width, height, margin, f)) return -1.0f;
+  uint32_t cells = fr.gw * fr.gh;
+  __builtin_memset(fr.pad, 0, cells * 4u);
   if (aggregation == HW_AGG_MEAN) {
-    if (fit(&fr.cnt, &fr.cnt_cap, pw * ph)) return -1.0f;
-    __builtin_memset(fr.cnt, 0, pw * ph * 4u);
+    if (fit(&fr.cnt, &fr.cnt_cap, cells)) return -1.0f;
+    __builtin_memset(fr.cnt, 0, cells * 4u);
   }
+  Rows rows = rows_in_window();
+  Splat sp = splat_setup(x0, y0, zoom, margin, width, height, f);
+  fr.x0 = x0;
+  fr.y0 = y0;
+  fr.zoom = zoom;
+  fr.placed = 1;
+  splat(&sp, aggregation, &rows);
 
-  Splat sp = splat_setup(x0, y0, zoom);
-  splat(&sp, aggregation);
-
-  if (margin) {
-    if (aggregation == HW_AGG_MAX) {
-      max_spread(fr.pad, pw, ph, sigma, margin);
-    } else {
-      blur(fr.pad, pw, ph, r);
-      /* "mean": blur sums and counts alike, then divide: a footprint-weighted mean */
-      if (aggregation == HW_AGG_MEAN) blur(fr.cnt, pw, ph, r);
-    }
+  int mean = aggregation == HW_AGG_MEAN;
+  if (taps.reach) {
+    spread(fr.pad, &taps, max);
+    if (mean) spread(fr.cnt, &taps, 0);
   }
+  /* "mean" is left empty where the spread count is below one point's density at `radius`
+   * (e^-2 of its peak), so its footprints fade like the others' (heat.h) */
+  float cnt_min = 0.5f;
+  if (mean && radius > 0.0f) cnt_min = (float)(0.1353352832 / (6.283185307 * sigma * sigma));
 
-  /* copy the visible part out (dividing for "mean") and find its maximum */
-  float mx = 0.0f;
-  for (uint32_t y = 0; y < height; y++) {
-    const float *src = fr.pad + (y + margin) * pw + margin;
-    float *dst = fr.grid + y * width;
-    if (aggregation == HW_AGG_MEAN) {
-      /* where the spread count is below one point's value at `radius`, the mean is the
-       * average of faint tails: leave it empty so footprints fade like "sum" (heat.h) */
-      float cnt_min = margin ? 0.13533528f / (6.2831853f * sigma * sigma) : 0.5f;
-      const float *cnt = fr.cnt + (y + margin) * pw + margin;
-      for (uint32_t x = 0; x < width; x++) {
-        float v = cnt[x] >= cnt_min ? src[x] / cnt[x] : 0.0f;
-        dst[x] = v;
-        mx = v > mx ? v : mx;
-      }
-    } else {
-      for (uint32_t x = 0; x < width; x++) {
-        float v = src[x];
-        dst[x] = v;
-        mx = v > mx ? v : mx;
-      }
-    }
+  if (f == 1) return read_full(fr.pad, mean ? fr.cnt : NULL, cnt_min, fr.grid);
+  /* a coarse cell holds the mass of f^2 pixels, except for "max", whose values are weights */
+  float scale = max ? 1.0f : 1.0f / (float)(f * f);
+  read_coarse(fr.pad, scale, fr.grid);
+  if (mean) {
+    if (fit(&fr.sorted, &fr.sorted_cap, width * height)) return -1.0f;
+    read_coarse(fr.cnt, scale, fr.sorted);
+    return finish_coarse(cnt_min);
   }
-  return mx;
+  return finish_coarse(0.0f);
+}
+
+uint32_t hw_frame_count_near(double px, double py, float radius) {
+  if (!fr.placed) return 0;
+  Rows rows = rows_in_window();
+  uint32_t m = (uint32_t)(radius > 0.0f ? radius + 2.0f : 2.0f);
+  Splat sp = splat_setup(fr.x0 - px + m, fr.y0 - py + m, fr.zoom, 0, 2 * m, 2 * m, 1);
+  double r2 = (double)radius * radius;
+  uint32_t n = 0;
+  for (uint32_t i = rows.begin; i < rows.end; i++) {
+    if (row_weight(&rows, i) < 0.0f) continue;
+    FOR_EACH_POSITION(sp, i, {
+      double dx = px - m;
+      double dy = py - m;
+      if (dx * dx + dy * dy <= r2) n++;
+    });
+  }
+  return n;
 }
 
 /* ---- Domain and colour -------------------------------------------------------------------- */
@@ -642,7 +882,10 @@ float hw_frame_quantile(float q) {
   if (!(q >= 0.0f)) q = 0.0f;
   if (q > 1.0f) q = 1.0f;
   /* nearest rank: the smallest value with at least q of the values at or below it */
-  uint32_t k = (uint32_t)(q * (float)m);
+  float rank = q * (float)m;
+  uint32_t k = (uint32_t)rank;
+  if ((float)k < rank) k++; /* ceil */
+  k = k ? k - 1 : 0;
   if (k >= m) k = m - 1;
   return select_kth(fr.sorted, m, k);
 }
@@ -650,8 +893,9 @@ float hw_frame_quantile(float q) {
 void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
   uint32_t n = fr.width * fr.height;
   if (!fr.grid || !fr.rgba) return;
-  /* the colour table with the alpha ramp applied, packed as little-endian RGBA words */
-  uint32_t table[256];
+  /* the colour table with the alpha ramp applied, packed as little-endian RGBA words;
+   * entry 256 is "transparent", for pixels without heat */
+  uint32_t table[257];
   for (uint32_t i = 0; i < 256; i++) {
     uint32_t a = lut[4 * i + 3];
     uint32_t ramp = i < 64 ? i : 64;
@@ -659,7 +903,7 @@ void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
     table[i] = lut[4 * i] | (uint32_t)lut[4 * i + 1] << 8 | (uint32_t)lut[4 * i + 2] << 16 |
                a << 24;
   }
-  table[0] &= 0x00FFFFFFu; /* index 0 is always fully transparent through the ramp */
+  table[256] = 0;
 
   float lo = vmin, span = vmax - vmin;
   float log_lo = 0.0f, log_span = 0.0f;
@@ -670,21 +914,26 @@ void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
   }
   float inv = span > 0.0f ? 1.0f / span : 0.0f;
   float log_inv = log_span > 0.0f ? 1.0f / log_span : 0.0f;
+  /* values at or below zero, and below the threshold, are transparent */
+  float floor_v = threshold > 0.0f ? threshold : 0.0f;
   const float *g = fr.grid;
   for (uint32_t i = 0; i < n; i++) {
     float v = g[i];
-    if (!(v > 0.0f) || v < threshold) {
-      fr.rgba[i] = 0;
-      continue;
+    uint32_t index;
+    if (!(v > 0.0f) || v < floor_v) {
+      index = 256;
+    } else {
+      float t;
+      if (span <= 0.0f)
+        t = v >= vmax ? 1.0f : 0.0f;
+      else if (scale == HW_SCALE_LOG)
+        t = v > lo ? (log2_fast(v) - log_lo) * log_inv : 0.0f;
+      else
+        t = (v - lo) * inv;
+      t = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
+      if (scale == HW_SCALE_SQRT) t = __builtin_sqrtf(t);
+      index = (uint32_t)(t * 255.0f + 0.5f);
     }
-    float t;
-    if (scale == HW_SCALE_LOG)
-      t = v > lo ? (log2_fast(v) - log_lo) * log_inv : 0.0f;
-    else
-      t = (v - lo) * inv;
-    if (span <= 0.0f) t = v >= vmax ? 1.0f : 0.0f;
-    t = t < 0.0f ? 0.0f : (t > 1.0f ? 1.0f : t);
-    if (scale == HW_SCALE_SQRT) t = __builtin_sqrtf(t);
-    fr.rgba[i] = table[(uint32_t)(t * 255.0f + 0.5f)];
+    fr.rgba[i] = table[index];
   }
 }

@@ -13,7 +13,8 @@
  *
  * Coordinates
  *   Points are stored as Web Mercator coordinates in 32-bit fixed point: x = floor(nx * 2^32)
- *   mod 2^32 and y = clamp(floor(ny * 2^32), 0, 2^32 - 1), where
+ *   mod 2^32 and y = clamp(floor(ny * 2^32), 0, 2^32 - 2)
+ *   (2^32 - 1 marks a row without a position: NaN or infinite coordinates, never drawn), where
  *     nx = lon / 360 + 0.5,   ny = 0.5 - atanh(sin(lat')) / (2 pi),
  *   lat' = lat clamped to +-85.0511287798 degrees (Leaflet's SphericalMercator.MAX_LATITUDE).
  *   This is Leaflet's EPSG:3857 with 256-px tiles: at zoom z a point sits at world pixel
@@ -28,10 +29,14 @@
  *
  * The footprint
  *   With radius r > 0 each point's value is spread by a Gaussian with sigma = r / 2, so a
- *   point's heat falls to e^-2 (13.5%) of its peak at r pixels. The Gaussian is applied as
- *   three successive box blurs (Wells 1986): see HW_BLUR_PASSES in heat.c for the error bound.
- *   Points up to 3 sigma outside the frame contribute to it. r = 0 means no spreading: each
- *   pixel holds exactly the aggregation of the points that land in it.
+ *   point's heat falls to e^-2 (13.5%) of its peak at r pixels, and the total is conserved.
+ *   For speed the Gaussian is applied on a grid of f x f-pixel cells, f the power of two with
+ *   2 <= sigma / f < 4 (f = 1 when sigma < 4): a point counts at the centre of its cell (at most
+ *   f / 2 pixels from where it is: half a pixel, or sigma / 4 on coarser grids), and the
+ *   spread has the Gaussian's variance
+ *   exactly and its shape to within 5.2% of the peak (tests/test_kernel.py measures both).
+ *   Points up to 3.5 sigma + f outside the frame contribute to it. r = 0 means no spreading:
+ *   each pixel holds exactly the aggregation of the points that land in it.
  */
 #ifndef HEATWIDGET_HEAT_H
 #define HEATWIDGET_HEAT_H
@@ -42,10 +47,11 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 1u
+#define HW_ABI_VERSION 2u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
+#define HW_HAS_TIME 2u
 
 /* Aggregations of hw_density. */
 #define HW_AGG_SUM 0u   /* sum of weights */
@@ -72,14 +78,20 @@ HW_API uint32_t hw_stage_capacity(void);
 HW_API double *hw_stage_lon(void);
 HW_API double *hw_stage_lat(void);
 HW_API float *hw_stage_weight(void);
+/* Staged times (float64, any unit; heatwidget uses milliseconds since the Unix epoch). */
+HW_API double *hw_stage_time(void);
 
 /* [grows] Projects the first n staged rows and appends them to the points held. With
- * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. Returns the
- * new number of points, or -1 if memory could not grow (the points held are unchanged). */
+ * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. With
+ * HW_HAS_TIME the staged times are kept (rows without a time get NaN, which no finite time
+ * window contains). Returns the new number of points, or -1 if memory could not grow (the
+ * points held are unchanged). Rows keep their order: the oldest row is row 0. */
 HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
 /* [grows] Reserves room for `capacity` points in all, so a known total loads without
  * reallocation. Returns 0, or -1 if memory could not grow. */
 HW_API int32_t hw_points_reserve(uint32_t capacity);
+/* Forgets the oldest n points (a sliding window); returns the number left. */
+HW_API uint32_t hw_points_drop_front(uint32_t n);
 /* Forgets all points (keeps their memory for reuse). */
 HW_API void hw_points_clear(void);
 /* Releases all point and frame memory back to the kernel's allocator. */
@@ -92,6 +104,13 @@ HW_API uint32_t hw_points_count(void);
  * value in it, or -1 if memory could not grow. The grid is then at hw_frame_grid(). */
 HW_API float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t height,
                  float radius, uint32_t aggregation);
+/* Restricts the following frames to points whose time t satisfies t0 <= t < t1 (NaN for t0 or
+ * t1: unbounded on that side; without times held, a bounded window shows nothing). With
+ * half_life > 0 each point's weight is multiplied by 2^(-(t_ref - t) / half_life), where t_ref
+ * is t1 when finite, else the latest time held. When the times held are non-decreasing
+ * (data in time order), a frame visits only the rows inside the window. */
+HW_API void hw_time_window(double t0, double t1, double half_life);
+
 /* The last frame's density: width*height float32, row-major, top row first. */
 HW_API float *hw_frame_grid(void);
 /* [grows] The q-quantile (0..1) of the last frame's non-zero densities (0 if there are none;
@@ -110,6 +129,10 @@ HW_API uint8_t *hw_lut(void);
 HW_API void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold);
 /* The last colour-mapped frame: width*height*4 bytes RGBA (not premultiplied). */
 HW_API uint8_t *hw_frame_rgba(void);
+
+/* Points of the last frame's view and time window whose frame position lies within `radius`
+ * pixels of the frame position (px, py) (positions as in "Frames" above). */
+HW_API uint32_t hw_frame_count_near(double px, double py, float radius);
 
 /* Bytes of linear memory the kernel has reserved (for memory budgets and tests). */
 HW_API uint32_t hw_memory_bytes(void);
