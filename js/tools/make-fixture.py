@@ -4,6 +4,7 @@ points.arrow  Arrow IPC stream of N points (lon float64, lat float64, weight flo
 lut.bin       1024 bytes, inferno as 256 RGBA entries (matplotlib if present, else a ramp).
 Usage: python3 tools/make-fixture.py [N=1000000]
 """
+
 import pathlib
 import sys
 
@@ -15,8 +16,20 @@ out = pathlib.Path(__file__).parent / ".out"
 out.mkdir(exist_ok=True)
 
 rng = np.random.default_rng(42)
-cities = np.array([[-74.0, 40.7], [2.35, 48.85], [139.7, 35.7], [-46.6, -23.5], [77.2, 28.6],
-                   [-0.13, 51.5], [31.2, 30.0], [-99.1, 19.4], [151.2, -33.9], [116.4, 39.9]])
+cities = np.array(
+    [
+        [-74.0, 40.7],
+        [2.35, 48.85],
+        [139.7, 35.7],
+        [-46.6, -23.5],
+        [77.2, 28.6],
+        [-0.13, 51.5],
+        [31.2, 30.0],
+        [-99.1, 19.4],
+        [151.2, -33.9],
+        [116.4, 39.9],
+    ]
+)
 pick = rng.integers(0, len(cities), n)
 spread = rng.exponential(1.5, n)[:, None]
 pts = cities[pick] + rng.normal(0, 1, (n, 2)) * spread
