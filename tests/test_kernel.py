@@ -330,7 +330,7 @@ def test_blur_leaves_exact_zeros_beyond_the_footprint(kernel: Kernel) -> None:
     px, py = rng.normal(x0 + 100, 10, 100_000), rng.normal(y0 + 100, 10, 100_000)
     lat, lon = unproject(px, py, zoom)
     kernel.load(table(lon, lat))
-    grid, mx = kernel.density((x0, y0), zoom, 600, 400, 25.0, R.AGG_SUM)
+    grid, _ = kernel.density((x0, y0), zoom, 600, 400, 25.0, R.AGG_SUM)
     far = np.ones(grid.shape, bool)
     far[: 100 + 10 * 6 + 60, : 100 + 10 * 6 + 60] = False  # 6 sd + the reach (heat.h)
     assert np.count_nonzero(grid[far]) == 0, (
