@@ -4,7 +4,7 @@ import wasmBytes from "heatwidget:kernel-wasm";
 import type { PointChunk, Points } from "./arrow";
 import type { Aggregation, Scale, Vmax } from "./model";
 
-const ABI_VERSION = 1;
+const ABI_VERSION = 2;
 const HAS_WEIGHT = 1;
 const AGGREGATIONS: Record<Aggregation, number> = { sum: 0, count: 1, mean: 2, max: 3 };
 const SCALES: Record<Scale, number> = { linear: 0, sqrt: 1, log: 2 };
