@@ -1,33 +1,76 @@
 """The canonical table ⇄ Arrow IPC stream bytes, the payload of the ``_points`` trait.
 
 Uncompressed IPC stream, one or more record batches, columns ``lon`` float64, ``lat`` float64
-and optionally ``weight`` float32 (docs/architecture.md, "Wire format"). The encoder is picked
-in one place, :func:`_encoder`, so another Arrow library (arro3, where pyarrow is missing) can
-be slotted in there.
+and optionally ``weight`` float32 and ``time`` float64 (docs/architecture.md, "Wire format").
+The canonical table is a pyarrow Table or, without pyarrow, a
+:class:`heatwidget._inputs.PointColumns`. The encoder is picked in one place,
+:func:`_encoder`: pyarrow when installed, else arro3 (``arro3-core`` + ``arro3-io``, which
+publish Pyodide wheels). Both write the same stream; tests check they decode to one table.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
-import pyarrow as pa
+import numpy as np
 
-__all__ = ["decode", "encode"]
+from ._inputs import COLUMN_TYPES, PointColumns, _pa
+from ._sources import require
 
-_COLUMNS = {"lon": pa.float64(), "lat": pa.float64(), "weight": pa.float32()}
+__all__ = ["arro3_table", "decode", "encode"]
+
+_ORDERS = (
+    ["lon", "lat"],
+    ["lon", "lat", "weight"],
+    ["lon", "lat", "time"],
+    ["lon", "lat", "weight", "time"],
+)
+_ARROW_NAMES = {"float64": ("double", "Float64"), "float32": ("float", "Float32")}
+
+
+def _type_name(t: Any) -> str:
+    """'float64'/'float32' for the Arrow type of a pyarrow or arro3 field, else its str."""
+    text = str(t).split("<")[-1].rstrip(">").strip()
+    for name, spellings in _ARROW_NAMES.items():
+        if text in spellings:
+            return name
+    return text
 
 
 def _check(table: Any) -> None:
     names = list(table.column_names)
-    if names not in (["lon", "lat"], ["lon", "lat", "weight"]):
-        raise ValueError(f"not a canonical table: columns {names}, want lon, lat[, weight]")
-    for name, field_type in zip(names, table.schema.types, strict=True):
-        if field_type != _COLUMNS[name]:
-            raise ValueError(f"column {name!r} is {field_type}, want {_COLUMNS[name]}")
+    if names not in _ORDERS:
+        raise ValueError(f"not a canonical table: columns {names}, want lon, lat[, weight][, time]")
+    if isinstance(table, PointColumns):
+        return  # its constructor checked the dtypes
+    for name, field in zip(names, table.schema, strict=True):
+        if _type_name(field.type) != COLUMN_TYPES[name]:
+            raise ValueError(f"column {name!r} is {field.type}, want {COLUMN_TYPES[name]}")
 
 
-def _encode_pyarrow(table: pa.Table) -> bytes:
+def arro3_table(table: Any) -> Any:
+    """A canonical table (pyarrow Table, PointColumns or arro3 Table) as an arro3 Table."""
+    ac = require("arro3.core", "encoding points without pyarrow")
+    if not isinstance(table, PointColumns):
+        return ac.Table.from_arrow(table)
+    types = {"float64": ac.DataType.float64(), "float32": ac.DataType.float32()}
+    fields = [ac.Field(n, types[COLUMN_TYPES[n]], nullable=False) for n in table.column_names]
+    arrays = [
+        ac.Array.from_numpy(np.ascontiguousarray(table.column(n))) for n in table.column_names
+    ]
+    return ac.Table.from_arrays(arrays, schema=ac.Schema(fields))
+
+
+def _encode_pyarrow(table: Any) -> bytes:
+    pa = _pa()
+    if isinstance(table, PointColumns):
+        from ._inputs import _build
+
+        table = _build(table.columns)
+    elif not isinstance(table, pa.Table):
+        table = pa.table(table)
     sink = pa.BufferOutputStream()
     options = pa.ipc.IpcWriteOptions(compression=None)
     with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
@@ -35,9 +78,17 @@ def _encode_pyarrow(table: pa.Table) -> bytes:
     return bytes(sink.getvalue().to_pybytes())
 
 
+def _encode_arro3(table: Any) -> bytes:
+    aio = require("arro3.io", "encoding points without pyarrow")
+    sink = io.BytesIO()
+    # arro3 compresses with LZ4 by default; the front end reads uncompressed streams only.
+    aio.write_ipc_stream(arro3_table(table), sink, compression=None)
+    return sink.getvalue()
+
+
 def _encoder() -> Callable[[Any], bytes]:
     """The IPC stream encoder to use (the one place that chooses an Arrow library)."""
-    return _encode_pyarrow
+    return _encode_pyarrow if _pa() is not None else _encode_arro3
 
 
 def encode(table: Any) -> bytes:
@@ -46,7 +97,19 @@ def encode(table: Any) -> bytes:
     return _encoder()(table)
 
 
-def decode(data: bytes | bytearray | memoryview) -> pa.Table:
-    """Arrow IPC stream bytes → a pyarrow Table (the inverse of :func:`encode`)."""
-    with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
-        return reader.read_all()
+def decode(data: bytes | bytearray | memoryview) -> Any:
+    """Arrow IPC stream bytes → a pyarrow Table (a PointColumns without pyarrow)."""
+    pa = _pa()
+    if pa is not None:
+        with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
+            return reader.read_all()
+    aio = require("arro3.io", "decoding points without pyarrow")
+    ac = require("arro3.core", "decoding points without pyarrow")
+    table = ac.Table.from_arrow(aio.read_ipc_stream(io.BytesIO(bytes(data))))
+    columns = {}
+    for name in table.column_names:
+        col = table.column(name)
+        dtype = np.dtype(COLUMN_TYPES.get(name, "float64"))
+        values = col.to_numpy() if col.num_chunks else np.empty(0, dtype)
+        columns[name] = np.asarray(values, dtype)
+    return PointColumns(columns)
