@@ -917,7 +917,30 @@ void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
   /* values at or below zero, and below the threshold, are transparent */
   float floor_v = threshold > 0.0f ? threshold : 0.0f;
   const float *g = fr.grid;
-  for (uint32_t i = 0; i < n; i++) {
+  uint32_t start = 0;
+  if (span > 0.0f && scale != HW_SCALE_LOG) {
+    /* linear and sqrt: four pixels at a time, the table look-ups stay scalar */
+    typedef int32_t v4i __attribute__((vector_size(16)));
+    const v4f zero = {0, 0, 0, 0}, one = {1, 1, 1, 1};
+    const v4f lo4 = {lo, lo, lo, lo}, inv4 = {inv, inv, inv, inv};
+    const v4f fl4 = {floor_v, floor_v, floor_v, floor_v};
+    const v4f k255 = {255.0f, 255.0f, 255.0f, 255.0f}, half = {0.5f, 0.5f, 0.5f, 0.5f};
+    const v4i none = {256, 256, 256, 256};
+    for (; start + 4 <= n; start += 4) {
+      v4f v = *(const v4f_u *)(g + start);
+      v4i empty = (v <= zero) | (v < fl4);
+      v4f t = __builtin_wasm_pmin_f32x4(__builtin_wasm_pmax_f32x4((v - lo4) * inv4, zero), one);
+      if (scale == HW_SCALE_SQRT) t = __builtin_elementwise_sqrt(t);
+      v4i index = __builtin_convertvector(t * k255 + half, v4i);
+      index = (empty & none) | (~empty & index);
+      uint32_t *out = fr.rgba + start;
+      out[0] = table[index[0]];
+      out[1] = table[index[1]];
+      out[2] = table[index[2]];
+      out[3] = table[index[3]];
+    }
+  }
+  for (uint32_t i = start; i < n; i++) {
     float v = g[i];
     uint32_t index;
     if (!(v > 0.0f) || v < floor_v) {
