@@ -38,6 +38,7 @@ __all__ = [
 # Mirrors of heat.h (the ABI this host was written for).
 HW_ABI_VERSION = 2
 HW_HAS_WEIGHT = 1
+HW_HAS_TIME = 2
 HW_AGG_SUM = 0
 HW_AGG_COUNT = 1
 HW_AGG_MEAN = 2
@@ -160,10 +161,20 @@ class Kernel:
         """Replace the points held with ``table``'s rows; returns the number held.
 
         ``table`` is the canonical Table (``lon`` float64, ``lat`` float64, optional ``weight``
-        float32; other numeric types are cast). Rows are copied in chunks of
-        ``stage_capacity`` into the kernel's staging buffers; any number of record batches is
-        fine. Null or non-finite coordinates are kept but never drawn.
+        float32 and ``time`` float64; other numeric types are cast). Rows are copied in chunks
+        of ``stage_capacity`` into the kernel's staging buffers; any number of record batches
+        is fine. Null or non-finite coordinates are kept but never drawn.
         """
+        self._call("hw_points_clear")
+        self._frame = None
+        n = table.num_rows
+        if self._call("hw_points_reserve", n) != 0:
+            raise MemoryError(f"the heat kernel could not reserve memory for {n} points")
+        return self.append(table)
+
+    def append(self, table: pa.Table | pa.RecordBatch) -> int:
+        """Add ``table``'s rows after those held (columns as for :meth:`load`); returns the
+        number held. Costs in proportion to the rows appended."""
         import pyarrow as pa
 
         if isinstance(table, pa.RecordBatch):
@@ -173,32 +184,55 @@ class Kernel:
             if col not in names:
                 raise ValueError(f"the points table has no {col!r} column (columns: {names})")
         has_weight = "weight" in names
-        cols = ["lon", "lat", "weight"] if has_weight else ["lon", "lat"]
+        has_time = "time" in names
+        cols = ["lon", "lat"] + ["weight"] * has_weight + ["time"] * has_time
         table = table.select(cols)
-
-        self._call("hw_points_clear")
-        self._frame = None
-        n = table.num_rows
-        if self._call("hw_points_reserve", n) != 0:
-            raise MemoryError(f"the heat kernel could not reserve memory for {n} points")
-        flags = HW_HAS_WEIGHT if has_weight else 0
+        flags = (HW_HAS_WEIGHT if has_weight else 0) | (HW_HAS_TIME if has_time else 0)
         cap = self.stage_capacity
         for batch in table.to_batches(max_chunksize=cap):
             m = batch.num_rows
             if m == 0:
                 continue
-            lon = _column(batch.column(0), np.float64)
-            lat = _column(batch.column(1), np.float64)
             # The staging buffers are static, but re-read the pointers anyway (heat.h contract).
-            self._view("hw_stage_lon", np.float64, m)[:] = lon
-            self._view("hw_stage_lat", np.float64, m)[:] = lat
+            self._view("hw_stage_lon", np.float64, m)[:] = _column(batch.column("lon"), np.float64)
+            self._view("hw_stage_lat", np.float64, m)[:] = _column(batch.column("lat"), np.float64)
             if has_weight:
                 self._view("hw_stage_weight", np.float32, m)[:] = _column(
-                    batch.column(2), np.float32
+                    batch.column("weight"), np.float32
+                )
+            if has_time:
+                self._view("hw_stage_time", np.float64, m)[:] = _column(
+                    batch.column("time"), np.float64
                 )
             if self._call("hw_points_append", m, flags) < 0:
                 raise MemoryError("the heat kernel ran out of memory while loading points")
+        self._frame = None
         return self.point_count
+
+    def drop_front(self, n: int) -> int:
+        """Forget the oldest ``n`` points (``hw_points_drop_front``); returns the number left."""
+        self._frame = None
+        return _u32(self._call("hw_points_drop_front", int(n)))
+
+    def time_window(
+        self, t0: float | None = None, t1: float | None = None, half_life: float | None = None
+    ) -> None:
+        """``hw_time_window``: following frames show rows with ``t0 <= time < t1`` (None:
+        unbounded), weighted by ``2^(-(t_ref - t) / half_life)`` when ``half_life`` is given
+        (same unit as the times: ms). ``time_window()`` shows every row again."""
+        nan = float("nan")
+        self._call(
+            "hw_time_window",
+            nan if t0 is None else float(t0),
+            nan if t1 is None else float(t1),
+            0.0 if half_life is None else float(half_life),
+        )
+
+    def count_near(self, px: float, py: float, radius: float) -> int:
+        """``hw_frame_count_near``: points of the last frame within ``radius`` px of the frame
+        position ``(px, py)``."""
+        self._need_frame()
+        return _u32(self._call("hw_frame_count_near", float(px), float(py), float(radius)))
 
     # ---- frames -----------------------------------------------------------------------------
 

@@ -92,6 +92,8 @@ def render(
     scale: str = "linear",
     threshold: float = 0.0,
     lut: bytes,
+    time_window: tuple[float | None, float | None] | None = None,
+    half_life: float | None = None,
     kernel: Kernel | None = None,
 ) -> Frame:
     """Render ``table``'s points in ``viewport`` (the browser's frame for the same view).
@@ -99,7 +101,8 @@ def render(
     ``vmax``: ``"auto"`` → the frame's maximum, ``"p<q>"`` → ``hw_frame_quantile(q / 100)`` of
     the non-zero densities, a number → itself. ``kernel``: an existing :class:`Kernel` to use
     (its points are replaced by ``table``'s unless ``table`` is None); by default a fresh one is
-    made and closed.
+    made and closed. ``time_window``: ``(t0, t1)`` in the time column's unit (ms since the
+    epoch), either None for unbounded; ``half_life``: the decay's half-life in the same unit.
     """
     agg = _lookup(AGGREGATIONS, aggregation, "aggregation")
     sc = _lookup(SCALES, scale, "scale")
@@ -115,6 +118,8 @@ def render(
     try:
         if table is not None:
             k.load(table)
+        t0, t1 = (None, None) if time_window is None else time_window
+        k.time_window(t0, t1, half_life)
         grid, mx = k.density(
             viewport.origin, viewport.zoom, viewport.width, viewport.height, radius, agg
         )

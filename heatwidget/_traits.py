@@ -7,6 +7,7 @@ of the form ``Heatmap.<trait>: <what is wrong>; <what to do>``.
 
 from __future__ import annotations
 
+import datetime as dt
 import difflib
 import math
 import numbers
@@ -18,7 +19,23 @@ import traitlets
 
 from . import _basemaps, _colormaps
 
-__all__ = ["Basemap", "Bounds", "Choice", "Colormap", "LatLon", "Number", "PositiveInt", "Vmax"]
+__all__ = [
+    "WINDOW_JSON",
+    "Basemap",
+    "Bounds",
+    "Choice",
+    "Colormap",
+    "Duration",
+    "LatLon",
+    "MaxPoints",
+    "Number",
+    "PositiveInt",
+    "TimeWindow",
+    "Vmax",
+    "ms_to_datetime",
+    "time_ms",
+    "to_datetime",
+]
 
 
 class _Checked(traitlets.TraitType[Any, Any]):
@@ -190,3 +207,119 @@ class Bounds(_Checked):
     def check(self, value: Any) -> tuple[float, float, float, float]:
         s, w, n, e = _pair(value, 4, "a (south, west, north, east) tuple of numbers")
         return (s, w, n, e)
+
+
+class MaxPoints(_Checked):
+    """None (keep every row) or an int ≥ 1: the sliding window's size in rows."""
+
+    info_text = "None or a positive int"
+
+    def check(self, value: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"expected None or a whole number of rows, got {value!r}")
+        if int(value) < 1:
+            raise ValueError(f"must be None (keep all rows) or >= 1, got {value!r}")
+        return int(value)
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def to_datetime(value: Any) -> dt.datetime:
+    """One instant → an aware UTC datetime.
+
+    Accepts datetime.datetime (naive = UTC), datetime.date, numpy.datetime64, pandas.Timestamp
+    and numbers: seconds since the Unix epoch (POSIX time, as ``time.time()`` and as ``time=``
+    numbers are read by default).
+    """
+    if isinstance(value, bool):
+        raise TypeError(f"expected a time (datetime or number), got {value!r}")
+    if isinstance(value, numbers.Real):
+        return _EPOCH + dt.timedelta(seconds=_as_float(value))
+    if type(value).__name__ == "Timestamp":  # pandas, without importing it
+        if value != value:  # NaT
+            raise ValueError("expected a time, got NaT")
+        value = value.to_pydatetime()
+    if str(getattr(value, "dtype", "")).startswith("datetime64"):
+        import numpy as np
+
+        if np.isnat(value):
+            raise ValueError("expected a time, got NaT")
+        us = int(value.astype("datetime64[us]").astype("int64"))
+        return _EPOCH + dt.timedelta(microseconds=us)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.timezone.utc)
+        return value.astimezone(dt.timezone.utc)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
+    raise TypeError(
+        f"expected a time (datetime, numpy.datetime64, pandas.Timestamp or seconds since the "
+        f"epoch), got {value!r} ({type(value).__name__})"
+    )
+
+
+def time_ms(value: Any) -> float:
+    """One instant → milliseconds since the Unix epoch (the unit of the ``time`` column)."""
+    return (to_datetime(value) - _EPOCH) / dt.timedelta(milliseconds=1)
+
+
+def ms_to_datetime(ms: float) -> dt.datetime:
+    return _EPOCH + dt.timedelta(milliseconds=float(ms))
+
+
+def _window_to_json(value: Any, widget: Any = None) -> list[float | None] | None:
+    if value is None:
+        return None
+    return [None if v is None else time_ms(v) for v in value]
+
+
+def _window_from_json(value: Any, widget: Any = None) -> Any:
+    if value is None:
+        return None
+    return tuple(None if v is None else ms_to_datetime(v) for v in value)
+
+
+#: to_json/from_json of the TimeWindow traits: datetimes in Python, ms floats on the wire.
+WINDOW_JSON = {"to_json": _window_to_json, "from_json": _window_from_json}
+
+
+class TimeWindow(_Checked):
+    """``(start, end)``: start <= t < end, each a datetime or a number (seconds since the epoch)
+    or None (unbounded); held as aware UTC datetimes, synced as ms since the epoch (see
+    WINDOW_JSON)."""
+
+    info_text = "None or a (start, end) pair of times"
+
+    def check(self, value: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+            raise TypeError(
+                f"expected None or a (start, end) pair of datetimes or numbers, got {value!r}"
+            )
+        if len(value) != 2:
+            raise ValueError(f"expected a (start, end) pair, got {len(value)} values: {value!r}")
+        start, end = (None if v is None else to_datetime(v) for v in value)
+        if start is not None and end is not None and not start < end:
+            raise ValueError(
+                f"start must be before end, got ({value[0]!r}, {value[1]!r}); the window is "
+                "start <= t < end"
+            )
+        return (start, end)
+
+
+class Duration(_Checked):
+    """A positive duration: seconds (a number) or a datetime.timedelta / numpy.timedelta64 /
+    pandas.Timedelta; stored as seconds (float)."""
+
+    info_text = "a positive duration in seconds or a timedelta"
+
+    def check(self, value: Any) -> float:
+        if hasattr(value, "total_seconds"):
+            seconds = float(value.total_seconds())
+        elif str(getattr(value, "dtype", "")).startswith("timedelta64"):
+            seconds = float(value.astype("timedelta64[us]").astype("int64")) / 1e6
+        else:
+            seconds = _as_float(value)
+        if not seconds > 0 or not math.isfinite(seconds):
+            raise ValueError(f"must be a positive duration, got {value!r}")
+        return seconds

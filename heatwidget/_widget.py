@@ -8,15 +8,33 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import anywidget
+import ipywidgets
 import traitlets
 
-from . import _basemaps, _colormaps, _inputs, _wire
-from ._traits import Basemap, Bounds, Choice, Colormap, LatLon, Number, PositiveInt, Vmax
+from . import _basemaps, _colormaps, _inputs
+from ._stream import Delta, PointStore
+from ._traits import (
+    WINDOW_JSON,
+    Basemap,
+    Bounds,
+    Choice,
+    Colormap,
+    Duration,
+    LatLon,
+    MaxPoints,
+    Number,
+    PositiveInt,
+    TimeWindow,
+    Vmax,
+    time_ms,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -71,6 +89,17 @@ class Density:
         return iter((self.grid, self.bounds))
 
 
+class _PointsBytes(traitlets.Bytes):
+    """``_points``: read from the widget's PointStore, encoded lazily (only when a new model
+    asks for the state, or Python reads it) and cached until the points change."""
+
+    def get(self, obj: Any, cls: Any = None) -> Any:
+        store = obj.__dict__.get("_store")
+        if store is not None:
+            obj._trait_values[self.name] = store.encode()
+        return super().get(obj, cls)
+
+
 class Heatmap(anywidget.AnyWidget):
     """A heatmap of lat/lon points on a Leaflet map, drawn by a WebAssembly kernel.
 
@@ -84,9 +113,24 @@ class Heatmap(anywidget.AnyWidget):
     _esm = _asset("widget.js", _UNBUILT_ESM)
     _css = _asset("widget.css", "")
 
-    # ---- data (set with set_data) -----------------------------------------------------------
-    _points = traitlets.Bytes(
-        b"", help="All points as Arrow IPC stream bytes (lon, lat[, weight]); see _wire."
+    # ---- data (set_data, append, clear) -----------------------------------------------------
+    # How points reach the views (docs/architecture.md, "Streaming"): `_points` and `_seq` are
+    # the full state a NEW front-end model gets (get_state: first display, page reload); they
+    # change silently (no trait notification, so ipywidgets never re-sends all rows). Views
+    # that exist get numbered custom messages instead: {"type": "delta", seq, rows, drop} with
+    # the new rows as one binary buffer, or {"type": "reset", seq} with all rows.
+    _points = _PointsBytes(
+        b"", help="All points as Arrow IPC stream bytes (lon, lat[, weight][, time]); see _wire."
+    ).tag(sync=True)
+    _seq = traitlets.Int(0, help="Number of the last change to the points (see _stream).").tag(
+        sync=True
+    )
+    _uid = traitlets.Unicode(help="Identifies this widget's model in the front end.").tag(sync=True)
+    max_points = MaxPoints(
+        None,
+        allow_none=True,
+        help="Keep at most this many rows, dropping the oldest first (a sliding window over "
+        "append()); None keeps every row.",
     ).tag(sync=True)
     point_count = traitlets.Int(
         0, read_only=True, help="Number of points held (read-only: it follows set_data)."
@@ -96,6 +140,39 @@ class Heatmap(anywidget.AnyWidget):
         allow_none=True,
         read_only=True,
         help="(south, west, north, east) of the points held, or None when there are none.",
+    ).tag(sync=True)
+
+    # ---- time -------------------------------------------------------------------------------
+    time_extent = TimeWindow(
+        None,
+        allow_none=True,
+        read_only=True,
+        help="(first, last) time of the rows held (UTC datetimes), or None without a time column.",
+    ).tag(sync=True, **WINDOW_JSON)
+    time_window = TimeWindow(
+        None,
+        allow_none=True,
+        help="Only rows with start <= time < end are drawn: (start, end) as datetimes or "
+        "seconds since the epoch, either end None for unbounded; None draws every row. The "
+        "play control moves it, and it reads back as UTC datetimes.",
+    ).tag(sync=True, **WINDOW_JSON)
+    time_decay = Duration(
+        None,
+        allow_none=True,
+        help="Half-life (seconds or a timedelta): a row's weight halves for each half-life it "
+        "is older than the window's end (or the latest time held). None: no decay.",
+    ).tag(sync=True)
+    time_step = Duration(
+        None,
+        allow_none=True,
+        help="How far (seconds or a timedelta) the play control moves the window per step; "
+        "None: 1/100 of the time extent.",
+    ).tag(sync=True)
+    time_speed = Number(4.0, min=0.01, max=240.0, help="Steps per second while playing.").tag(
+        sync=True
+    )
+    play = traitlets.Bool(
+        False, help="True while the time window is animating (the map's play button sets it too)."
     ).tag(sync=True)
 
     # ---- view (written back by the map) -----------------------------------------------------
@@ -113,7 +190,20 @@ class Heatmap(anywidget.AnyWidget):
         help="Map zoom level (0 is the whole world in 256 px). None fits the view to "
         "data_bounds; the map writes it back as the user zooms.",
     ).tag(sync=True)
+    bounds = Bounds(
+        None,
+        allow_none=True,
+        read_only=True,
+        help="(south, west, north, east) the map shows, written by the map (None before it is "
+        "shown). To move the map: center/zoom, fit_bounds() or fly_to().",
+    ).tag(sync=True)
     height = PositiveInt(450, help="Height of the map in CSS pixels.").tag(sync=True)
+    tooltip = traitlets.Bool(
+        False, help="Show the density and point count under the mouse in a tooltip."
+    ).tag(sync=True)
+    _listen = traitlets.List(
+        traitlets.Unicode(), help="Map events Python has callbacks for ('click', 'hover')."
+    ).tag(sync=True)
 
     # ---- how heat is computed ---------------------------------------------------------------
     radius = Number(
@@ -181,20 +271,26 @@ class Heatmap(anywidget.AnyWidget):
         lat: Any = None,
         lon: Any = None,
         weight: Any = None,
+        time: Any = None,
+        time_unit: str = "s",
         **kwargs: Any,
     ) -> None:
         unknown = [k for k in kwargs if k not in self._keyword_names()]
         if unknown:
             raise TypeError(self._unknown_message(unknown))
-        if data is not None or lat is not None or lon is not None or weight is not None:
-            # Before super().__init__, so the comm opens with the data in its first message.
-            table, report = _inputs.to_table(data, lat=lat, lon=lon, weight=weight, stacklevel=3)
-            kwargs["_points"] = _wire.encode(table)
-            self.set_trait("point_count", report.rows)
-            self.set_trait("data_bounds", report.bounds)
-        else:
-            kwargs.setdefault("_points", _wire.encode(_inputs.empty_table()))
+        # Before super().__init__, so the comm opens with the data in its first message.
+        self._store = PointStore()
+        self._click_handlers = ipywidgets.CallbackDispatcher()
+        self._hover_handlers = ipywidgets.CallbackDispatcher()
+        self._resets_sent: set[int] = set()
+        table = self._table(data, lat, lon, weight, time, time_unit, stacklevel=4)
+        if kwargs.get("max_points") is not None:
+            kwargs["max_points"] = MaxPoints().check(kwargs["max_points"])
+        self._store.replace(table, kwargs.get("max_points"))
+        self._sync_store(notify=False)
+        kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
+        self.on_msg(_on_custom_msg)
 
     @classmethod
     def _keyword_names(cls) -> set[str]:
@@ -218,7 +314,7 @@ class Heatmap(anywidget.AnyWidget):
         s = "s" if len(unknown) > 1 else ""
         return (
             f"Heatmap() got unexpected keyword argument{s} {', '.join(parts)}. Valid keyword "
-            f"arguments: data, lat, lon, weight, {', '.join(valid)}."
+            f"arguments: data, lat, lon, weight, time, time_unit, {', '.join(valid)}."
         )
 
     # ---- resolved traits --------------------------------------------------------------------
@@ -244,16 +340,173 @@ class Heatmap(anywidget.AnyWidget):
 
     # ---- data -------------------------------------------------------------------------------
 
-    def set_data(
-        self, data: Any = None, *, lat: Any = None, lon: Any = None, weight: Any = None
-    ) -> None:
-        """Replace all points (same arguments as the constructor); the view is kept."""
-        table, report = _inputs.to_table(data, lat=lat, lon=lon, weight=weight, stacklevel=3)
-        payload = _wire.encode(table)
+    @staticmethod
+    def _table(
+        data: Any, lat: Any, lon: Any, weight: Any, time: Any, time_unit: str, stacklevel: int
+    ) -> Any:
+        """The canonical pyarrow Table of one input (``_inputs`` does the work)."""
+        if data is None and lat is None and lon is None and weight is None and time is None:
+            return _inputs.empty_table()
+        table, _report = _inputs.to_table(
+            data,
+            lat=lat,
+            lon=lon,
+            weight=weight,
+            time=time,
+            time_unit=time_unit,
+            stacklevel=stacklevel,
+        )
+        if not hasattr(table, "schema"):  # a PointColumns: pyarrow is missing
+            raise ImportError("streaming points (set_data/append) needs pyarrow")
+        return table
+
+    def _sync_store(self, *, notify: bool = True) -> None:
+        """Python's view of the store: `_seq` silently (new models read it with `_points`),
+        the counts and extents as ordinary synced traits (one state message)."""
+        store = self._store
+        self._trait_values["_seq"] = store.seq
+        extent = store.time_extent
+        values = {
+            "point_count": store.count,
+            "data_bounds": store.bounds,
+            "time_extent": None if extent is None else (extent[0] / 1e3, extent[1] / 1e3),
+        }
+        if not notify:
+            for name, value in values.items():
+                self.set_trait(name, value)
+            return
         with self.hold_sync():
-            self._points = payload
-            self.set_trait("point_count", report.rows)
-            self.set_trait("data_bounds", report.bounds)
+            for name, value in values.items():
+                self.set_trait(name, value)
+
+    def _send_delta(self, delta: Delta) -> None:
+        msg = {"type": "delta", "seq": delta.seq, "rows": delta.rows, "drop": delta.drop}
+        self.send(msg, buffers=[delta.payload] if delta.rows else None)
+
+    def _send_reset(self) -> None:
+        """All rows to every existing view (set_data, clear, or a view that missed a delta)."""
+        self.send({"type": "reset", "seq": self._store.seq}, buffers=[self._store.encode()])
+
+    def set_data(
+        self,
+        data: Any = None,
+        *,
+        lat: Any = None,
+        lon: Any = None,
+        weight: Any = None,
+        time: Any = None,
+        time_unit: str = "s",
+    ) -> None:
+        """Replace all points (same arguments as the constructor); the view is kept.
+
+        With a time column the rows are sorted by time, so a ``time_window`` costs in
+        proportion to the rows inside it.
+        """
+        table = self._table(data, lat, lon, weight, time, time_unit, stacklevel=4)
+        self._store.replace(table, self.max_points)
+        self._send_reset()
+        self._sync_store()
+
+    def append(
+        self,
+        data: Any = None,
+        *,
+        lat: Any = None,
+        lon: Any = None,
+        weight: Any = None,
+        time: Any = None,
+        time_unit: str = "s",
+    ) -> None:
+        """Add points (same arguments as the constructor) after those held.
+
+        Only the new rows travel to the views (Arrow IPC: 16 bytes a row, +4 with weights, +8
+        with times, plus a few hundred bytes a call) and the views load only them; with
+        ``max_points`` the oldest rows are dropped. Appends arriving faster than the screen
+        refreshes are drawn as one frame. Rows appended out of time order are drawn correctly,
+        but a ``time_window`` then visits every row instead of only those inside it: append in
+        time order where you can.
+        """
+        table = self._table(data, lat, lon, weight, time, time_unit, stacklevel=4)
+        if table.num_rows == 0:
+            return
+        delta = self._store.append(table, self.max_points)
+        self._send_delta(delta)
+        self._sync_store()
+
+    def clear(self) -> None:
+        """Forget every point (the view is kept)."""
+        self.set_data()
+
+    @traitlets.observe("max_points")
+    def _on_max_points(self, change: dict[str, Any]) -> None:
+        delta = self._store.trim(change["new"])
+        if delta is not None:
+            self._send_delta(delta)
+            self._sync_store()
+
+    def _handle_front_end(self, content: dict[str, Any]) -> None:
+        kind = content.get("type")
+        if kind in ("hello", "resync"):
+            # A model that started at another seq, or that saw a gap in the deltas.
+            seq = content.get("seq")
+            if seq != self._store.seq and self._store.seq not in self._resets_sent:
+                self._resets_sent.add(self._store.seq)  # one reset per state serves all views
+                self._send_reset()
+        elif kind == "click":
+            self._click_handlers(_event(content))
+        elif kind == "hover":
+            self._hover_handlers(_event(content))
+
+    # ---- talking with the map ---------------------------------------------------------------
+
+    def on_click(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
+        """Call ``callback(event)`` when the map is clicked (``remove=True`` unregisters it).
+
+        ``event`` is a dict: ``lat``, ``lon`` (degrees), ``value`` (the density at that pixel
+        in data units, from the last frame the view drew: what ``density()`` gives for the same
+        view), ``count`` (points within ``radius`` pixels, in the time window), ``x``, ``y``
+        (the pixel in the map, from its top-left corner). Callbacks run when the kernel is idle.
+        """
+        self._click_handlers.register_callback(callback, remove=remove)
+        self._update_listen("click", self._click_handlers)
+
+    def on_hover(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
+        """Call ``callback(event)`` as the mouse moves over the map (at most every ~100 ms);
+        ``event`` as for :meth:`on_click`."""
+        self._hover_handlers.register_callback(callback, remove=remove)
+        self._update_listen("hover", self._hover_handlers)
+
+    def _update_listen(self, name: str, handlers: ipywidgets.CallbackDispatcher) -> None:
+        listen = [n for n in self._listen if n != name]
+        if handlers.callbacks:
+            listen.append(name)
+        self._listen = sorted(listen)
+
+    def fit_bounds(self, bounds: Any, *, animate: bool = True) -> None:
+        """Move every view to show ``(south, west, north, east)``; ``center``/``zoom``/``bounds``
+        follow once a view has moved."""
+        s, w, n, e = Bounds().check(bounds)
+        if s > n:
+            raise ValueError(f"fit_bounds: south {s} is north of north {n}")
+        self.send({"type": "fit_bounds", "bounds": [s, w, n, e], "animate": bool(animate)})
+
+    def fly_to(self, lat: float, lon: float, zoom: float | None = None) -> None:
+        """Fly every view to ``(lat, lon)`` (and ``zoom``, else the current one), animated.
+
+        ``center``/``zoom`` take the target values at once (without moving the views a second
+        time), so a view shown later opens there too."""
+        center = LatLon().check((lat, lon))
+        target_zoom = self.zoom if zoom is None else Number(min=0.0, max=30.0).check(zoom)
+        self.send({"type": "fly_to", "center": list(center), "zoom": target_zoom})
+        # Set the traits under the front end's lock: observers run, nothing is sent (the views
+        # are flying there and will write the same values back).
+        lock: dict[str, Any] = {"center": list(center)}
+        if target_zoom is not None:
+            lock["zoom"] = target_zoom
+        with self._lock_property(**lock), self.hold_trait_notifications():
+            self.center = center
+            if target_zoom is not None:
+                self.zoom = target_zoom
 
     # ---- frames in Python -------------------------------------------------------------------
 
@@ -265,9 +518,13 @@ class Heatmap(anywidget.AnyWidget):
             center = fit_center if center is None else center
             zoom = fit_zoom if zoom is None else zoom
         view = _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
+        window = self.time_window
+        half_life = self.time_decay
         return _render.render(
-            _wire.decode(self._points),
+            self._store.table(),
             view,
+            time_window=None if window is None else _window_ms(window),
+            half_life=None if half_life is None else half_life * 1e3,
             radius=self.radius,
             aggregation=self.aggregation,
             vmin=self.vmin,
@@ -311,3 +568,24 @@ class Heatmap(anywidget.AnyWidget):
             vmin=float(frame.vmin),
             vmax=float(frame.vmax),
         )
+
+
+def _window_ms(window: tuple[Any, Any]) -> tuple[float | None, float | None]:
+    return (
+        None if window[0] is None else time_ms(window[0]),
+        None if window[1] is None else time_ms(window[1]),
+    )
+
+
+def _event(content: dict[str, Any]) -> dict[str, Any]:
+    """A click/hover message from the front end → the event dict callbacks get."""
+    out: dict[str, Any] = {"type": content.get("type")}
+    for key in ("lat", "lon", "value", "count", "x", "y"):
+        value = content.get(key)
+        out[key] = int(value) if key == "count" and value is not None else value
+    return out
+
+
+def _on_custom_msg(widget: Heatmap, content: Any, buffers: Any) -> None:
+    if isinstance(content, dict):
+        widget._handle_front_end(content)

@@ -291,15 +291,23 @@ def test_set_data_replaces_everything() -> None:
     assert (m.point_count, m.data_bounds, _points(m).num_rows) == (0, None, 0)
 
 
-def test_set_data_sends_one_message_with_all_three_traits() -> None:
+def test_set_data_sends_one_state_message_and_one_reset() -> None:
     m = Heatmap()
     sent: list[dict] = []
     m.send_state = lambda key=None: sent.append(  # type: ignore[method-assign]
         {"keys": sorted(key) if isinstance(key, (list, set, tuple)) else key}
     )
+    custom: list[tuple[dict, list[bytes]]] = []
+    m.send = lambda content, buffers=None: custom.append(  # type: ignore[method-assign]
+        (content, list(buffers or []))
+    )
     m.set_data(lat=[0.0], lon=[0.0])
     assert len(sent) == 1
-    assert sent[0]["keys"] == ["_points", "data_bounds", "point_count"]
+    assert sent[0]["keys"] == ["data_bounds", "point_count"]
+    # the rows go to existing views as one reset message; `_points` changes silently
+    ((content, buffers),) = custom
+    assert content == {"type": "reset", "seq": m._seq}
+    assert decode(buffers[0]).num_rows == 1 and buffers[0] == m._points
 
 
 def test_bad_set_data_keeps_old_points() -> None:

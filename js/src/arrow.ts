@@ -8,6 +8,8 @@ export interface PointChunk {
   lat: Float64Array;
   /** Absent when the table has no weight column: every weight is 1. */
   weight?: Float32Array;
+  /** Absent when the table has no time column (ms since the epoch). */
+  time?: Float64Array;
   length: number;
 }
 
@@ -15,9 +17,10 @@ export interface Points {
   chunks: PointChunk[];
   length: number;
   hasWeight: boolean;
+  hasTime: boolean;
 }
 
-export const NO_POINTS: Points = { chunks: [], length: 0, hasWeight: false };
+export const NO_POINTS: Points = { chunks: [], length: 0, hasWeight: false, hasTime: false };
 
 type Ctor<T> = { new (values: ArrayLike<number>): T; from(values: ArrayLike<number>): T };
 
@@ -44,6 +47,7 @@ export function decodePoints(bytes: Uint8Array): Points {
   const lon = table.getChild("lon");
   const lat = table.getChild("lat");
   const weight = names.has("weight") ? table.getChild("weight") : null;
+  const time = names.has("time") ? table.getChild("time") : null;
   const chunks: PointChunk[] = [];
   for (let b = 0; b < lon.data.length; b++) {
     const n = lon.data[b].length;
@@ -52,8 +56,9 @@ export function decodePoints(bytes: Uint8Array): Points {
       lon: as(lon.data[b].values, Float64Array, n),
       lat: as(lat.data[b].values, Float64Array, n),
       weight: weight ? as(weight.data[b].values, Float32Array, n) : undefined,
+      time: time ? as(time.data[b].values, Float64Array, n) : undefined,
       length: n,
     });
   }
-  return { chunks, length: table.numRows, hasWeight: weight !== null };
+  return { chunks, length: table.numRows, hasWeight: weight !== null, hasTime: time !== null };
 }

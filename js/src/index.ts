@@ -1,30 +1,46 @@
 // The anywidget entry: builds one view (map, outlines, basemap, heat layer, legend) and wires
 // it to the model. Each view owns its kernel instance and frees it in the cleanup it returns.
 import * as L from "leaflet";
-import { decodePoints, NO_POINTS, type Points } from "./arrow";
 import { HeatLayer, type FrameStats, type HeatStyle } from "./heat-layer";
 import { HeatKernel } from "./kernel";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
-import { bytesOf, type Model, type TraitName, type Traits } from "./model";
+import { bytesOf, sendToPython, type Model, type TraitName, type Traits } from "./model";
 import { addOutlines } from "./outlines";
+import { createStore, storeFor, type StoreEvent } from "./store";
+import { TimeControl } from "./time-control";
 import { ViewSync } from "./view-sync";
+
+/** Hover events reach Python (and the tooltip updates) at most this often. */
+const HOVER_EVERY_MS = 100;
+/** The play animation writes `time_window` back to Python at most this often. */
+const PLAY_WRITE_EVERY_MS = 150;
 
 export const version: string = __HEATWIDGET_VERSION__;
 
 // Used where a trait is missing (an older or hand-made model), matching the Python defaults.
 const DEFAULTS: Partial<Traits> = {
   radius: 25, opacity: 0.8, aggregation: "sum", vmin: 0, vmax: "auto", scale: "linear",
-  threshold: 0, legend: true, legend_title: "", height: 450,
+  threshold: 0, legend: true, legend_title: "", height: 450, time_speed: 4, play: false,
+  tooltip: false, _listen: [],
 };
+
+type Window = [number | null, number | null];
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const get = <K extends TraitName>(name: K): Traits[K] =>
     (model.get(name) ?? DEFAULTS[name]) as Traits[K];
-  const style = (): HeatStyle => ({
-    radius: get("radius"), aggregation: get("aggregation"), vmin: get("vmin"),
-    vmax: get("vmax"), scale: get("scale"), threshold: get("threshold"),
-  });
+  // The time window this view draws: the model's, or the play animation's latest step.
+  let timeWindow: Window | null = get("time_window") ?? null;
+  const style = (): HeatStyle => {
+    const decay = get("time_decay");
+    return {
+      radius: get("radius"), aggregation: get("aggregation"), vmin: get("vmin"),
+      vmax: get("vmax"), scale: get("scale"), threshold: get("threshold"),
+      t0: timeWindow?.[0] ?? NaN, t1: timeWindow?.[1] ?? NaN,
+      halfLife: decay ? decay * 1000 : 0,
+    };
+  };
 
   const root = document.createElement("div");
   root.className = "heatwidget";
@@ -34,6 +50,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   root.style.height = `${get("height")}px`;
   const mapEl = document.createElement("div");
   mapEl.className = "heatwidget-map";
+  // Inline, not only in widget.css: Jupyter may load the CSS after this render, and Leaflet
+  // makes a container it finds `position: static` relative (0 px high under inset: 0).
+  mapEl.style.position = "absolute";
+  mapEl.style.inset = "0";
   root.append(mapEl);
   el.append(root);
 
@@ -57,6 +77,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let frames = 0;
   const onFrame = ({ frame, ms, kernelMs, points }: FrameStats) => {
     root.dataset.frames = String(++frames);
+    if (appendedAt) {
+      // From a delta's arrival to the frame that shows it (decode + kernel append + frame).
+      root.dataset.appendFrameMs = (performance.now() - appendedAt).toFixed(1);
+      appendedAt = 0;
+    }
     root.dataset.frameMs = ms.toFixed(2);
     root.dataset.kernelMs = kernelMs.toFixed(2);
     if (frame && points > 0) root.dataset.ready = "1";
@@ -68,43 +93,190 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   layer.setOpacity(get("opacity"));
   layer.addTo(map);
 
-  // Points wait here until the kernel is instantiated; after loading, the kernel has its copy.
-  let pending: Points | null = null;
+  // The model's points live in its store (store.ts, shared by the views of the page); this
+  // view's kernel loads them all once, then only the changes.
+  const { store, owned } = storeFor(model);
   let kernel: HeatKernel | null = null;
   let disposed = false;
-  let decodeMs = 0;
-  const loadPending = () => {
-    if (!kernel || !pending) return;
+  let appendedAt = 0;
+  const showCount = () => {
+    root.dataset.pointCount = String(kernel ? kernel.pointCount : 0);
+    root.dataset.seq = String(store.seq);
+  };
+  const loadAll = () => {
+    if (!kernel) return;
     const t0 = performance.now();
     try {
-      kernel.load(pending);
+      kernel.load(store.points());
     } catch (err) {
       console.error(err);
     }
-    pending = null;
-    root.dataset.loadMs = (decodeMs + performance.now() - t0).toFixed(1);
-    root.dataset.pointCount = String(kernel.pointCount);
+    root.dataset.loadMs = (performance.now() - t0).toFixed(1);
+    showCount();
     layer.redraw();
   };
-  const setPoints = () => {
-    const t0 = performance.now();
+  const onStore = (e: StoreEvent) => {
+    if (!kernel) return; // loads everything when it is ready
+    if (e.kind === "reset") return loadAll();
     try {
-      pending = decodePoints(bytesOf(get("_points")));
+      kernel.append(e.chunks);
+      kernel.dropFront(e.drop);
     } catch (err) {
       console.error(err);
-      pending = NO_POINTS;
+      return loadAll();
     }
-    decodeMs = performance.now() - t0;
-    loadPending();
+    // Appends faster than the screen refreshes share the next frame (the layer coalesces).
+    if (!appendedAt) appendedAt = e.at;
+    showCount();
+    layer.redraw();
   };
-  setPoints();
+  const unsubscribe = store.subscribe(onStore);
   HeatKernel.create().then((k) => {
     if (disposed) return k.free();
     kernel = k;
     k.setLut(lut);
-    loadPending();
+    loadAll();
     layer.setKernel(k);
   }, (err) => console.error("heatwidget: the heat kernel did not load", err));
+
+  // ---- time: the play control ----------------------------------------------------------------
+  let playTimer: ReturnType<typeof setInterval> | undefined;
+  let lastWindowWrite = 0;
+  let windowWriteTimer: ReturnType<typeof setTimeout> | undefined;
+  const extent = () => get("time_extent") ?? null;
+  const stepMs = () => {
+    const ext = extent();
+    const step = get("time_step");
+    if (step) return step * 1000;
+    return ext && ext[1] > ext[0] ? (ext[1] - ext[0]) / 100 : 1000;
+  };
+  const writeWindow = (now = false) => {
+    clearTimeout(windowWriteTimer);
+    windowWriteTimer = undefined;
+    const wait = lastWindowWrite + PLAY_WRITE_EVERY_MS - performance.now();
+    if (!now && wait > 0) {
+      windowWriteTimer = setTimeout(() => writeWindow(true), wait);
+      return;
+    }
+    lastWindowWrite = performance.now();
+    model.set("time_window", timeWindow);
+    model.save_changes();
+  };
+  const setWindow = (w: Window | null, write: boolean) => {
+    timeWindow = w;
+    layer.setStyle(style());
+    updateControl();
+    if (write) writeWindow();
+  };
+  const stepOnce = () => {
+    const ext = extent();
+    if (!ext) return;
+    const step = stepMs();
+    const w = timeWindow;
+    const width = w && w[0] !== null && w[1] !== null ? w[1] - w[0] : step;
+    let start = (w?.[0] ?? ext[0] - step) + step;
+    if (start > ext[1]) {
+      // At the end: stop there (play again to start over from the beginning).
+      model.set("play", false);
+      writeWindow(true);
+      return;
+    }
+    if (start < ext[0]) start = ext[0];
+    setWindow([Math.round(start), Math.round(start + width)], true);
+  };
+  const syncPlay = () => {
+    clearInterval(playTimer);
+    playTimer = undefined;
+    // One clock per page: the first view of the model animates, the others follow the model.
+    if (get("play") && extent() && store.isFirst(onStore)) {
+      const ext = extent()!;
+      if (timeWindow?.[0] != null && timeWindow[0] + stepMs() > ext[1]) {
+        setWindow([ext[0], ext[0] + stepMs()], true); // start over
+      }
+      playTimer = setInterval(stepOnce, 1000 / Math.max(0.01, get("time_speed")));
+    }
+    updateControl();
+  };
+  const control = new TimeControl({
+    seek: (start) => {
+      const w = timeWindow;
+      const width = w && w[0] !== null && w[1] !== null ? w[1] - w[0] : stepMs();
+      setWindow([Math.round(start), Math.round(start + width)], true);
+    },
+    toggle: () => {
+      model.set("play", !get("play"));
+      model.save_changes();
+      syncPlay();
+    },
+    speed: (v) => {
+      model.set("time_speed", v);
+      model.save_changes();
+      syncPlay();
+    },
+  });
+  const updateControl = () => control.update({
+    extent: extent(), window: timeWindow, playing: !!get("play"), speed: get("time_speed"),
+  });
+  control.addTo(map);
+  updateControl();
+  syncPlay();
+
+  // ---- the map talks to Python ------------------------------------------------------------------
+  const tip = document.createElement("div");
+  tip.className = "heatwidget-tooltip";
+  tip.style.display = "none";
+  root.append(tip);
+  const probe = (e: L.LeafletMouseEvent) => {
+    const p = e.containerPoint;
+    const value = kernel?.valueAt(p.x, p.y) ?? null;
+    const count = kernel?.countNear(p.x, p.y, get("radius")) ?? null;
+    const ll = e.latlng.wrap();
+    return { lat: ll.lat, lon: ll.lng, value, count, x: p.x, y: p.y };
+  };
+  const listening = (name: string) => (get("_listen") ?? []).includes(name);
+  map.on("click", (e: L.LeafletMouseEvent) => {
+    if (!listening("click")) return;
+    sendToPython(model, { type: "click", ...probe(e) });
+  });
+  let lastHover = 0;
+  let hoverTimer: ReturnType<typeof setTimeout> | undefined;
+  let hoverEvent: L.LeafletMouseEvent | null = null;
+  const hover = () => {
+    hoverTimer = undefined;
+    lastHover = performance.now();
+    const e = hoverEvent;
+    if (!e) return;
+    const info = probe(e);
+    if (listening("hover")) sendToPython(model, { type: "hover", ...info });
+    if (get("tooltip")) {
+      tip.style.display = "";
+      tip.style.left = `${info.x}px`;
+      tip.style.top = `${info.y}px`;
+      const v = info.value === null ? "–" : info.value.toPrecision(4);
+      tip.textContent = `${info.lat.toFixed(4)}, ${info.lon.toFixed(4)}  value ${v}  count ${info.count ?? "–"}`;
+    }
+  };
+  map.on("mousemove", (e: L.LeafletMouseEvent) => {
+    if (!listening("hover") && !get("tooltip")) return;
+    hoverEvent = e;
+    const wait = lastHover + HOVER_EVERY_MS - performance.now();
+    if (wait <= 0) hover();
+    else if (hoverTimer === undefined) hoverTimer = setTimeout(hover, wait);
+  });
+  map.on("mouseout", () => {
+    hoverEvent = null;
+    tip.style.display = "none";
+  });
+  const onCustom = (msg: { type?: string; bounds?: number[]; center?: [number, number];
+    zoom?: number | null; animate?: boolean }) => {
+    if (msg?.type === "fit_bounds" && msg.bounds) {
+      const [s, w, n, e] = msg.bounds;
+      map.fitBounds([[s, w], [n, e]], { animate: msg.animate !== false });
+    } else if (msg?.type === "fly_to" && msg.center) {
+      map.flyTo(msg.center, msg.zoom ?? map.getZoom());
+    }
+  };
+  model.on("msg:custom", onCustom);
 
   const sync = new ViewSync(map, model);
   // Jupyter may render into a detached element: Leaflet learns its size from here, and the
@@ -118,7 +290,16 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
 
   const restyle = () => layer.setStyle(style());
   const handlers: Record<string, () => void> = {
-    "change:_points": setPoints,
+    "change:time_window": () => setWindow(get("time_window") ?? null, false),
+    "change:time_decay": restyle,
+    "change:time_extent": () => {
+      updateControl();
+      syncPlay();
+    },
+    "change:play": syncPlay,
+    "change:time_speed": syncPlay,
+    "change:time_step": updateControl,
+    "change:tooltip": () => (tip.style.display = "none"),
     "change:_lut": () => {
       lut = bytesOf(get("_lut"));
       kernel?.setLut(lut);
@@ -148,20 +329,30 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   return () => {
     disposed = true;
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
+    model.off("msg:custom", onCustom);
+    clearInterval(playTimer);
+    clearTimeout(windowWriteTimer);
+    clearTimeout(hoverTimer);
+    unsubscribe();
+    if (owned) store.dispose();
     resizes.disconnect();
     sync.stop();
     basemap.clear();
     map.remove();
     kernel?.free();
     kernel = null;
-    pending = null;
     delete (root as any).__heatwidget;
     delete (el as any).__heatwidget;
     root.remove();
   };
 }
 
-export default { render };
+/** Once per model (anywidget): the point store that outlives any one view. */
+function initialize({ model }: { model: Model }): () => void {
+  return createStore(model);
+}
+
+export default { initialize, render };
 
 // Leaflet is bundled; tests and notebooks may want the same instance.
 export { L };

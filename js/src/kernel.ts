@@ -6,6 +6,7 @@ import type { Aggregation, Scale, Vmax } from "./model";
 
 const ABI_VERSION = 2;
 const HAS_WEIGHT = 1;
+const HAS_TIME = 2;
 const AGGREGATIONS: Record<Aggregation, number> = { sum: 0, count: 1, mean: 2, max: 3 };
 const SCALES: Record<Scale, number> = { linear: 0, sqrt: 1, log: 2 };
 
@@ -18,11 +19,15 @@ interface HeatExports {
   hw_stage_lon(): number;
   hw_stage_lat(): number;
   hw_stage_weight(): number;
+  hw_stage_time(): number;
   /** [grows] */
   hw_points_append(n: number, flags: number): number;
   /** [grows] */
   hw_points_reserve(capacity: number): number;
   hw_points_clear(): void;
+  hw_points_drop_front(n: number): number;
+  hw_time_window(t0: number, t1: number, halfLife: number): void;
+  hw_frame_count_near(px: number, py: number, radius: number): number;
   /** Gives all point and frame memory back to the kernel's allocator. */
   hw_release(): void;
   hw_points_count(): number;
@@ -59,6 +64,10 @@ export interface FrameParams {
   vmax: Vmax;
   scale: Scale;
   threshold: number;
+  /** Time window [t0, t1) in ms (NaN: unbounded) and the decay's half-life in ms (0: none). */
+  t0?: number;
+  t1?: number;
+  halfLife?: number;
 }
 
 export interface Frame {
@@ -78,6 +87,8 @@ export class HeatKernel {
   /** The host's copy of the colour table, written into the kernel before each colouring. */
   private lut = new Uint8Array(1024);
   private count = 0;
+  /** The last frame's size and origin, for valueAt / countNear. */
+  private last: { x0: number; y0: number; width: number; height: number } | null = null;
 
   private constructor(exports: HeatExports) {
     this.wasm = exports;
@@ -106,16 +117,28 @@ export class HeatKernel {
     const k = this.k;
     k.hw_points_clear();
     this.count = 0;
+    this.last = null;
     if (k.hw_points_reserve(points.length) < 0) throw new OutOfMemoryError("heatwidget: out of memory");
-    const cap = k.hw_stage_capacity();
-    for (const chunk of points.chunks) {
+    this.append(points.chunks);
+  }
+
+  /** Adds rows after those held: costs in proportion to the rows added. */
+  append(chunks: PointChunk[]): void {
+    const cap = this.k.hw_stage_capacity();
+    for (const chunk of chunks) {
       for (let start = 0; start < chunk.length; start += cap) {
-        this.append(chunk, start, Math.min(cap, chunk.length - start));
+        this.appendStaged(chunk, start, Math.min(cap, chunk.length - start));
       }
     }
   }
 
-  private append(chunk: PointChunk, start: number, n: number): void {
+  /** Forgets the oldest n rows (the sliding window). */
+  dropFront(n: number): void {
+    if (n > 0) this.count = this.k.hw_points_drop_front(n) >>> 0;
+    this.last = null;
+  }
+
+  private appendStaged(chunk: PointChunk, start: number, n: number): void {
     const k = this.k;
     // Views are made per call: the previous append may have grown memory.
     const buf = k.memory.buffer;
@@ -124,7 +147,11 @@ export class HeatKernel {
     if (chunk.weight) {
       new Float32Array(buf, k.hw_stage_weight(), n).set(chunk.weight.subarray(start, start + n));
     }
-    const total = k.hw_points_append(n, chunk.weight ? HAS_WEIGHT : 0);
+    if (chunk.time) {
+      new Float64Array(buf, k.hw_stage_time(), n).set(chunk.time.subarray(start, start + n));
+    }
+    const flags = (chunk.weight ? HAS_WEIGHT : 0) | (chunk.time ? HAS_TIME : 0);
+    const total = k.hw_points_append(n, flags);
     if (total < 0) throw new OutOfMemoryError("heatwidget: out of memory");
     this.count = total;
   }
@@ -137,9 +164,14 @@ export class HeatKernel {
   /** Renders one frame; null when the kernel could not get memory for it. */
   frame(p: FrameParams): Frame | null {
     const k = this.k;
+    k.hw_time_window(p.t0 ?? NaN, p.t1 ?? NaN, p.halfLife ?? 0);
     const max = k.hw_density(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
       AGGREGATIONS[p.aggregation] ?? 0);
-    if (max < 0) return null;
+    if (max < 0) {
+      this.last = null;
+      return null;
+    }
+    this.last = { x0: p.x0, y0: p.y0, width: p.width, height: p.height };
     let vmax: number;
     if (typeof p.vmax === "number") vmax = p.vmax;
     else if (p.vmax.startsWith("p")) vmax = k.hw_frame_quantile(Number(p.vmax.slice(1)) / 100);
@@ -151,6 +183,21 @@ export class HeatKernel {
     const rgba = new Uint8ClampedArray(k.memory.buffer, k.hw_frame_rgba(), p.width * p.height * 4);
     const vmin = p.scale === "log" && !(p.vmin > 0) ? vmax / 1000 : p.vmin;
     return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max };
+  }
+
+  /** The last frame's density at frame pixel (x, y) (data units), or null outside it. */
+  valueAt(x: number, y: number): number | null {
+    const f = this.last;
+    const i = Math.floor(x), j = Math.floor(y);
+    if (!f || i < 0 || j < 0 || i >= f.width || j >= f.height) return null;
+    const k = this.k;
+    return new Float32Array(k.memory.buffer, k.hw_frame_grid(), f.width * f.height)[j * f.width + i];
+  }
+
+  /** Points of the last frame (its view and time window) within `radius` px of (x, y). */
+  countNear(x: number, y: number, radius: number): number | null {
+    if (!this.last) return null;
+    return this.k.hw_frame_count_near(x, y, radius) >>> 0;
   }
 
   /** Gives the kernel's memory back and drops the instance; the object is unusable after. */

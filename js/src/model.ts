@@ -31,17 +31,34 @@ export interface Traits {
   legend: boolean;
   legend_title: string;
   height: number;
+  _seq: number;
+  _uid: string;
+  max_points: number | null;
+  /** [start, end) in ms since the epoch; null: unbounded on that side. */
+  time_window: [number | null, number | null] | null;
+  time_extent: [number, number] | null;
+  /** Seconds. */
+  time_decay: number | null;
+  time_step: number | null;
+  /** Steps per second. */
+  time_speed: number;
+  play: boolean;
+  bounds: [number, number, number, number] | null;
+  tooltip: boolean;
+  _listen: string[];
 }
 
 export type TraitName = keyof Traits;
 
-type Callback = (...args: unknown[]) => void;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Callback = (...args: any[]) => void;
 
 /** What anywidget's `model` offers (a subset; see anywidget's AnyModel). */
 export interface Model {
   get<K extends TraitName>(name: K): Traits[K];
   set<K extends TraitName>(name: K, value: Traits[K]): void;
   save_changes(): void;
+  send(content: unknown, callbacks?: unknown, buffers?: ArrayBuffer[] | ArrayBufferView[]): void;
   on(event: string, callback: Callback): void;
   off(event?: string | null, callback?: Callback | null): void;
 }
@@ -52,4 +69,19 @@ export function bytesOf(value: DataView | ArrayBuffer | Uint8Array | null | unde
   if (value instanceof Uint8Array) return value;
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
   return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
+}
+
+/** Tornado drops the connection on a message over 10 MiB (websocket_max_message_size): the
+ * front end keeps every message to Python far below it. */
+export const MAX_MESSAGE_BYTES = 1 << 20;
+
+/** Sends a small JSON message to Python; refuses (and logs) anything near the limit. */
+export function sendToPython(model: Model, content: Record<string, unknown>): boolean {
+  const size = JSON.stringify(content).length;
+  if (size > MAX_MESSAGE_BYTES) {
+    console.error(`heatwidget: not sending a ${size}-byte message (limit ${MAX_MESSAGE_BYTES})`);
+    return false;
+  }
+  model.send(content);
+  return true;
 }

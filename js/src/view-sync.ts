@@ -24,12 +24,14 @@ export class ViewSync {
     if (!this.applyModelView()) this.map.setView([20, 0], 1, { animate: false });
     this.map.on("move", this.onMove);
     this.map.on("moveend", this.onMoveEnd);
+    this.map.on("resize", this.onMoveEnd);
   }
 
   stop(): void {
     clearTimeout(this.timer);
     this.map.off("move", this.onMove);
     this.map.off("moveend", this.onMoveEnd);
+    this.map.off("resize", this.onMoveEnd);
     this.started = false;
   }
 
@@ -84,11 +86,21 @@ export class ViewSync {
     const z = this.map.getZoom();
     const center = this.model.get("center");
     const zoom = this.model.get("zoom");
-    if (center && zoom != null && this.sameView(L.latLng(center[0], center[1]), zoom)) return;
+    const b = this.map.getBounds();
+    const bounds: [number, number, number, number] =
+      [b.getSouth(), b.getWest(), b.getNorth(), b.getEast()];
+    const old = this.model.get("bounds");
+    const sameBounds = !!old && old.every((v, i) => Math.abs(v - bounds[i]) < 1e-9);
+    if (center && zoom != null && this.sameView(L.latLng(center[0], center[1]), zoom) && sameBounds) {
+      return;
+    }
     // Longitude is written in [-180, 180) though the map may have panned across copies of the
     // world; sameView compares modulo 360, so the value coming back does not move the map.
     this.model.set("center", [c.lat, L.Util.wrapNum(c.lng, [-180, 180], true)]);
     this.model.set("zoom", z);
+    // What the map shows (west/east not wrapped: a view across the antimeridian keeps east >
+    // west), so Python can ask "what is on screen".
+    this.model.set("bounds", bounds);
     this.model.save_changes();
   }
 

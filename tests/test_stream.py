@@ -1,0 +1,326 @@
+"""Streaming, time and the two-way conversation, without a browser: what Heatmap sends to
+views (a spy on ``send``), what a new view would get (``get_state``), the sliding window, the
+time traits and the callbacks (simulated front-end messages)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib.util
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+import pytest
+import traitlets
+
+from heatwidget import Heatmap
+from heatwidget._stream import PointStore
+from heatwidget._wire import decode
+
+ROOT = Path(__file__).resolve().parent.parent
+needs_host = pytest.mark.skipif(
+    importlib.util.find_spec("wasmtime") is None
+    or not (ROOT / "heatwidget" / "static" / "heat.wasm").is_file(),
+    reason="needs wasmtime and the built heat.wasm",
+)
+
+
+class Spy:
+    """Records Heatmap.send (custom messages) and send_state (trait updates)."""
+
+    def __init__(self, m: Heatmap) -> None:
+        self.custom: list[tuple[dict[str, Any], list[bytes]]] = []
+        self.states: list[Any] = []
+        m.send = self._send  # type: ignore[method-assign]
+        original = m.send_state
+
+        def send_state(key: Any = None) -> None:
+            self.states.append(m.get_state(key))
+            original(key)
+
+        m.send_state = send_state  # type: ignore[method-assign]
+
+    def _send(self, content: dict[str, Any], buffers: Any = None) -> None:
+        self.custom.append((content, [bytes(b) for b in buffers or []]))
+
+    def bytes_sent(self) -> int:
+        return sum(len(b) for _, bufs in self.custom for b in bufs) + sum(
+            len(v) for s in self.states for v in s.values() if isinstance(v, bytes)
+        )
+
+
+def rows(n: int, start: int = 0, **extra: Any) -> dict[str, Any]:
+    i = np.arange(start, start + n, dtype=np.float64)
+    return {"lat": (i % 170) - 85.0, "lon": (i % 360) - 180.0, **extra}
+
+
+# ---- deltas ---------------------------------------------------------------------------------
+
+
+def test_append_sends_only_the_new_rows() -> None:
+    m = Heatmap(**rows(100_000))
+    spy = Spy(m)
+    sizes = {}
+    for n in (10, 1000, 10_000):
+        spy.custom.clear()
+        spy.states.clear()
+        m.append(**rows(n))
+        ((content, buffers),) = spy.custom
+        assert content["type"] == "delta" and content["rows"] == n and content["drop"] == 0
+        assert decode(buffers[0]).num_rows == n
+        # the trait update is small JSON (counts, bounds): no trait carries bytes
+        assert all(not isinstance(v, bytes) for s in spy.states for v in s.values())
+        assert len(spy.states) == 1 and set(spy.states[0]) <= {"point_count", "data_bounds"}
+        sizes[n] = spy.bytes_sent()
+    # 16 bytes a row (lon, lat float64) plus a constant (the IPC schema and framing)
+    per_row = (sizes[10_000] - sizes[1000]) / 9000
+    assert per_row == pytest.approx(16, abs=0.1)
+    assert sizes[10] - 10 * 16 < 1000
+    assert m.point_count == 100_000 + 11_010
+
+
+def test_sequence_numbers_and_full_state_for_new_views() -> None:
+    m = Heatmap(**rows(5))
+    spy = Spy(m)
+    seq0 = m._seq
+    m.append(**rows(3, 5))
+    m.append(**rows(2, 8), weight=[2.0, 3.0])
+    assert [c["seq"] for c, _ in spy.custom] == [seq0 + 1, seq0 + 2]
+    state = m.get_state()  # what a new front-end model (reload, new page) receives
+    assert state["_seq"] == seq0 + 2
+    table = decode(state["_points"])
+    assert table.num_rows == 10 == state["point_count"]
+    assert table.column("lat").to_pylist() == list(rows(10)["lat"])
+    # rows appended without weights weigh 1, as the kernel takes them
+    assert table.column("weight").to_pylist() == [1.0] * 8 + [2.0, 3.0]
+
+
+def test_appending_does_not_send_points_through_the_trait() -> None:
+    m = Heatmap(**rows(5))
+    spy = Spy(m)
+    observed: list[Any] = []
+    m.observe(observed.append, names=["_points", "_seq"])
+    m.append(**rows(5))
+    assert observed == []
+    assert all("_points" not in s and "_seq" not in s for s in spy.states)
+
+
+def test_sliding_window_drops_oldest_first() -> None:
+    m = Heatmap(**rows(10), max_points=25)
+    spy = Spy(m)
+    m.append(**rows(10, 10))
+    assert spy.custom[-1][0]["drop"] == 0
+    m.append(**rows(10, 20))
+    assert spy.custom[-1][0] == {"type": "delta", "seq": m._seq, "rows": 10, "drop": 5}
+    assert m.point_count == 25
+    assert decode(m._points).column("lat").to_pylist() == list(rows(30)["lat"][5:])
+    # more rows than the window: only the newest max_points are sent
+    m.append(**rows(100, 30))
+    content, buffers = spy.custom[-1]
+    assert content["rows"] == 25 and content["drop"] == 25
+    assert decode(buffers[0]).column("lat").to_pylist() == list(rows(130)["lat"][105:])
+    assert m.data_bounds == pytest.approx(
+        (
+            min(rows(130)["lat"][105:]),
+            min(rows(130)["lon"][105:]),
+            max(rows(130)["lat"][105:]),
+            max(rows(130)["lon"][105:]),
+        )
+    )
+    # shrinking the window drops rows and tells the views
+    m.max_points = 5
+    assert spy.custom[-1][0] == {"type": "delta", "seq": m._seq, "rows": 0, "drop": 20}
+    assert m.point_count == 5 == decode(m._points).num_rows
+    with pytest.raises(traitlets.TraitError, match="max_points"):
+        m.max_points = 0
+
+
+def test_clear_and_set_data_reset_every_view() -> None:
+    m = Heatmap(**rows(10))
+    spy = Spy(m)
+    m.clear()
+    content, buffers = spy.custom[-1]
+    assert content == {"type": "reset", "seq": m._seq}
+    assert decode(buffers[0]).num_rows == 0
+    assert (m.point_count, m.data_bounds) == (0, None)
+    m.append(**rows(3))
+    assert m.point_count == 3
+
+
+def test_a_view_that_missed_a_delta_gets_a_reset() -> None:
+    m = Heatmap(**rows(10))
+    spy = Spy(m)
+    m.append(**rows(1))
+    m._handle_custom_msg({"type": "resync", "seq": m._seq - 1}, [])
+    content, buffers = spy.custom[-1]
+    assert content == {"type": "reset", "seq": m._seq}
+    assert decode(buffers[0]).num_rows == 11
+    # one reset serves every view: a second request for the same state sends nothing
+    m._handle_custom_msg({"type": "resync", "seq": m._seq - 1}, [])
+    assert len(spy.custom) == 2
+    # a view already up to date (hello at the current seq) gets nothing
+    m._handle_custom_msg({"type": "hello", "seq": m._seq}, [])
+    assert len(spy.custom) == 2
+
+
+def test_point_store_concatenates_mixed_columns() -> None:
+    store = PointStore()
+    store.replace(pa.table({"lon": [1.0], "lat": [2.0]}))
+    store.append(pa.table({"lon": [3.0], "lat": [4.0], "time": [5.0]}))
+    table = decode(store.encode())
+    assert table.column_names == ["lon", "lat", "time"]
+    t = table.column("time").to_pylist()
+    assert np.isnan(t[0]) and t[1] == 5.0
+    assert store.time_extent == (5.0, 5.0)
+
+
+# ---- time -----------------------------------------------------------------------------------
+
+
+def test_time_column_sorted_and_extent() -> None:
+    t = np.array(["2024-01-03", "2024-01-01", "2024-01-02"], dtype="datetime64[ms]")
+    m = Heatmap(lat=[3.0, 1.0, 2.0], lon=[0.0, 0.0, 0.0], time=t)
+    table = decode(m._points)
+    assert table.column("lat").to_pylist() == [1.0, 2.0, 3.0]  # sorted by time
+    utc = dt.timezone.utc
+    assert m.time_extent == (
+        dt.datetime(2024, 1, 1, tzinfo=utc),
+        dt.datetime(2024, 1, 3, tzinfo=utc),
+    )
+    assert m.get_state("time_extent")["time_extent"] == [1704067200000.0, 1704240000000.0]
+
+
+def test_time_window_validation_and_sync_form() -> None:
+    m = Heatmap()
+    utc = dt.timezone.utc
+    m.time_window = (dt.datetime(2024, 1, 1), np.datetime64("2024-01-02"))
+    assert m.time_window == (
+        dt.datetime(2024, 1, 1, tzinfo=utc),
+        dt.datetime(2024, 1, 2, tzinfo=utc),
+    )
+    assert m.get_state("time_window")["time_window"] == [1704067200000.0, 1704153600000.0]
+    m.time_window = (0, None)  # numbers are seconds since the epoch, None is unbounded
+    assert m.get_state("time_window")["time_window"] == [0.0, None]
+    # the front end writes ms floats
+    m.set_state({"time_window": [1704067200000.0, 1704153600000.0]})
+    assert m.time_window[0] == dt.datetime(2024, 1, 1, tzinfo=utc)
+    m.time_window = None
+    for bad, pattern in [
+        ((2, 1), "start must be before end"),
+        ((1, 2, 3), "pair"),
+        ("2024", "pair"),
+        ((1, "x"), "expected a time"),
+    ]:
+        with pytest.raises(traitlets.TraitError, match=rf"Heatmap\.time_window: .*{pattern}"):
+            m.time_window = bad
+    with pytest.raises(traitlets.TraitError, match="start must be before end"):
+        m.time_window = (2, 1)
+    m.time_decay = dt.timedelta(minutes=2)
+    assert m.time_decay == 120.0
+    m.time_step = 3600
+    with pytest.raises(traitlets.TraitError, match="positive duration"):
+        m.time_decay = -1
+
+
+@needs_host
+def test_density_follows_time_window() -> None:
+    lat = [10.0, 10.0, 10.0, 10.0]
+    lon = [20.0, 20.0, 20.0, 20.0]
+    m = Heatmap(lat=lat, lon=lon, time=[0, 10, 20, 30], radius=0, center=(10, 20), zoom=5)
+    full = float(m.density(64, 64).grid.sum())
+    assert full == pytest.approx(4.0)
+    m.time_window = (5, 25)
+    assert float(m.density(64, 64).grid.sum()) == pytest.approx(2.0)
+    m.time_window = (5, None)
+    assert float(m.density(64, 64).grid.sum()) == pytest.approx(3.0)
+    m.time_window = None
+    m.time_decay = 10  # seconds: the newest row counts 1, the one 10 s older 0.5, ...
+    assert float(m.density(64, 64).grid.sum()) == pytest.approx(1 + 0.5 + 0.25 + 0.125, rel=1e-3)
+
+
+# ---- the map talks back ----------------------------------------------------------------------
+
+
+def test_click_and_hover_callbacks_dispatch() -> None:
+    m = Heatmap(**rows(10))
+    assert m._listen == []
+    clicks: list[dict[str, Any]] = []
+    hovers: list[dict[str, Any]] = []
+    m.on_click(clicks.append)
+    assert m._listen == ["click"]
+    m.on_hover(hovers.append)
+    assert m._listen == ["click", "hover"]
+    msg = {"type": "click", "lat": 1.5, "lon": 2.5, "value": 3.25, "count": 4, "x": 10, "y": 20}
+    m._handle_custom_msg(msg, [])
+    assert clicks == [msg] and hovers == []
+    m._handle_custom_msg({**msg, "type": "hover"}, [])
+    assert hovers[0]["type"] == "hover" and hovers[0]["value"] == 3.25
+    m.on_click(clicks.append, remove=True)
+    assert m._listen == ["hover"]
+    m._handle_custom_msg(msg, [])
+    assert len(clicks) == 1
+
+
+def test_fit_bounds_and_fly_to_message_the_views() -> None:
+    m = Heatmap(**rows(10))
+    spy = Spy(m)
+    m.fit_bounds((1, 2, 3, 4))
+    assert spy.custom[-1][0] == {
+        "type": "fit_bounds",
+        "bounds": [1.0, 2.0, 3.0, 4.0],
+        "animate": True,
+    }
+    with pytest.raises(ValueError, match="south"):
+        m.fit_bounds((5, 0, 1, 1))
+    seen: list[Any] = []
+    m.observe(seen.append, names=["center"])
+    spy.states.clear()
+    m.fly_to(48.85, 2.35, 11)
+    assert spy.custom[-1][0] == {"type": "fly_to", "center": [48.85, 2.35], "zoom": 11.0}
+    assert (m.center, m.zoom) == ((48.85, 2.35), 11.0)
+    assert len(seen) == 1  # Python observers see the target...
+    assert spy.states == []  # ...but the views are not moved a second time by a trait update
+
+
+def test_bounds_is_written_by_the_map_only() -> None:
+    m = Heatmap()
+    with pytest.raises(traitlets.TraitError):
+        m.bounds = (0, 0, 1, 1)
+    m.set_state({"bounds": [1, 2, 3, 4]})
+    assert m.bounds == (1.0, 2.0, 3.0, 4.0)
+
+
+@needs_host
+@pytest.mark.xfail(
+    reason="heat.c at 8f3c91d: hw_frame_count_near places its window at fr.x0 - px + m instead "
+    "of fr.x0 + px - m, so it counts 0 (reported to the lead)",
+    strict=False,
+)
+def test_kernel_count_near_counts_points_within_radius() -> None:
+    from heatwidget._kernel import Kernel
+
+    with Kernel() as k:
+        k.load(pa.table({"lon": [0.0, 0.0, 1.0], "lat": [0.0, 0.0, 0.0]}))
+        k.density((100.0, 100.0), 0, 64, 64, 5.0, 0)  # the points at frame x 28 and 28.7
+        assert k.count_near(28.0, 28.0, 5.0) == 3
+        assert k.count_near(34.0, 28.0, 5.0) == 0
+        k.time_window(0, 1)  # no times held: a bounded window shows nothing
+        k.density((100.0, 100.0), 0, 64, 64, 5.0, 0)
+        assert k.count_near(28.0, 28.0, 5.0) == 0
+
+
+@needs_host
+def test_kernel_append_and_drop_front_match_a_fresh_load() -> None:
+    from heatwidget._kernel import Kernel
+
+    rng = np.random.default_rng(1)
+    t = pa.table({"lon": rng.uniform(-10, 10, 300), "lat": rng.uniform(-10, 10, 300)})
+    with Kernel() as a, Kernel() as b:
+        a.load(t.slice(0, 100))
+        a.append(t.slice(100, 200))
+        assert a.drop_front(50) == 250
+        b.load(t.slice(50))
+        ga, _ = a.density((480.0, 480.0), 2, 64, 64, 3.0, 0)
+        gb, _ = b.density((480.0, 480.0), 2, 64, 64, 3.0, 0)
+        np.testing.assert_array_equal(ga, gb)
