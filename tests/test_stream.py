@@ -292,11 +292,6 @@ def test_bounds_is_written_by_the_map_only() -> None:
 
 
 @needs_host
-@pytest.mark.xfail(
-    reason="heat.c at 8f3c91d: hw_frame_count_near places its window at fr.x0 - px + m instead "
-    "of fr.x0 + px - m, so it counts 0 (reported to the lead)",
-    strict=False,
-)
 def test_kernel_count_near_counts_points_within_radius() -> None:
     from heatwidget._kernel import Kernel
 

@@ -37,6 +37,14 @@
  *   exactly and its shape to within 5.2% of the peak (tests/test_kernel.py measures both).
  *   Points up to 3.5 sigma + f outside the frame contribute to it. r = 0 means no spreading:
  *   each pixel holds exactly the aggregation of the points that land in it.
+ *
+ * Cost
+ *   Points without times are kept in spatial order with a tile index and a pyramid of
+ *   per-cell aggregates (built at the first frame after a load, O(N), in place), so a frame
+ *   costs in proportion to the points in view, and a zoomed-out frame with a radius in
+ *   proportion to the pyramid cells in view (each at most half a grid cell, so within a quarter
+ *   of a grid cell of its points; "max" and radius 0 always use the points themselves). Points
+ *   with times stay in arrival order, where a time window is one run of rows.
  */
 #ifndef HEATWIDGET_HEAT_H
 #define HEATWIDGET_HEAT_H
@@ -85,7 +93,9 @@ HW_API double *hw_stage_time(void);
  * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. With
  * HW_HAS_TIME the staged times are kept (rows without a time get NaN, which no finite time
  * window contains). Returns the new number of points, or -1 if memory could not grow (the
- * points held are unchanged). Rows keep their order: the oldest row is row 0. */
+ * points held are unchanged). The kernel may keep rows in another order (points without
+ * times are sorted spatially at the next frame; see heat.c), but "oldest" always means the
+ * first to arrive. */
 HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
 /* [grows] Reserves room for `capacity` points in all, so a known total loads without
  * reallocation. Returns 0, or -1 if memory could not grow. */
