@@ -559,7 +559,11 @@ class Heatmap(anywidget.AnyWidget):
         """The density grid of the view ``to_png`` would draw (default 800 × ``height``).
 
         Returns a :class:`Density` (``grid``, ``bounds``, ``vmin``, ``vmax``) that also unpacks
-        as ``grid, bounds = m.density()``. Needs wasmtime (``pip install "heatwidget[png]"``).
+        as ``grid, bounds = m.density()``: ``grid`` is float32, rows × columns, top row first,
+        before colour-mapping. Pixel (row ``i``, column ``j``) covers Leaflet's container pixels
+        ``[j, j+1) × [i, i+1)``, so a point exactly on an edge lands in the pixel to its right
+        or below. With ``radius=0`` each cell is exactly the ``aggregation`` of the points that
+        land in it. Needs wasmtime (``pip install "heatwidget[png]"``).
         """
         frame = self._frame(int(width or 800), int(height or self.height))
         return Density(
@@ -568,6 +572,16 @@ class Heatmap(anywidget.AnyWidget):
             vmin=float(frame.vmin),
             vmax=float(frame.vmax),
         )
+
+    def save_html(self, path: str | Path, *, title: str | None = None) -> Path:
+        """Write one standalone HTML file that shows this heatmap, interactive and offline.
+
+        The bundle, the points and the current settings are embedded (about 330 KB plus
+        21 bytes a point, 27 with weights); the file needs no server and no network.
+        """
+        from . import _html
+
+        return _html.save_html(self, path, title=title)
 
 
 def _window_ms(window: tuple[Any, Any]) -> tuple[float | None, float | None]:

@@ -77,3 +77,12 @@ def test_module_rewrites_the_default_export() -> None:
     assert _module('x="</script>";export{x as default};').count("</script") == 0
     with pytest.raises(ValueError, match="no default"):
         _module("export{a as b};")
+
+
+def test_heatmap_save_html_method(tmp_path: Path) -> None:
+    m = Heatmap(lat=[10.0, 11.0], lon=[20.0, 21.0])
+    path = m.save_html(tmp_path / "map.html", title="Two points")
+    assert path == tmp_path / "map.html"
+    text = path.read_text(encoding="utf-8")
+    assert "<title>Two points</title>" in text
+    assert base64.b64decode(_script(text, "heatwidget-_points")) == m._points
