@@ -228,12 +228,20 @@ _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
 def to_datetime(value: Any) -> dt.datetime:
     """One instant → an aware UTC datetime.
 
-    Accepts datetime.datetime (naive = UTC), datetime.date, numpy.datetime64, pandas.Timestamp
-    and numbers: seconds since the Unix epoch (POSIX time, as ``time.time()`` and as ``time=``
-    numbers are read by default).
+    Accepts datetime.datetime (naive = UTC), datetime.date, ISO 8601 strings ("2024-01-31",
+    "2024-01-31T12:00:00+01:00"), numpy.datetime64, pandas.Timestamp and numbers: seconds since
+    the Unix epoch (POSIX time, as ``time.time()`` and as ``time=`` numbers are read by default).
     """
     if isinstance(value, bool):
         raise TypeError(f"expected a time (datetime or number), got {value!r}")
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValueError(
+                f"expected a time in ISO 8601 form, such as '2024-01-31' or '2024-01-31T12:00', "
+                f"got {value!r}"
+            ) from None
     if isinstance(value, numbers.Real):
         return _EPOCH + dt.timedelta(seconds=_as_float(value))
     if type(value).__name__ == "Timestamp":  # pandas, without importing it
@@ -254,8 +262,8 @@ def to_datetime(value: Any) -> dt.datetime:
     if isinstance(value, dt.date):
         return dt.datetime(value.year, value.month, value.day, tzinfo=dt.timezone.utc)
     raise TypeError(
-        f"expected a time (datetime, numpy.datetime64, pandas.Timestamp or seconds since the "
-        f"epoch), got {value!r} ({type(value).__name__})"
+        f"expected a time (datetime, ISO 8601 string, numpy.datetime64, pandas.Timestamp or "
+        f"seconds since the epoch), got {value!r} ({type(value).__name__})"
     )
 
 

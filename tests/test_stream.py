@@ -200,6 +200,8 @@ def test_time_window_validation_and_sync_form() -> None:
         dt.datetime(2024, 1, 2, tzinfo=utc),
     )
     assert m.get_state("time_window")["time_window"] == [1704067200000.0, 1704153600000.0]
+    m.time_window = ("2024-01-01", "2024-01-02T00:00:00+00:00")  # ISO 8601 strings
+    assert m.get_state("time_window")["time_window"] == [1704067200000.0, 1704153600000.0]
     m.time_window = (0, None)  # numbers are seconds since the epoch, None is unbounded
     assert m.get_state("time_window")["time_window"] == [0.0, None]
     # the front end writes ms floats
