@@ -70,6 +70,13 @@ def scale(zoom: float) -> float:
     return TILE_SIZE * math.pow(2.0, zoom)
 
 
+def meters_per_pixel(lat: float, zoom: float) -> float:
+    """Ground metres one pixel covers at latitude ``lat`` and ``zoom`` (Web Mercator's scale
+    1 / cos(lat), on Leaflet's sphere of radius EARTH_RADIUS)."""
+    lat = max(-MAX_LATITUDE, min(MAX_LATITUDE, lat))
+    return 2.0 * math.pi * EARTH_RADIUS * math.cos(lat * _D) / scale(zoom)
+
+
 def _zoom_of_scale(s: float) -> float:
     """Leaflet's ``crs.zoom(scale)`` (inverse of :func:`scale`)."""
     return math.log(s / TILE_SIZE) / math.log(2.0)

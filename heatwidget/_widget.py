@@ -213,6 +213,13 @@ class Heatmap(anywidget.AnyWidget):
         help="Footprint of a point in CSS pixels: a Gaussian with sigma = radius / 2, so a "
         "point's heat falls to 13.5% at `radius` pixels. 0 means no spreading.",
     ).tag(sync=True)
+    radius_units = Choice(
+        ("pixels", "meters"),
+        "pixels",
+        help="Unit of `radius`: 'pixels' (the footprint stays the same on screen) or 'meters' "
+        "(it covers the same ground at every zoom; the scale is taken at the view's centre "
+        "latitude).",
+    ).tag(sync=True)
     aggregation = Choice(
         ("sum", "count", "mean", "max"),
         "sum",
@@ -510,6 +517,14 @@ class Heatmap(anywidget.AnyWidget):
 
     # ---- frames in Python -------------------------------------------------------------------
 
+    def _radius_pixels(self, lat: float, zoom: float) -> float:
+        """``radius`` in pixels of a view centred at ``lat`` (``radius_units``)."""
+        if self.radius_units == "pixels":
+            return float(self.radius)
+        from . import _viewport
+
+        return float(self.radius) / _viewport.meters_per_pixel(lat, zoom)
+
     def _frame(self, width: int, height: int) -> Any:
         _render, _png, _viewport = _host()
         center, zoom = self.center, self.zoom
@@ -525,7 +540,7 @@ class Heatmap(anywidget.AnyWidget):
             view,
             time_window=None if window is None else _window_ms(window),
             half_life=None if half_life is None else half_life * 1e3,
-            radius=self.radius,
+            radius=self._radius_pixels(center[0], zoom),
             aggregation=self.aggregation,
             vmin=self.vmin,
             vmax=self.vmax,

@@ -444,3 +444,35 @@ def test_missing_wasmtime_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> N
         m.to_png()
     with pytest.raises(ImportError, match="wasmtime"):
         m.density()
+
+
+def test_meters_per_pixel_matches_leaflet() -> None:
+    from heatwidget._viewport import meters_per_pixel
+
+    # Leaflet: 2 pi R / 256 at zoom 0 on the equator (R = 6378137); halves per zoom level
+    assert meters_per_pixel(0.0, 0) == pytest.approx(156543.03392804097)
+    assert meters_per_pixel(0.0, 10) == pytest.approx(156543.03392804097 / 1024)
+    assert meters_per_pixel(60.0, 3) == pytest.approx(156543.03392804097 / 8 * 0.5)
+
+
+def test_radius_in_meters_covers_the_same_ground_at_every_zoom() -> None:
+    pytest.importorskip("wasmtime")
+    from heatwidget._viewport import meters_per_pixel
+
+    m = Heatmap(lat=[45.0], lon=[7.0], radius=2000, radius_units="meters", center=(45.0, 7.0))
+    widths = []
+    for zoom in (9, 10, 11):
+        m.zoom = zoom
+        grid = m.density(400, 400).grid
+        px = 2000 / meters_per_pixel(45.0, zoom)
+        m.radius_units = "pixels"
+        m.radius = px
+        np.testing.assert_allclose(m.density(400, 400).grid, grid)  # the same frame
+        m.radius_units, m.radius = "meters", 2000
+        row = grid[int(np.argmax(grid.max(axis=1)))]
+        widths.append(np.count_nonzero(row > row.max() * np.exp(-2)))  # pixels within radius
+    # the footprint doubles on screen with each zoom level: the same ground
+    assert widths[1] == pytest.approx(2 * widths[0], rel=0.15)
+    assert widths[2] == pytest.approx(2 * widths[1], rel=0.15)
+    with pytest.raises(traitlets.TraitError, match="radius_units"):
+        m.radius_units = "feet"

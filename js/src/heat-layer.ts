@@ -4,7 +4,22 @@ import * as L from "leaflet";
 import type { Frame, FrameParams, HeatKernel } from "./kernel";
 
 /** The frame parameters that come from traits rather than from the map. */
-export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height">;
+export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height"> & {
+  radiusUnits: "pixels" | "meters";
+};
+
+// Leaflet's EPSG:3857 sphere (L.Projection.SphericalMercator.R).
+const EARTH_RADIUS = 6378137;
+
+/** `radius` in pixels for a map: metres are converted at the view's centre latitude, with the
+ * same formula as heatwidget/_viewport.py's meters_per_pixel. */
+export function radiusPixels(map: L.Map, radius: number, units: HeatStyle["radiusUnits"]): number {
+  if (units !== "meters") return radius;
+  const lat = Math.max(-85.0511287798, Math.min(85.0511287798, map.getCenter().lat));
+  const metersPerPixel = (2 * Math.PI * EARTH_RADIUS * Math.cos((lat * Math.PI) / 180)) /
+    (256 * Math.pow(2, map.getZoom()));
+  return radius / metersPerPixel;
+}
 
 export interface FrameStats {
   frame: Frame | null;
@@ -86,6 +101,11 @@ export class HeatLayer extends L.Layer {
     this.redraw();
   }
 
+  /** The footprint's radius in pixels at the current view. */
+  radiusPixels(): number {
+    return this._map ? radiusPixels(this._map, this.style.radius, this.style.radiusUnits) : 0;
+  }
+
   setOpacity(opacity: number): void {
     this.canvas.style.opacity = String(opacity);
   }
@@ -128,6 +148,7 @@ export class HeatLayer extends L.Layer {
     const origin = map.getPixelOrigin().add(topLeft);
     const frame = kernel.frame({
       ...this.style,
+      radius: this.radiusPixels(),
       x0: origin.x,
       y0: origin.y,
       zoom: this.drawnZoom,

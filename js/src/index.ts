@@ -35,7 +35,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const style = (): HeatStyle => {
     const decay = get("time_decay");
     return {
-      radius: get("radius"), aggregation: get("aggregation"), vmin: get("vmin"),
+      radius: get("radius"), radiusUnits: get("radius_units") ?? "pixels",
+      aggregation: get("aggregation"), vmin: get("vmin"),
       vmax: get("vmax"), scale: get("scale"), threshold: get("threshold"),
       t0: timeWindow?.[0] ?? NaN, t1: timeWindow?.[1] ?? NaN,
       halfLife: decay ? decay * 1000 : 0,
@@ -229,7 +230,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const probe = (e: L.LeafletMouseEvent) => {
     const p = e.containerPoint;
     const value = kernel?.valueAt(p.x, p.y) ?? null;
-    const count = kernel?.countNear(p.x, p.y, get("radius")) ?? null;
+    const count = kernel?.countNear(p.x, p.y, layer.radiusPixels()) ?? null;
     const ll = e.latlng.wrap();
     return { lat: ll.lat, lon: ll.lng, value, count, x: p.x, y: p.y };
   };
@@ -307,6 +308,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       layer.redraw();
     },
     "change:radius": restyle,
+    "change:radius_units": restyle,
     "change:aggregation": restyle,
     "change:vmin": restyle,
     "change:vmax": restyle,

@@ -20,6 +20,7 @@ export interface Traits {
   center: [number, number] | null;
   zoom: number | null;
   radius: number;
+  radius_units: "pixels" | "meters";
   _lut: DataView | ArrayBuffer | Uint8Array | null;
   opacity: number;
   aggregation: Aggregation;
