@@ -1,18 +1,20 @@
 // Builds heatwidget's front end into heatwidget/static/:
-//   heat.wasm   the kernel (js/kernel/heat.c), compiled with `python -m ziglang cc`
+//   heat.wasm   the kernel (js/kernel/*.c, ABI in heat.h), compiled with `python -m ziglang cc`
 //   widget.js   the anywidget ESM bundle, with heat.wasm and the Natural Earth outlines inlined
 //   widget.css  Leaflet's CSS and ours
 // Usage: node build.mjs [--kernel-only]
 // Environment: PYTHON (interpreter that has ziglang), HEATWIDGET_ATLAS (110m | 50m).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, statSync, existsSync } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, statSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const outDir = join(here, "..", "heatwidget", "static");
-const kernelSrc = join(here, "kernel", "heat.c");
+const kernelDir = join(here, "kernel");
+// The kernel's rooms (kernel.h lists them), compiled and linked into one module.
+const kernelSources = readdirSync(kernelDir).filter((f) => f.endsWith(".c")).sort();
 const wasmOut = join(outDir, "heat.wasm");
 const pkg = JSON.parse(readFileSync(join(here, "package.json"), "utf8"));
 // 110m keeps the bundle small (anywidget sends _esm to every view); 50m adds ~0.6 MB.
@@ -45,7 +47,7 @@ function buildKernel() {
   const [cmd, args, label] = py
     ? [py, ["-m", "ziglang", "cc", "--target=wasm32-freestanding", ...WASM_FLAGS], `${py} -m ziglang cc`]
     : ["clang", ["--target=wasm32", ...WASM_FLAGS], "clang"];
-  const res = run(cmd, [...args, "-o", wasmOut, "heat.c"]);
+  const res = run(cmd, [...args, "-Wall", "-Wextra", "-o", wasmOut, ...kernelSources]);
   if (res.error || res.status !== 0) {
     const why = res.error ? res.error.message : res.stderr;
     throw new Error(`kernel build failed (${label}):\n${why}\n` +
@@ -76,7 +78,7 @@ function size(path) {
 async function main() {
   const t0 = performance.now();
   const kernelOnly = process.argv.includes("--kernel-only");
-  if (!existsSync(kernelSrc)) throw new Error(`missing ${kernelSrc}`);
+  if (!kernelSources.length) throw new Error(`no kernel sources in ${kernelDir}`);
   const compiler = buildKernel();
   const outputs = [wasmOut];
   if (!kernelOnly) {

@@ -1,6 +1,6 @@
 """A plain numpy reference of the heat kernel's maths (js/kernel/heat.h), for the tests.
 
-Written from heat.h's words, not from heat.c: float64 maths, ``np.floor``, 2**32.
+Written from heat.h's words, not from the kernel's C: float64 maths, ``np.floor``, 2**32.
 
 * ``fixed_point``: lon/lat → the kernel's 32-bit fixed-point Web Mercator.
 * ``frame_cells``: fixed point → frame pixels (pixel (i, j) covers [i, i+1) x [j, j+1) from

@@ -1,7 +1,7 @@
 /*
  * heat.h — the ABI of heatwidget's WebAssembly heat kernel.
  *
- * One .wasm (built from heat.c) is used by two hosts: the browser (js/src/kernel.ts) and
+ * One .wasm (built from the sources kernel.h lists) is used by two hosts: the browser (js/src/kernel.ts) and
  * Python (heatwidget/_kernel.py, through wasmtime). Both call exactly these exports, in the
  * same order, so a PNG rendered in Python and a frame drawn in the browser are the same pixels.
  *
@@ -94,7 +94,7 @@ HW_API double *hw_stage_time(void);
  * HW_HAS_TIME the staged times are kept (rows without a time get NaN, which no finite time
  * window contains). Returns the new number of points, or -1 if memory could not grow (the
  * points held are unchanged). The kernel may keep rows in another order (points without
- * times are sorted spatially at the next frame; see heat.c), but "oldest" always means the
+ * times are sorted spatially at the next frame; see spatial.c), but "oldest" always means the
  * first to arrive. */
 HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
 /* [grows] Reserves room for `capacity` points in all, so a known total loads without

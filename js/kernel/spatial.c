@@ -1,0 +1,238 @@
+/* spatial.c — points without times in spatial order: tile index and pyramid. */
+#include "kernel.h"
+
+uint32_t sp_sorted;
+/* ---- Spatial order ------------------------------------------------------------------------
+ * Points without times are kept in Morton (Z) order of their level-12 cell (the world cut into
+ * 4096 x 4096 cells), which gives two shortcuts:
+ *  - a tile index: the rows of each of the 256 x 256 level-8 tiles are one run, so a frame
+ *    visits only the tiles it meets;
+ *  - a pyramid: for levels 4..12, each non-empty cell's sum, count and largest weight. A
+ *    zoomed-out frame whose grid cells hold many level cells splats cells instead of points,
+ *    so its cost follows the cells in view, not the points.
+ * Rows that arrive later form a tail in arrival order, splatted row by row, until it is an
+ * eighth of the sorted rows; then everything is sorted again (O(N), in place). Points with
+ * times stay in arrival (time) order instead, where a time window is one run of rows. */
+
+
+
+Level pyr[PYR_MAX + 1];
+uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
+static uint32_t *sort_key;
+static uint32_t sort_key_cap;
+
+
+static inline uint32_t cell_key(uint32_t i) {
+  if (pt_y[i] == NO_POSITION) return 1u << 24; /* after every cell */
+  return morton12(pt_x[i] >> 20, pt_y[i] >> 20);
+}
+
+static inline void swap_rows(uint32_t a, uint32_t b) {
+  uint32_t t;
+  t = pt_x[a]; pt_x[a] = pt_x[b]; pt_x[b] = t;
+  t = pt_y[a]; pt_y[a] = pt_y[b]; pt_y[b] = t;
+  t = pt_seq[a]; pt_seq[a] = pt_seq[b]; pt_seq[b] = t;
+  t = sort_key[a]; sort_key[a] = sort_key[b]; sort_key[b] = t;
+  if (pt_w) {
+    float u = pt_w[a];
+    pt_w[a] = pt_w[b];
+    pt_w[b] = u;
+  }
+  if (pt_t) {
+    double u = pt_t[a];
+    pt_t[a] = pt_t[b];
+    pt_t[b] = u;
+  }
+}
+
+/* In-place MSD radix sort of rows [lo, hi) by sort_key, 8 bits at a time from `shift`
+ * ("American flag sort"): no second copy of the points is ever made. */
+static void flag_sort(uint32_t lo, uint32_t hi, int shift) {
+  if (hi - lo < 24) {
+    for (uint32_t i = lo + 1; i < hi; i++)
+      for (uint32_t j = i; j > lo && sort_key[j - 1] > sort_key[j]; j--) swap_rows(j - 1, j);
+    return;
+  }
+  uint32_t count[256] = {0}, start[257], next[256];
+  for (uint32_t i = lo; i < hi; i++) count[(sort_key[i] >> shift) & 0xFF]++;
+  start[0] = lo;
+  for (int b = 0; b < 256; b++) start[b + 1] = start[b] + count[b];
+  for (int b = 0; b < 256; b++) next[b] = start[b];
+  for (int b = 0; b < 256; b++) {
+    while (next[b] < start[b + 1]) {
+      uint32_t i = next[b], d = (sort_key[i] >> shift) & 0xFF;
+      if (d == (uint32_t)b)
+        next[b]++;
+      else
+        swap_rows(i, next[d]++);
+    }
+  }
+  if (shift == 0) return;
+  for (int b = 0; b < 256; b++)
+    if (start[b + 1] - start[b] > 1) flag_sort(start[b], start[b + 1], shift - 8);
+}
+
+static int ensure_seq(void) {
+  if (pt_seq) return 0;
+  pt_seq = hw_malloc(pt_capacity * 4u);
+  if (!pt_seq) return -1;
+  for (uint32_t i = 0; i < pt_count; i++) pt_seq[i] = i;
+  seq_next = pt_count;
+  return 0;
+}
+
+static int level_fit(Level *l, uint32_t n) {
+  if (n <= l->cap && l->cx) return 0;
+  hw_free(l->cx);
+  l->cx = hw_malloc(n * 20u);
+  if (!l->cx) {
+    l->cap = l->n = 0;
+    return -1;
+  }
+  l->cap = n;
+  l->cy = l->cx + n;
+  l->sum = (float *)(l->cy + n);
+  l->cnt = l->sum + n;
+  l->mx = l->cnt + n;
+  return 0;
+}
+
+/* The tile index and the pyramid of the sorted rows; sort_key must hold their keys. */
+static void spatial_index(void) {
+  uint32_t n = sp_sorted;
+  for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
+  if (!tile_start) tile_start = hw_malloc(65537u * 4u);
+  if (!tile_start) return;
+  for (uint32_t t = 0, i = 0; t <= 65536u; t++) {
+    while (i < n && sort_key[i] < (1u << 24) && (sort_key[i] >> 8) < t) i++;
+    tile_start[t] = i;
+  }
+  /* count each level's cells in one pass, then build the finest level whose cells are at most
+   * a quarter of the points (a pyramid bigger than that saves little), coarser ones from it */
+  uint32_t cells[PYR_MAX + 1] = {0}, prev = 0xFFFFFFFFu, drawn = 0;
+  for (uint32_t i = 0; i < n && sort_key[i] < (1u << 24); i++, drawn++) {
+    uint32_t diff = sort_key[i] ^ prev;
+    for (int l = PYR_MIN; l <= PYR_MAX; l++)
+      if (prev == 0xFFFFFFFFu || (diff >> (2 * (PYR_MAX - l)))) cells[l]++;
+    prev = sort_key[i];
+  }
+  int base = 0;
+  for (int l = PYR_MAX; l >= PYR_MIN; l--)
+    if (cells[l] <= drawn / 4) {
+      base = l;
+      break;
+    }
+  if (!base || level_fit(&pyr[base], cells[base])) return;
+  Level *b = &pyr[base];
+  int shift = 2 * (PYR_MAX - base);
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < drawn; i++) {
+    uint32_t key = sort_key[i] >> shift;
+    float w = pt_w ? pt_w[i] : 1.0f;
+    if (i == 0 || key != (sort_key[i - 1] >> shift)) {
+      b->cx[k] = pt_x[i] >> (32 - base);
+      b->cy[k] = pt_y[i] >> (32 - base);
+      b->sum[k] = b->cnt[k] = b->mx[k] = 0.0f;
+      k++;
+    }
+    b->sum[k - 1] += w;
+    b->cnt[k - 1] += 1.0f;
+    b->mx[k - 1] = w > b->mx[k - 1] ? w : b->mx[k - 1];
+  }
+  b->n = k;
+  for (int l = base - 1; l >= PYR_MIN; l--) {
+    Level *f = &pyr[l + 1], *c = &pyr[l];
+    if (level_fit(c, cells[l])) return;
+    uint32_t m = 0;
+    for (uint32_t i = 0; i < f->n; i++) {
+      uint32_t cx = f->cx[i] >> 1, cy = f->cy[i] >> 1;
+      if (m == 0 || cx != c->cx[m - 1] || cy != c->cy[m - 1]) {
+        c->cx[m] = cx;
+        c->cy[m] = cy;
+        c->sum[m] = c->cnt[m] = c->mx[m] = 0.0f;
+        m++;
+      }
+      c->sum[m - 1] += f->sum[i];
+      c->cnt[m - 1] += f->cnt[i];
+      c->mx[m - 1] = f->mx[i] > c->mx[m - 1] ? f->mx[i] : c->mx[m - 1];
+    }
+    c->n = m;
+  }
+}
+
+static int keys_for(uint32_t n) {
+  if (fit(&sort_key, &sort_key_cap, n ? n : 1)) return -1;
+  return 0;
+}
+
+static void keys_done(void) {
+  hw_free(sort_key);
+  sort_key = NULL;
+  sort_key_cap = 0;
+}
+
+/* Sorts every row into spatial order when the unsorted tail has grown; points with times
+ * are never reordered. Returns whether the spatial shortcuts may be used. */
+int spatial_ready(void) {
+  if (pt_t) return 0;
+  uint32_t tail = pt_count - sp_sorted;
+  if (tail >= 4096 && tail * 8 >= sp_sorted) {
+    if (ensure_seq() || keys_for(pt_count)) return sp_sorted > 0;
+    for (uint32_t i = 0; i < pt_count; i++) sort_key[i] = cell_key(i);
+    flag_sort(0, pt_count, 24);
+    sp_sorted = pt_count;
+    spatial_index();
+    keys_done();
+  }
+  return sp_sorted > 0;
+}
+
+/* Removes rows whose arrival number is below `cut`, keeping the order of the rest. */
+void spatial_compact(uint32_t cut) {
+  uint32_t k = 0, sorted = 0;
+  for (uint32_t i = 0; i < pt_count; i++) {
+    if (pt_seq[i] < cut) continue;
+    pt_x[k] = pt_x[i];
+    pt_y[k] = pt_y[i];
+    pt_seq[k] = pt_seq[i];
+    if (pt_w) pt_w[k] = pt_w[i];
+    if (pt_t) pt_t[k] = pt_t[i];
+    if (i < sp_sorted) sorted++;
+    k++;
+  }
+  pt_count = k;
+  sp_sorted = sorted;
+  if (sp_sorted && !keys_for(sp_sorted)) {
+    for (uint32_t i = 0; i < sp_sorted; i++) sort_key[i] = cell_key(i);
+    spatial_index();
+    keys_done();
+  } else {
+    for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
+  }
+}
+
+/* Puts rows back in arrival order (when times arrive for points held in spatial order). */
+int arrival_order(void) {
+  if (!sp_sorted) return 0;
+  if (keys_for(pt_count)) return -1;
+  for (uint32_t i = 0; i < pt_count; i++) sort_key[i] = pt_seq[i];
+  flag_sort(0, pt_count, 24);
+  keys_done();
+  spatial_forget();
+  return 0;
+}
+
+void spatial_forget(void) {
+  sp_sorted = 0;
+  for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
+}
+
+void spatial_release(void) {
+  spatial_forget();
+  for (int l = PYR_MIN; l <= PYR_MAX; l++) {
+    hw_free(pyr[l].cx);
+    pyr[l] = (Level){0};
+  }
+  hw_free(tile_start);
+  tile_start = NULL;
+}
