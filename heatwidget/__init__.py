@@ -7,14 +7,34 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from . import datasets
-from ._widget import Density, Heatmap
+if TYPE_CHECKING:
+    from . import datasets
+    from ._widget import Density, Heatmap
 
 __all__ = ["Density", "Heatmap", "__version__", "datasets"]
+
+# Imported on first use (PEP 562): `import heatwidget` needs neither numpy nor pyarrow (neither
+# can be had in JupyterLite offline), and stays fast.
+_LAZY = {"Heatmap": "._widget", "Density": "._widget", "datasets": ".datasets"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'heatwidget' has no attribute {name!r}")
+    module = importlib.import_module(_LAZY[name], __name__)
+    value = module if name == "datasets" else getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
 
 
 def _version() -> str:

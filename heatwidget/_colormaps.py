@@ -23,13 +23,13 @@ from __future__ import annotations
 import base64
 import difflib
 import json
+import math
 import numbers
+import sys
 from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 __all__ = ["LUT_BYTES", "names", "resolve_lut"]
 
@@ -49,12 +49,14 @@ def names() -> list[str]:
     return sorted(_data()[0], key=str.lower)
 
 
-def _rgb_to_lut(rgb: np.ndarray) -> bytes:
-    """(256, 3) uint8 → 1024 bytes RGBA with alpha 255."""
-    out = np.empty((256, 4), dtype=np.uint8)
-    out[:, :3] = rgb
-    out[:, 3] = 255
-    return out.tobytes()
+def _is_ndarray(value: Any) -> bool:
+    np = sys.modules.get("numpy")  # no import: numpy is optional (JupyterLite)
+    return np is not None and isinstance(value, np.ndarray)
+
+
+def _rgb_to_lut(rgb: bytes) -> bytes:
+    """256 × RGB bytes → 1024 bytes RGBA with alpha 255 (pure Python: no numpy needed)."""
+    return b"".join(rgb[i : i + 3] + b"\xff" for i in range(0, 768, 3))
 
 
 def _lookup_name(name: str) -> bytes:
@@ -73,9 +75,9 @@ def _lookup_name(name: str) -> bytes:
             f"reverse): {', '.join(names())}; or pass a list of colours such as "
             "['#000000', 'red', (255, 255, 0)]."
         )
-    rgb = np.frombuffer(maps[base], dtype=np.uint8).reshape(256, 3)
+    rgb = maps[base]
     if reverse:
-        rgb = rgb[::-1]
+        rgb = b"".join(rgb[i : i + 3] for i in range(765, -1, -3))
     return _rgb_to_lut(rgb)
 
 
@@ -102,7 +104,9 @@ def _parse_color(value: Any) -> tuple[float, float, float]:
                 "or 'darkblue', or an (r, g, b) tuple (ints 0..255 or floats 0..1)"
             )
         return rgb
-    if isinstance(value, (Sequence, np.ndarray)) and not isinstance(value, (bytes, bytearray)):
+    if (isinstance(value, Sequence) or _is_ndarray(value)) and not isinstance(
+        value, (bytes, bytearray)
+    ):
         comps = list(value)
         if len(comps) != 3 or not all(
             isinstance(c, numbers.Real) and not isinstance(c, bool) for c in comps
@@ -125,24 +129,30 @@ def _parse_color(value: Any) -> tuple[float, float, float]:
 
 
 def _lut_from_colors(colors: Sequence[Any]) -> bytes:
-    stops = np.array([_parse_color(c) for c in colors], dtype=np.float64)  # (n, 3) 0..255
+    stops = [_parse_color(c) for c in colors]  # n × (r, g, b) floats 0..255
     n = len(stops)
     if n == 0:
         raise ValueError("colormap list is empty: give at least one colour")
-    if n == 1:
-        rgb = np.repeat(stops, 256, axis=0)
-    else:
-        t = np.arange(256, dtype=np.float64) / 255.0 * (n - 1)
-        xp = np.arange(n, dtype=np.float64)
-        rgb = np.stack([np.interp(t, xp, stops[:, c]) for c in range(3)], axis=1)
-    return _rgb_to_lut(np.clip(np.floor(rgb + 0.5), 0, 255).astype(np.uint8))
+    out = bytearray()
+    for i in range(256):
+        # np.interp(t, arange(n), stop channel) at t = i / 255 * (n - 1), in pure Python
+        t = i / 255.0 * (n - 1)
+        k = min(int(t), n - 2) if n > 1 else 0
+        for c in range(3):
+            if n == 1:
+                v = stops[0][c]
+            else:
+                a, b = stops[k][c], stops[k + 1][c]
+                v = a + (t - k) * (b - a)
+            out.append(min(255, max(0, math.floor(v + 0.5))))
+    return _rgb_to_lut(bytes(out))
 
 
 def resolve_lut(colormap: str | Sequence[Any]) -> bytes:
     """``colormap`` (a name, a name + ``_r``, or a list of colours) → 1024 bytes RGBA."""
     if isinstance(colormap, str):
         return _lookup_name(colormap)
-    if isinstance(colormap, (Sequence, np.ndarray)) and not isinstance(
+    if (_is_ndarray(colormap) or isinstance(colormap, Sequence)) and not isinstance(
         colormap, (bytes, bytearray)
     ):
         return _lut_from_colors(list(colormap))

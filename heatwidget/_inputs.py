@@ -13,6 +13,12 @@ The canonical table (docs/architecture.md, "Wire format") has the columns
 It is a pyarrow Table when pyarrow is installed, else a :class:`PointColumns` (numpy columns,
 encoded by :mod:`heatwidget._wire` with arro3): pyarrow is not the only way in.
 
+numpy is not the only way in either (JupyterLite offline has neither numpy nor pyarrow): when
+numpy cannot be imported, :func:`to_table` reads lists, tuples, ``array.array``, a dict of those,
+and Arrow tables/arrays through arro3, with the same checks, errors and warnings in pure Python
+(section "without numpy" below), and returns a :class:`PointColumns` of ``array.array``
+columns. DataFrames, files, GeoJSON and geometry columns need numpy.
+
 Rows whose latitude, longitude or time is missing (NaN, None, null, NaT) or infinite are
 dropped with a :class:`DroppedRowsWarning` (the report and ``point_count`` count the rows
 kept). Duplicate points are kept: each one adds its heat. Accepted inputs (one small reader per
@@ -42,9 +48,11 @@ Nothing else in the package knows about input forms.
 
 from __future__ import annotations
 
+import array
 import datetime as _dt
 import difflib
 import importlib
+import math
 import numbers
 import os
 import sys
@@ -53,12 +61,23 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from . import _sources
-
 if TYPE_CHECKING:
+    import numpy as np
     import pyarrow as pa
+
+    from . import _sources
+
+    HAS_NUMPY: bool
+else:
+    # numpy is optional (JupyterLite): without it the pure-Python path below is used, and
+    # _sources (which needs numpy) is never imported.
+    try:
+        import numpy as np
+    except ImportError:
+        np = None
+    HAS_NUMPY = np is not None
+    if HAS_NUMPY:
+        from . import _sources
 
 __all__ = [
     "LAT_NAMES",
@@ -85,6 +104,21 @@ LON_NAMES = ("lon", "lng", "long", "longitude")
 COLUMN_TYPES = {"lon": "float64", "lat": "float64", "weight": "float32", "time": "float64"}
 
 Bounds = tuple[float, float, float, float]
+
+
+def _require(module: str, why: str) -> Any:
+    """Import ``module`` or raise an ImportError naming the extra (``_sources.require``'s
+    message; usable without numpy)."""
+    try:
+        return importlib.import_module(module)
+    except ImportError as e:
+        extra = {"arro3.core": "arro3", "arro3.io": "arro3", "pyarrow": "parquet"}.get(
+            module, module
+        )
+        raise ImportError(
+            f"{why} needs {module.split('.')[0]}, which is not installed: "
+            f'pip install "heatwidget[{extra}]"'
+        ) from e
 
 
 def _pa() -> Any:
@@ -128,17 +162,28 @@ class InputReport:
     time_column: str | None = None
 
 
+#: array.array type codes of the canonical column types (the pure-Python path's columns).
+TYPECODES = {"float64": "d", "float32": "f"}
+
+
 class PointColumns:
-    """The canonical table as numpy columns: what :func:`to_table` returns without pyarrow.
+    """The canonical table as numpy columns, or ``array.array`` columns without numpy: what
+    :func:`to_table` returns without pyarrow.
 
     Speaks the Arrow PyCapsule interface through arro3 (``pa.table(cols)`` works too).
     """
 
-    def __init__(self, columns: Mapping[str, np.ndarray]) -> None:
+    def __init__(self, columns: Mapping[str, Any]) -> None:
         self.columns = {k: columns[k] for k in COLUMN_TYPES if k in columns}
         for name, arr in self.columns.items():
-            if arr.dtype != np.dtype(COLUMN_TYPES[name]) or arr.ndim != 1:
-                raise ValueError(f"column {name!r} is {arr.dtype}, want {COLUMN_TYPES[name]}")
+            want = COLUMN_TYPES[name]
+            if isinstance(arr, array.array):
+                if arr.typecode != TYPECODES[want]:
+                    raise ValueError(f"column {name!r} is array({arr.typecode!r}), want {want}")
+            elif not HAS_NUMPY or arr.dtype != np.dtype(want) or arr.ndim != 1:
+                raise ValueError(
+                    f"column {name!r} is {getattr(arr, 'dtype', type(arr))}, want {want}"
+                )
 
     @property
     def column_names(self) -> list[str]:
@@ -148,7 +193,8 @@ class PointColumns:
     def num_rows(self) -> int:
         return len(self.columns["lon"]) if self.columns else 0
 
-    def column(self, name: str) -> np.ndarray:
+    def column(self, name: str) -> Any:
+        """A numpy array, or an ``array.array`` on the pure-Python path."""
         return self.columns[name]
 
     def __len__(self) -> int:
@@ -165,7 +211,7 @@ class PointColumns:
 
 def canonical_schema(with_weight: bool, with_time: bool = False) -> pa.Schema:
     """The pyarrow schema of the canonical table (needs pyarrow)."""
-    pa = _sources.require("pyarrow", "canonical_schema()")
+    pa = _require("pyarrow", "canonical_schema()")
     fields = [pa.field("lon", pa.float64(), nullable=False), pa.field("lat", pa.float64(), False)]
     if with_weight:
         fields.append(pa.field("weight", pa.float32(), nullable=False))
@@ -174,18 +220,30 @@ def canonical_schema(with_weight: bool, with_time: bool = False) -> pa.Schema:
     return pa.schema(fields)
 
 
-def _build(columns: Mapping[str, np.ndarray]) -> Any:
-    """numpy columns → the canonical table (pyarrow Table, or PointColumns without pyarrow)."""
+def _build(columns: Mapping[str, Any]) -> Any:
+    """numpy (or array.array) columns → the canonical table (pyarrow Table, or PointColumns
+    without pyarrow)."""
     pa = _pa()
     if pa is None:
         return PointColumns(columns)
     schema = canonical_schema("weight" in columns, "time" in columns)
-    arrays = [pa.array(columns[f.name], f.type) for f in schema]
+    arrays = []
+    for f in schema:
+        col = columns[f.name]
+        if isinstance(col, array.array):  # no numpy: wrap the buffer (no copy, no numpy)
+            arrays.append(pa.Array.from_buffers(f.type, len(col), [None, pa.py_buffer(col)]))
+        else:
+            arrays.append(pa.array(col, f.type))
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
 def empty_table(with_weight: bool = False) -> Any:
     """A canonical table with no rows."""
+    if not HAS_NUMPY:
+        cols: dict[str, Any] = {"lon": array.array("d"), "lat": array.array("d")}
+        if with_weight:
+            cols["weight"] = array.array("f")
+        return _build(cols)
     cols = {"lon": np.empty(0), "lat": np.empty(0)}
     if with_weight:
         cols["weight"] = np.empty(0, np.float32)
@@ -277,6 +335,8 @@ def _from_structured(arr: np.ndarray) -> _Source:
 
 def _source(data: Any) -> _Source:
     """Dispatch on the type of ``data`` to its reader."""
+    if not HAS_NUMPY:
+        return _source_pure(data)
     if isinstance(data, (str, os.PathLike)):
         return _source(_sources.read_path(data))
     if _sources.is_geodataframe(data):
@@ -362,10 +422,14 @@ def _is_missing(v: Any) -> bool:
     pd = _pandas()
     if pd is not None and v is pd.NaT:
         return True
-    return isinstance(v, np.datetime64) and bool(np.isnat(v))
+    return HAS_NUMPY and isinstance(v, np.datetime64) and bool(np.isnat(v))
 
 
-def _first_bad(values: np.ndarray) -> tuple[int, Any]:
+def _is_bool(v: Any) -> bool:
+    return isinstance(v, bool) or (HAS_NUMPY and isinstance(v, np.bool_))
+
+
+def _first_bad(values: Any) -> tuple[int, Any]:
     """Row and value of the first element that is neither a real number nor missing."""
     na = _missing_scalar()
     for i, v in enumerate(values):
@@ -375,7 +439,7 @@ def _first_bad(values: np.ndarray) -> tuple[int, Any]:
         real = isinstance(v, numbers.Real) or (
             isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex)
         )
-        if real and not isinstance(v, (bool, np.bool_)):
+        if real and not _is_bool(v):
             continue
         return i, v
     return -1, None
@@ -384,7 +448,7 @@ def _first_bad(values: np.ndarray) -> tuple[int, Any]:
 def _show(value: Any) -> str:
     """repr of a value as the user wrote it (numpy scalars as plain Python ones)."""
     item = getattr(value, "item", None)
-    if isinstance(value, np.generic) and item is not None:
+    if HAS_NUMPY and isinstance(value, np.generic) and item is not None:
         value = item()
     return repr(value)
 
@@ -399,7 +463,7 @@ def _non_numeric(label: str, dtype: Any, row: int, value: Any) -> ValueError:
 
 
 def _is_arrow_array(values: Any) -> bool:
-    return not isinstance(values, np.ndarray) and (
+    return not (HAS_NUMPY and isinstance(values, np.ndarray)) and (
         hasattr(values, "__arrow_c_array__") or hasattr(values, "__arrow_c_stream__")
     )
 
@@ -422,7 +486,7 @@ def _arrow_to_float(values: Any, label: str, dtype: type[np.floating[Any]]) -> n
 
 def _arro3_to_float(values: Any, label: str, dtype: type[np.floating[Any]]) -> np.ndarray:
     """Any Arrow array without pyarrow (through arro3) → float numpy (NaN for nulls)."""
-    ac = _sources.require("arro3.core", f"reading {label} without pyarrow")
+    ac = _require("arro3.core", f"reading {label} without pyarrow")
     col = ac.ChunkedArray.from_arrow(values)
     t = col.type
     if t.is_null(t):
@@ -438,8 +502,9 @@ def _arro3_to_float(values: Any, label: str, dtype: type[np.floating[Any]]) -> n
     return np.asarray(col.to_numpy(), dtype=dtype)
 
 
-def _to_float(values: Any, label: str, dtype: type[np.floating[Any]] = np.float64) -> np.ndarray:
+def _to_float(values: Any, label: str, dtype: type[np.floating[Any]] | None = None) -> np.ndarray:
     """``values`` → a 1-D float array (NaN for missing). Never modify the result in place."""
+    dtype = np.float64 if dtype is None else dtype
     pa = _pa() if "pyarrow" in sys.modules else None
     if pa is not None and isinstance(values, (pa.ChunkedArray, pa.Array)):
         return _arrow_to_float(values, label, dtype)
@@ -498,13 +563,13 @@ def _datetime64_ms(arr: np.ndarray) -> np.ndarray:
 
 
 def _time_kind(v: Any) -> str:
-    if isinstance(v, (bool, np.bool_)):
+    if _is_bool(v):
         return "bool"
     if isinstance(v, numbers.Real):
         return "number"
     if isinstance(v, _dt.datetime):  # pandas Timestamp is a datetime
         return "aware datetime" if v.tzinfo is not None else "naive datetime"
-    if isinstance(v, np.datetime64):
+    if HAS_NUMPY and isinstance(v, np.datetime64):
         return "naive datetime"
     if isinstance(v, _dt.date):
         return "date"
@@ -512,6 +577,12 @@ def _time_kind(v: Any) -> str:
 
 
 def _object_times_ms(arr: np.ndarray, label: str, unit_ms: float) -> np.ndarray:
+    return np.array(_times_ms_list(list(arr), label, unit_ms), dtype=np.float64)
+
+
+def _times_ms_list(arr: Sequence[Any], label: str, unit_ms: float) -> list[float]:
+    """Python objects (numbers, datetimes, dates; None/NaN missing) → ms since the epoch, UTC
+    (NaN for missing); a column mixing kinds is an error. Needs no numpy."""
     kinds: dict[str, tuple[int, Any]] = {}
     for i, v in enumerate(arr):
         if _is_missing(v) or (isinstance(v, float) and v != v):
@@ -533,14 +604,14 @@ def _object_times_ms(arr: np.ndarray, label: str, unit_ms: float) -> np.ndarray:
             "pandas.to_datetime(df[col], utc=True) for datetimes (naive ones are taken as UTC), "
             "or numbers (seconds since 1970-01-01 UTC, see time_unit=)."
         )
-    out = np.full(len(arr), np.nan)
+    out = [math.nan] * len(arr)
     for i, v in enumerate(arr):
         if _is_missing(v) or (isinstance(v, float) and v != v):
             continue
         if isinstance(v, numbers.Real):
             out[i] = float(v) * unit_ms
-        elif isinstance(v, np.datetime64):
-            out[i] = _datetime64_ms(np.array([v]))[0]
+        elif HAS_NUMPY and isinstance(v, np.datetime64):
+            out[i] = float(_datetime64_ms(np.array([v]))[0])
         elif isinstance(v, _dt.datetime):
             aware = v if v.tzinfo is not None else v.replace(tzinfo=_dt.timezone.utc)
             ns = getattr(v, "nanosecond", 0)
@@ -735,6 +806,8 @@ def to_table(
         raw = _raw_from_arrays(lat, lon, weight, time)
     else:
         raw = _raw_from_source(_source(data), lat, lon, weight, time)
+    if not HAS_NUMPY:
+        return _to_table_pure(raw, time_unit, stacklevel + 1)
 
     lats = _to_float(raw.lat, raw.lat_label)
     lons = _to_float(raw.lon, raw.lon_label)
@@ -821,6 +894,267 @@ def to_table(
     if times is not None:
         columns["time"] = np.asarray(times, np.float64)
 
+    report = InputReport(
+        rows_in=n_in,
+        rows=n,
+        dropped=dropped,
+        clamped=clamped,
+        wrapped=wrapped,
+        bounds=bounds,
+        lat_column=raw.lat_col,
+        lon_column=raw.lon_col,
+        weight_column=raw.weight_col,
+        time_column=raw.time_col,
+    )
+    return _build(columns), report
+
+
+# ---- without numpy: the same checks in pure Python (JupyterLite/Pyodide) --------------------
+#
+# Used only when numpy cannot be imported. Columns are array.array("d") (float64) and
+# array.array("f") (float32), encoded by _wire through arro3 (Array.from_buffer: no copy).
+# Every error and warning is worded as on the numpy path, and tests/test_inputs_pure.py checks
+# that both paths give the same table.
+
+_NAN = math.nan
+_FLOAT32_MAX = 3.4028234663852886e38
+_GEOJSON_TYPES = frozenset(
+    {"FeatureCollection", "Feature", "Point", "MultiPoint", "GeometryCollection"}
+)
+_NO_NUMPY = (
+    "numpy is not installed: without it heatwidget reads lat=/lon=/weight=/time= as lists, "
+    "tuples or array.array, a dict of such columns, or an Arrow table or array (through "
+    "arro3). Install numpy (pip install numpy; in JupyterLite %pip install numpy) for "
+    "DataFrames, files, GeoJSON and geometry columns."
+)
+
+
+def _source_pure(data: Any) -> _Source:
+    """``_source`` without numpy: dicts of columns and Arrow tables (through arro3)."""
+    if isinstance(data, (str, os.PathLike)):
+        raise ImportError(f"reading the file {os.fspath(data)!r} needs numpy; {_NO_NUMPY}")
+    if isinstance(data, Mapping):
+        if data.get("type") in _GEOJSON_TYPES and "lat" not in data and "lon" not in data:
+            raise ImportError(f"reading a GeoJSON {data.get('type')} needs numpy; {_NO_NUMPY}")
+        return _Source("dict", list(data.keys()), data.__getitem__)
+    if hasattr(data, "__arrow_c_stream__") or hasattr(data, "__arrow_c_array__"):
+        ac = _require("arro3.core", f"reading a {type(data).__name__} without pyarrow")
+        table = ac.Table.from_arrow(data)
+        return _Source(type(data).__name__, list(table.column_names), table.column)
+    raise TypeError(
+        f"unsupported data of type {type(data).__module__}.{type(data).__qualname__}: {_NO_NUMPY}"
+    )
+
+
+def _is_real_number(v: Any) -> bool:
+    """A real number (Decimal too), not a bool: what the numpy path accepts in object columns."""
+    if isinstance(v, bool):
+        return False
+    return isinstance(v, numbers.Real) or (
+        isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex)
+    )
+
+
+def _pure_sequence(values: Any) -> list[Any]:
+    """Any value → a list of its elements (a scalar → one element, as numpy does)."""
+    if isinstance(values, (str, bytes, bytearray, Mapping)) or not hasattr(values, "__iter__"):
+        return [values]
+    return list(values)
+
+
+def _pure_arrow_list(values: Any, label: str) -> tuple[Any, list[Any]]:
+    """An Arrow array/chunked array (through arro3) → (its type, its values as Python objects)."""
+    ac = _require("arro3.core", f"reading {label} without pyarrow")
+    col = ac.ChunkedArray.from_arrow(values)
+    return col.type, col.to_pylist()
+
+
+def _pure_floats(values: Any, label: str) -> array.array[float]:
+    """``_to_float`` without numpy: ``values`` → array("d") (NaN for missing)."""
+    if isinstance(values, array.array):
+        if values.typecode in "fdbBhHiIlLqQ":
+            return array.array("d", values)
+        row = 0 if len(values) else -1
+        raise _non_numeric(
+            label, f"array({values.typecode!r})", row, values[0] if row == 0 else None
+        )
+    if _is_arrow_array(values):
+        t, seq = _pure_arrow_list(values, label)
+        if not (t.is_null(t) or t.is_integer(t) or t.is_floating(t) or t.is_decimal(t)):
+            row = next((i for i, v in enumerate(seq) if v is not None), -1)
+            raise _non_numeric(label, t, row, seq[row] if row >= 0 else None)
+    else:
+        seq = _pure_sequence(values)
+    kinds = set(map(type, seq))
+    if kinds <= {float, int}:
+        try:
+            return array.array("d", seq)
+        except OverflowError:
+            pass  # an int beyond float64: the loop below names it
+    out = array.array("d", [_NAN]) * len(seq)
+    for i, v in enumerate(seq):
+        if v is None:
+            continue
+        if not _is_real_number(v):
+            if isinstance(v, (list, tuple, array.array)):
+                raise ValueError(
+                    f"{label} must be one-dimensional, got shape ({len(seq)}, {len(v)})"
+                )
+            raise _non_numeric(label, "object", i, v)
+        try:
+            out[i] = float(v)
+        except OverflowError:
+            raise ValueError(
+                f"{label} has {_show(v)} at row {i}, beyond float64's range."
+            ) from None
+    return out
+
+
+def _pure_times_ms(values: Any, label: str, unit: str) -> array.array[float]:
+    """``_to_time_ms`` without numpy: times → array("d") of ms since the epoch, UTC."""
+    if unit not in _UNIT_MS:
+        raise ValueError(f"time_unit={unit!r}: use one of {', '.join(map(repr, _UNIT_MS))}.")
+    unit_ms = _UNIT_MS[unit]
+    if isinstance(values, array.array) and values.typecode in "fdbBhHiIlLqQ":
+        return array.array("d", (float(v) * unit_ms for v in values))
+    if _is_arrow_array(values):
+        # Timestamps come as datetimes (aware with a time zone, else naive: taken as UTC, the
+        # instant Arrow means), dates as dates.
+        _t, seq = _pure_arrow_list(values, label)
+    else:
+        seq = _pure_sequence(values)
+    if set(map(type, seq)) <= {float, int}:
+        return array.array("d", (v * unit_ms for v in seq))
+    return array.array("d", _times_ms_list(seq, label, unit_ms))
+
+
+def _take(values: array.array[float], rows: Sequence[int]) -> array.array[float]:
+    return array.array(values.typecode, [values[i] for i in rows])
+
+
+def _pure_weights(
+    weights: array.array[float], label: str, row: Callable[[int], str]
+) -> array.array[float]:
+    """``_check_weights`` without numpy."""
+    n = len(weights)
+    total = math.fsum(weights) if n else 0.0
+    if n and (not math.isfinite(total) or min(weights) < 0.0):
+        for i, v in enumerate(weights):
+            if v >= 0.0 and math.isfinite(v):
+                continue
+            if v != v:
+                fix = "fill them (e.g. df[col].fillna(0)) or drop those rows"
+            elif v < 0:
+                fix = "weights must be >= 0: clip them (np.clip(w, 0, None)) or shift them"
+            else:
+                fix = "weights must be finite"
+            raise ValueError(f"{label} has {v!r} at {row(i)}: {fix}.")
+    w32 = array.array("f", weights)  # rounds like numpy's astype; beyond float32 → inf
+    if n and max(w32) > _FLOAT32_MAX:
+        i = next(i for i, v in enumerate(w32) if v > _FLOAT32_MAX)
+        raise ValueError(
+            f"{label} has {weights[i]!r} at {row(i)}, beyond float32's "
+            "range (3.4e38): scale the weights down."
+        )
+    return w32
+
+
+def _all_finite(values: array.array[float]) -> bool:
+    # A sum is NaN or infinite when an element is; a finite overflow (1e308 + 1e308) only
+    # costs the full pass below, which then finds nothing.
+    return math.isfinite(sum(values))
+
+
+def _to_table_pure(raw: _Raw, time_unit: str, stacklevel: int) -> tuple[Any, InputReport]:
+    """``to_table``'s checks and conversions in pure Python (numpy is not installed)."""
+    lats = _pure_floats(raw.lat, raw.lat_label)
+    lons = _pure_floats(raw.lon, raw.lon_label)
+    weights = None if raw.weight is None else _pure_floats(raw.weight, raw.weight_label)
+    times = None if raw.time is None else _pure_times_ms(raw.time, raw.time_label, time_unit)
+    lengths = {raw.lat_label: len(lats), raw.lon_label: len(lons)}
+    if weights is not None:
+        lengths[raw.weight_label] = len(weights)
+    if times is not None:
+        lengths[raw.time_label] = len(times)
+    if len(set(lengths.values())) > 1:
+        parts = ", ".join(f"{k} has {n}" for k, n in lengths.items())
+        raise ValueError(f"columns have different lengths: {parts}. Give one value per point.")
+
+    n_in = len(lats)
+    kept: list[int] | None = None  # rows kept, when some were dropped
+    dropped = 0
+    finite = _all_finite(lats) and _all_finite(lons)
+    if times is not None:
+        finite = finite and _all_finite(times)
+    if n_in and not finite:
+        isfinite = math.isfinite
+        ok = [isfinite(a) and isfinite(b) for a, b in zip(lats, lons, strict=True)]
+        what = "latitude or longitude"
+        if times is not None:
+            ok = [k and isfinite(t) for k, t in zip(ok, times, strict=True)]
+            what = "latitude, longitude or time"
+        kept = [i for i, k in enumerate(ok) if k]
+        dropped = n_in - len(kept)
+        if dropped:
+            first = ok.index(False)
+            warnings.warn(
+                f"heatwidget dropped {dropped:,} of {n_in:,} rows whose {what} is missing "
+                f"(NaN/None) or infinite (first at {_row_text(first, None)}). "
+                "Drop or fill them first to silence this.",
+                DroppedRowsWarning,
+                stacklevel=stacklevel,
+            )
+            lats, lons = _take(lats, kept), _take(lons, kept)
+            weights = None if weights is None else _take(weights, kept)
+            times = None if times is None else _take(times, kept)
+        else:
+            kept = None  # only a finite sum overflowed
+
+    def original_row(i: int) -> str:
+        return _row_text(i if kept is None else kept[i], None)
+
+    n = len(lats)
+    clamped = wrapped = 0
+    bounds: Bounds | None = None
+    if n:
+        lat_min, lat_max = min(lats), max(lats)
+        if lat_min < -90.0 or lat_max > 90.0:
+            i = next(i for i, v in enumerate(lats) if abs(v) > 90.0)
+            swap = ""
+            if max(map(abs, lons)) <= 90.0 and max(-lat_min, lat_max) <= 180.0:
+                swap = " Are latitude and longitude swapped? Pass lat=/lon= explicitly."
+            raise ValueError(
+                f"{raw.lat_label} has {_show(lats[i])} at {original_row(i)}: latitudes must be "
+                f"within ±90 degrees.{swap} If the values are projected coordinates (metres), "
+                "convert them to degrees (EPSG:4326) first."
+            )
+        if lat_min < -MAX_LATITUDE or lat_max > MAX_LATITUDE:
+            clamped = sum(1 for v in lats if abs(v) > MAX_LATITUDE)
+            lats = array.array("d", (min(max(v, -MAX_LATITUDE), MAX_LATITUDE) for v in lats))
+            warnings.warn(
+                f"{clamped:,} rows have latitudes beyond ±{MAX_LATITUDE:.4f}°, the edge of the "
+                "Web Mercator map: they are drawn at its top or bottom edge.",
+                MercatorEdgeWarning,
+                stacklevel=stacklevel,
+            )
+        if min(lons) < -180.0 or max(lons) >= 180.0:
+            # The numpy path's formula, element by element (the same IEEE operations).
+            floor = math.floor
+            wrapped_lons = array.array("d", (v - 360.0 * floor((v + 180.0) / 360.0) for v in lons))
+            for i, v in enumerate(wrapped_lons):
+                if v >= 180.0:
+                    wrapped_lons[i] = v - 360.0
+                elif v < -180.0:
+                    wrapped_lons[i] = v + 360.0
+            wrapped = sum(1 for a, b in zip(wrapped_lons, lons, strict=True) if a != b)
+            lons = wrapped_lons
+        bounds = (min(lats), min(lons), max(lats), max(lons))
+
+    columns: dict[str, array.array[float]] = {"lon": lons, "lat": lats}
+    if weights is not None:
+        columns["weight"] = _pure_weights(weights, raw.weight_label, original_row)
+    if times is not None:
+        columns["time"] = times
     report = InputReport(
         rows_in=n_in,
         rows=n,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import importlib.util
+import sys
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,7 +20,6 @@ import ipywidgets
 import traitlets
 
 from . import _basemaps, _colormaps, _inputs
-from ._stream import Delta, PointStore
 from ._traits import (
     WINDOW_JSON,
     Basemap,
@@ -40,6 +40,19 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import numpy as np
+
+    from ._stream import Delta
+
+
+def _point_store() -> Any:
+    """A new PointStore: pyarrow's (``_stream``), or the pure-Python one without pyarrow or
+    numpy (``_stream_pure``: JupyterLite offline has neither)."""
+    try:
+        from ._stream import PointStore
+    except ImportError:
+        from ._stream_pure import PointStore  # type: ignore[assignment]
+    return PointStore()
+
 
 __all__ = ["Density", "Heatmap"]
 
@@ -62,10 +75,17 @@ def _asset(name: str, fallback: str) -> Path | str:
 
 
 _PNG_HINT = 'to_png() and density() need wasmtime: pip install "heatwidget[png]"'
+_PYODIDE_HINT = (
+    "to_png() and density() are not available in Pyodide/JupyterLite: they run the kernel "
+    "with wasmtime (and numpy), which do not run inside the browser. The map itself works; "
+    'use to_png() from a regular Python kernel with pip install "heatwidget[png]".'
+)
 
 
 def _host() -> Any:
     """D's Python host modules, imported on first use (wasmtime is an optional extra)."""
+    if sys.platform == "emscripten":
+        raise ImportError(_PYODIDE_HINT)
     if importlib.util.find_spec("wasmtime") is None:
         raise ImportError(_PNG_HINT)
     from . import _png, _render, _viewport
@@ -286,7 +306,7 @@ class Heatmap(anywidget.AnyWidget):
         if unknown:
             raise TypeError(self._unknown_message(unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
-        self._store = PointStore()
+        self._store = _point_store()
         self._click_handlers = ipywidgets.CallbackDispatcher()
         self._hover_handlers = ipywidgets.CallbackDispatcher()
         self._resets_sent: set[int] = set()
@@ -363,8 +383,6 @@ class Heatmap(anywidget.AnyWidget):
             time_unit=time_unit,
             stacklevel=stacklevel,
         )
-        if not hasattr(table, "schema"):  # a PointColumns: pyarrow is missing
-            raise ImportError("streaming points (set_data/append) needs pyarrow")
         return table
 
     def _sync_store(self, *, notify: bool = True) -> None:

@@ -6,18 +6,18 @@ The canonical table is a pyarrow Table or, without pyarrow, a
 :class:`heatwidget._inputs.PointColumns`. The encoder is picked in one place,
 :func:`_encoder`: pyarrow when installed, else arro3 (``arro3-core`` + ``arro3-io``, which
 publish Pyodide wheels). Both write the same stream; tests check they decode to one table.
+Neither needs numpy: without it the columns are ``array.array`` buffers, wrapped as they are.
 """
 
 from __future__ import annotations
 
+import array
 import io
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
-
-from ._inputs import COLUMN_TYPES, PointColumns, _pa
-from ._sources import require
+from ._inputs import COLUMN_TYPES, HAS_NUMPY, TYPECODES, PointColumns, _pa
+from ._inputs import _require as require
 
 __all__ = ["arro3_table", "decode", "encode"]
 
@@ -57,9 +57,17 @@ def arro3_table(table: Any) -> Any:
         return ac.Table.from_arrow(table)
     types = {"float64": ac.DataType.float64(), "float32": ac.DataType.float32()}
     fields = [ac.Field(n, types[COLUMN_TYPES[n]], nullable=False) for n in table.column_names]
-    arrays = [
-        ac.Array.from_numpy(np.ascontiguousarray(table.column(n))) for n in table.column_names
-    ]
+    arrays = []
+    for name in table.column_names:
+        col = table.column(name)
+        if not isinstance(col, array.array):  # numpy
+            import numpy as np
+
+            arrays.append(ac.Array.from_numpy(np.ascontiguousarray(col)))
+        elif len(col):
+            arrays.append(ac.Array.from_buffer(col))  # no copy; float64 'd', float32 'f'
+        else:  # from_buffer refuses an empty buffer
+            arrays.append(ac.Array([], types[COLUMN_TYPES[name]]))
     return ac.Table.from_arrays(arrays, schema=ac.Schema(fields))
 
 
@@ -98,7 +106,8 @@ def encode(table: Any) -> bytes:
 
 
 def decode(data: bytes | bytearray | memoryview) -> Any:
-    """Arrow IPC stream bytes → a pyarrow Table (a PointColumns without pyarrow)."""
+    """Arrow IPC stream bytes → a pyarrow Table (a PointColumns without pyarrow, of numpy
+    columns, or of ``array.array`` ones without numpy)."""
     pa = _pa()
     if pa is not None:
         with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
@@ -106,10 +115,16 @@ def decode(data: bytes | bytearray | memoryview) -> Any:
     aio = require("arro3.io", "decoding points without pyarrow")
     ac = require("arro3.core", "decoding points without pyarrow")
     table = ac.Table.from_arrow(aio.read_ipc_stream(io.BytesIO(bytes(data))))
-    columns = {}
+    columns: dict[str, Any] = {}
     for name in table.column_names:
         col = table.column(name)
-        dtype = np.dtype(COLUMN_TYPES.get(name, "float64"))
+        kind = COLUMN_TYPES.get(name, "float64")
+        if not HAS_NUMPY:
+            columns[name] = array.array(TYPECODES[kind], col.to_pylist())
+            continue
+        import numpy as np
+
+        dtype = np.dtype(kind)
         values = col.to_numpy() if col.num_chunks else np.empty(0, dtype)
         columns[name] = np.asarray(values, dtype)
     return PointColumns(columns)

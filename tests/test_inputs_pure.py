@@ -1,0 +1,191 @@
+"""heatwidget without numpy and pyarrow (JupyterLite offline): the pure-Python input path.
+
+Each case runs twice: in a subprocess where ``sys.modules["numpy"] = sys.modules["pyarrow"] =
+None`` (so ``import numpy`` fails, as in Pyodide without them; the bytes are written by arro3),
+and here on the numpy/pyarrow path. The IPC bytes must decode to the same table, and the
+reports, warnings and errors must be the same.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pytest
+
+from heatwidget._inputs import to_table
+from heatwidget._wire import encode
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Python expressions of to_table keyword arguments, evaluated in both processes.
+SAME = [
+    "dict(lat=[1.0, 2.5, -3.0], lon=[4.0, 5.0, 6.0])",
+    "dict(lat=[1, 2, 3], lon=[4, 5, 6], weight=[1, 2, 3])",
+    "dict(lat=(1.5, 2.5), lon=range(2), weight=(0.5, 1e30))",
+    "dict(lat=array.array('d', [1.0, 2.0]), lon=array.array('i', [3, 4]), "
+    "weight=array.array('f', [0.25, 2.0]))",
+    "dict(lat=[1.0, None, 3.0, float('nan'), 5.0], lon=[1.0, 2.0, float('inf'), 4.0, 5.0])",
+    "dict(lat=[86.0, -89.0, 10.0], lon=[0.0, 0.0, 0.0])",
+    "dict(lat=[0.0] * 6, lon=[190.0, -181.0, 540.0, 179.999, -180.0, 180.0])",
+    "dict(lat=[1.0, 2.0], lon=[3.0, 4.0], time=[0, 1.5])",
+    "dict(lat=[1.0, 2.0, 3.0], lon=[3.0, 4.0, 5.0], time_unit='ms', "
+    "time=[datetime.datetime(2024, 1, 1), None, datetime.date(2024, 1, 2)])",
+    "dict(lat=[1.0, 2.0], lon=[3.0, 4.0], time=[datetime.datetime(2024, 1, 1, "
+    "tzinfo=datetime.timezone(datetime.timedelta(hours=2))), datetime.datetime(2024, 1, 1)])",
+    "dict(lat=[], lon=[])",
+    "dict(lat=[None], lon=[None])",
+    "dict(data={'Latitude': [1.0, 2.0], 'lng': [3.0, 4.0], 'mag': [1.0, 2.0]}, weight='mag')",
+    "dict(data={'y': [1.0, 2.0], 'x': [3.0, 4.0]}, lat='y', lon='x')",
+    "dict(lat=5.0, lon=6.0)",
+    "dict(lat=[decimal.Decimal('1.5'), fractions.Fraction(1, 4)], lon=[1, 2])",
+    # errors, worded as on the numpy path
+    "dict(lat=[100.0, 2.0], lon=[1.0, 2.0])",
+    "dict(lat=[100.0, 2.0], lon=[120.0, 2.0])",
+    "dict(lat=[1.0, 2.0], lon=[1.0, 2.0], weight=[1.0, -1.0])",
+    "dict(lat=[1.0, 2.0], lon=[1.0, 2.0], weight=[1.0, float('nan')])",
+    "dict(lat=[1.0, 2.0], lon=[1.0, 2.0], weight=[float('inf'), 1.0])",
+    "dict(lat=[1.0, 2.0], lon=[1.0, 2.0], weight=[1.0, 1e39])",
+    "dict(lat=[1.0, None, 95.0], lon=[1.0, 2.0, 3.0])",
+    "dict(lat=[1.0], lon=[1.0, 2.0])",
+    "dict(lat=[1.0, 2.0], lon=[1.0, 2.0], weight=[1.0])",
+    "dict(lat=[1.0, None], lon=[1.0, 2.0], weight=[1.0, 2.0, 3.0])",
+    "dict(lat=[1.0], lon=None)",
+    "dict(weight=[1.0])",
+    "dict(lat='lat', lon=[1.0])",
+    "dict(data={'lat': [1.0]}, lon='lng')",
+    "dict(data={'latitude': [1.0], 'lat': [2.0], 'lon': [1.0]})",
+    "dict(data={'lat': [1.0], 'lon': [1.0]}, weight='mass')",
+    "dict(lat=[1.0], lon=[1.0], time=[1.0], time_unit='h')",
+    "dict(lat=[1.0, 2.0], lon=[1.0, 2.0], time=[1.0, datetime.datetime(2024, 1, 1)])",
+    "dict(lat=[1.0, None, {}], lon=[1.0, 2.0, 3.0])",
+]
+
+# Only the pure path (the numpy path words its dtype differently): (case, words in the error)
+PURE_ONLY = [
+    ("dict(lat=[1.0, 'a'], lon=[1.0, 2.0])", ["lat is not numeric", "'a' at row 1"]),
+    ("dict(lat=[True, False], lon=[1.0, 2.0])", ["lat is not numeric", "True at row 0"]),
+    ("dict(lat=[[1.0, 2.0]], lon=[1.0])", ["lat must be one-dimensional"]),
+    ("dict(data='points.csv')", ["needs numpy", "lists"]),
+    (
+        "dict(data={'type': 'FeatureCollection', 'features': []})",
+        ["GeoJSON FeatureCollection needs numpy"],
+    ),
+    ("dict(data=object())", ["unsupported data", "numpy is not installed"]),
+]
+
+CHILD = textwrap.dedent(
+    """
+    import sys
+    sys.modules["numpy"] = None
+    sys.modules["pyarrow"] = None
+    sys.path.insert(0, {root!r})
+    import array, base64, dataclasses, datetime, decimal, fractions, json, warnings
+    import heatwidget
+    from heatwidget import _inputs, _wire, _stream_pure
+    out = []
+    for case in json.loads(sys.stdin.read()):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                table, report = _inputs.to_table(**eval(case))
+                data = _wire.encode(table)
+                res = {{"ipc": base64.b64encode(data).decode(), "kind": type(table).__name__,
+                        "report": dataclasses.asdict(report),
+                        "decoded": _wire.decode(data).num_rows}}
+            except Exception as e:
+                res = {{"error": [type(e).__name__, str(e)]}}
+        res["warnings"] = [[w.category.__name__, str(w.message)] for w in caught]
+        out.append(res)
+    # the widget's module and the store load without numpy/pyarrow too
+    out.append({{"numpy": "numpy" in sys.modules and sys.modules["numpy"] is not None,
+                 "has_heatmap": "Heatmap" in dir(heatwidget)}})
+    print(json.dumps(out))
+    """
+)
+
+
+def run_pure(cases: list[str]) -> list[dict[str, Any]]:
+    proc = subprocess.run(
+        [sys.executable, "-c", CHILD.format(root=str(ROOT))],
+        input=json.dumps(cases),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-4000:]
+    return list(json.loads(proc.stdout))
+
+
+def run_numpy(case: str) -> dict[str, Any]:
+    import array  # noqa: F401 - used by the evaluated cases
+    import dataclasses
+    import datetime  # noqa: F401
+    import decimal  # noqa: F401
+    import fractions  # noqa: F401
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            table, report = to_table(**eval(case))
+            res: dict[str, Any] = {"ipc": encode(table), "report": dataclasses.asdict(report)}
+        except Exception as e:
+            res = {"error": [type(e).__name__, str(e)]}
+    res["warnings"] = [[w.category.__name__, str(w.message)] for w in caught]
+    return res
+
+
+def rows(ipc: bytes) -> tuple[list[str], list[str], dict[str, list[Any]]]:
+    table = pa.ipc.open_stream(ipc).read_all()
+    values = {
+        k: [None if isinstance(v, float) and math.isnan(v) else v for v in col]
+        for k, col in table.to_pydict().items()
+    }
+    return table.column_names, [str(t) for t in table.schema.types], values
+
+
+@pytest.fixture(scope="module")
+def pure_results() -> list[dict[str, Any]]:
+    return run_pure(SAME + [c for c, _ in PURE_ONLY])
+
+
+@pytest.mark.parametrize("index", range(len(SAME)), ids=[c[:60] for c in SAME])
+def test_pure_path_matches_numpy_path(pure_results: list[dict[str, Any]], index: int) -> None:
+    case = SAME[index]
+    pure, ref = pure_results[index], run_numpy(case)
+    assert pure.get("error") == ref.get("error"), case
+    assert pure["warnings"] == ref["warnings"], case
+    if "error" in ref:
+        return
+    assert pure["kind"] == "PointColumns"
+    assert pure["report"] == {
+        k: (list(v) if isinstance(v, tuple) else v) for k, v in ref["report"].items()
+    }, case
+    import base64
+
+    ipc = base64.b64decode(pure["ipc"])
+    assert ipc[:4] == b"\xff\xff\xff\xff", "not an IPC stream"
+    assert rows(ipc) == rows(ref["ipc"]), case
+    assert pure["decoded"] == ref["report"]["rows"]
+
+
+@pytest.mark.parametrize("index", range(len(PURE_ONLY)), ids=[c[:60] for c, _ in PURE_ONLY])
+def test_pure_path_errors(pure_results: list[dict[str, Any]], index: int) -> None:
+    case, words = PURE_ONLY[index]
+    res = pure_results[len(SAME) + index]
+    assert "error" in res, f"{case} did not fail: {res}"
+    for w in words:
+        assert w in res["error"][1], f"{case}: {res['error']}"
+
+
+def test_import_without_numpy_and_pyarrow(pure_results: list[dict[str, Any]]) -> None:
+    last = pure_results[-1]
+    assert last == {"numpy": False, "has_heatmap": True}
