@@ -7,9 +7,11 @@ import importlib.util
 import os
 import secrets
 import shutil
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -58,6 +60,8 @@ def demo_command(
             "voila",
             str(notebook),
             f"--port={port}",
+            # the port asked for or nothing: the URL printed must be the one served
+            "--Voila.port_retries=0",
             "--Voila.ip=127.0.0.1",
         ]
         if not open_browser:
@@ -81,10 +85,63 @@ def _demo(args: argparse.Namespace) -> int:
     argv, url = demo_command(notebook, lab=args.lab, port=port, open_browser=not args.no_browser)
     print(f"heatwidget demo: {notebook}")
     print(f"serving at {url}  (Ctrl+C to stop)", flush=True)
+    return _serve(argv, workdir)
+
+
+# How long the server gets to shut its kernel down and exit before it is killed.
+_STOP_TIMEOUT = 20.0
+# After Ctrl+C in a terminal the server got the SIGINT too; give it this long to stop by itself.
+_SIGINT_GRACE = 5.0
+
+
+class _Stop(Exception):
+    """Raised by the SIGTERM/SIGHUP handler to leave the wait for the server."""
+
+
+def _raise_stop(signum: int, frame: object) -> None:
+    raise _Stop(signum)
+
+
+def _stop_server(proc: subprocess.Popen[bytes], grace: float) -> None:
+    """Lets ``proc`` exit within ``grace`` s, then asks it to stop with SIGTERM (Voilà and
+    jupyter_server shut their kernels down on it), then kills it."""
+    deadline = time.monotonic() + grace
+    while proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def _serve(argv: list[str], workdir: Path) -> int:
+    """Runs the server until it exits or this process is told to stop (SIGINT, SIGTERM,
+    SIGHUP); then stops the server cleanly so that no server or kernel is left behind."""
+    stop_signals = [signal.SIGTERM] + ([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])
+    previous = {sig: signal.signal(sig, _raise_stop) for sig in stop_signals}
+    proc: subprocess.Popen[bytes] | None = None
     try:
-        return subprocess.call(argv, cwd=workdir)
-    except KeyboardInterrupt:
+        proc = subprocess.Popen(argv, cwd=workdir)
+        return proc.wait()
+    except (KeyboardInterrupt, _Stop) as exc:
+        for sig in stop_signals:  # a second signal must not interrupt the shutdown
+            signal.signal(sig, signal.SIG_IGN)
+        if proc is not None:
+            try:
+                _stop_server(proc, _SIGINT_GRACE if isinstance(exc, KeyboardInterrupt) else 0.0)
+            except KeyboardInterrupt:  # Ctrl+C again: no more waiting
+                proc.kill()
+                proc.wait()
         return 0
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 def _parser() -> argparse.ArgumentParser:
