@@ -344,6 +344,22 @@ def test_heatwidget_demo_in_voila(demo: Demo, web: Web, artifacts_dir: Path) -> 
         assert in_viridis > 0.99, f"only {in_viridis:.1%} of opaque pixels are viridis colours"
         assert share_in(after_cmap, lut_rgb(cmap0)) < 0.05, f"{cmap0}'s colours remain"
         web.screenshot("3-colormap")
+
+        # -- live updates: press play, new points stream in ------------------------------------
+        page.locator(".widget-play button").first.click()
+        grown = k.wait_for(
+            "m.point_count",
+            lambda n: n >= point_count + 20_000,
+            "m.point_count to grow while the demo streams points",
+        )
+        wait_until(
+            lambda: hv.point_count >= grown or None,
+            30,
+            "the view's data-point-count to follow the appended points",
+            diagnose=lambda: f"view {hv.point_count}, python {grown}",
+        )
+        page.locator(".widget-play button").nth(1).click()  # stop
+        web.screenshot("4-live")
     finally:
         k.close()
 
