@@ -11,6 +11,7 @@ import importlib.util
 import sys
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,7 +20,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from . import _basemaps, _colormaps, _inputs
+from . import _basemaps, _colormaps, _inputs, _snapshot
 from ._traits import (
     WINDOW_JSON,
     Basemap,
@@ -318,6 +319,7 @@ class Heatmap(anywidget.AnyWidget):
         kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.on_msg(_on_custom_msg)
+        self._snapshots = _snapshot.Snapshots(self._send_to_views, self._snapshot_fallback)
 
     @classmethod
     def _keyword_names(cls) -> set[str]:
@@ -469,9 +471,13 @@ class Heatmap(anywidget.AnyWidget):
             self._send_delta(delta)
             self._sync_store()
 
-    def _handle_front_end(self, content: dict[str, Any]) -> None:
+    def _handle_front_end(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
         kind = content.get("type")
-        if kind in ("hello", "resync"):
+        if kind == "snapshot":
+            self._snapshots.on_chunk(content, buffers)
+        elif kind == "view":
+            self._snapshots.view_event(content)
+        elif kind in ("hello", "resync"):
             # A model that started at another seq, or that saw a gap in the deltas.
             seq = content.get("seq")
             if seq != self._store.seq and self._store.seq not in self._resets_sent:
@@ -574,19 +580,77 @@ class Heatmap(anywidget.AnyWidget):
         width: int = 800,
         height: int = 600,
         background: str | None = "#ffffff",
+        view: bool = False,
     ) -> bytes:
-        """Render the heat layer (no basemap) to PNG bytes, and write them to ``path`` if given.
+        """Render the heat layer (no basemap) to PNG bytes in Python, and write them to
+        ``path`` if given. Synchronous, and works everywhere (no browser needed).
 
         The view is the widget's ``center``/``zoom``, or fits ``data_bounds`` while they are
         None. The heat is drawn with ``opacity`` over ``background`` ("#rrggbb", or None for a
         transparent PNG). Needs wasmtime (``pip install "heatwidget[png]"``).
+
+        For a picture of what a displayed map shows (tiles, outlines, heat, legend), use
+        :meth:`snapshot`: it returns a Future, because the kernel can only read the browser's
+        answer after the running cell ends. ``view=True`` cannot wait for it from a cell, so
+        it raises ``RuntimeError`` while a view is live (with no live view it is the same as
+        ``view=False``).
         """
+        if view and self._snapshots.live:
+            raise RuntimeError(
+                "to_png(view=True) cannot wait for the map in the browser: while a cell runs, "
+                "the kernel cannot read the view's answer (it waits on the shell channel until "
+                "the cell ends), so waiting here would hang. Ask in one cell and read it in the "
+                'next: `f = m.snapshot("map.png")`, then `f.result()` (or open map.png) in a '
+                "later cell; or `f.add_done_callback(...)`. to_png() without view=True renders "
+                "the heat in Python at once."
+            )
         frame = self._frame(int(width), int(height))
         _png = _host()[1]
         data: bytes = _png.encode_png(frame.rgba, background=background, opacity=self.opacity)
         if path is not None:
             Path(path).write_bytes(data)
         return data
+
+    def snapshot(
+        self, path: str | Path | None = None, *, timeout: float | None = None
+    ) -> Future[bytes]:
+        """A PNG of exactly what a live view of the map shows, as a ``Future[bytes]``.
+
+        The first displayed view to answer composes, at device pixel ratio 1 and the map's
+        size: the basemap tiles that loaded, the offline outlines, the heat with its
+        ``opacity``, the legend and the attribution; the PNG comes back in chunks of at most
+        1 MiB (so a big map never meets the 10 MiB browser-to-kernel message limit). It is
+        written to ``path`` if given.
+
+        **The Future resolves after the current cell ends**: while a cell runs, the kernel
+        cannot read the browser's messages, so never call ``f.result()`` in the cell that
+        asked (it would wait for ever, or ``timeout`` seconds)::
+
+            f = m.snapshot("map.png")   # cell 1
+            png = f.result()            # cell 2 (map.png is written too); f.info says more
+
+        With no live view (never displayed, or every view closed) it resolves at once with
+        the Python-host rendering (``to_png(width=800, height=self.height)``, heat only).
+        ``timeout`` (default 30) is the seconds of idle kernel (time spent running cells does
+        not count) the views have to answer; views that do not (a reloaded page's old views)
+        are forgotten, and the Future fails with ``TimeoutError``. ``f.info`` says where the
+        PNG came from: ``source`` ("view" or "python"), ``width``, ``height``, ``chunks``,
+        ``tiles`` ("drawn", "none", or "left out: ..." when tiles from another origin would
+        have tainted the canvas).
+        """
+        return self._snapshots.request(path, timeout)
+
+    def _snapshot_fallback(self) -> bytes:
+        return self.to_png(width=800, height=int(self.height))
+
+    def _send_to_views(self, content: dict[str, Any]) -> None:
+        self.send(content)
+
+    def close(self) -> None:
+        snapshots = self.__dict__.get("_snapshots")
+        if snapshots is not None:
+            snapshots.close()
+        super().close()
 
     def density(self, width: int | None = None, height: int | None = None) -> Density:
         """The density grid of the view ``to_png`` would draw (default 800 × ``height``).
@@ -635,4 +699,4 @@ def _event(content: dict[str, Any]) -> dict[str, Any]:
 
 def _on_custom_msg(widget: Heatmap, content: Any, buffers: Any) -> None:
     if isinstance(content, dict):
-        widget._handle_front_end(content)
+        widget._handle_front_end(content, buffers)

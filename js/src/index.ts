@@ -7,6 +7,7 @@ import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
 import { bytesOf, sendToPython, type Model, type TraitName, type Traits } from "./model";
 import { addOutlines } from "./outlines";
+import { attachSnapshots } from "./snapshot";
 import { createStore, storeFor, type StoreEvent } from "./store";
 import { TimeControl } from "./time-control";
 import { ViewSync } from "./view-sync";
@@ -279,6 +280,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   };
   model.on("msg:custom", onCustom);
 
+  // Python asks for a PNG of what this view shows (m.snapshot()): snapshot.ts composes it.
+  const detachSnapshots = attachSnapshots(model, root, map);
+
   const sync = new ViewSync(map, model);
   // Jupyter may render into a detached element: Leaflet learns its size from here, and the
   // first view (fitting data_bounds needs a size) waits for one.
@@ -332,6 +336,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     disposed = true;
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
     model.off("msg:custom", onCustom);
+    detachSnapshots();
     clearInterval(playTimer);
     clearTimeout(windowWriteTimer);
     clearTimeout(hoverTimer);

@@ -1,0 +1,297 @@
+"""Snapshots of what a live view shows: the views Python knows, requests, chunk reassembly.
+
+The front end (js/src/snapshot.ts) composes basemap tiles, outlines, heat, legend and
+attribution onto one canvas and answers a request ``{"type": "snapshot", "id"}`` with the PNG in
+numbered chunks, each one custom message ``{"type": "snapshot", "id", "view", "index",
+"count"}`` with one buffer, at most ``CHUNK_BYTES`` (far below tornado's 10 MiB limit on
+browser → kernel messages). The first chunk also carries ``width``, ``height`` and ``tiles``.
+
+Why a Future: while a cell runs the kernel cannot read the views' messages (they wait on the
+shell channel until the cell ends), so the answer can only be read after the cell that asked.
+
+The timeout is counted only while the kernel is idle: IPython's public ``pre_execute`` /
+``post_execute`` events stop and restart it, so a long cell (or the cells of a "Run all" queued
+before the answer) does not make live views look dead. A view that does not answer within it
+is forgotten (a reloaded page's old views never say "bye").
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: Most bytes of one chunk's buffer. The JSON part of a chunk is under 1 KiB, so every
+#: message a view sends for a snapshot stays within 1 MiB (the front end's MAX_MESSAGE_BYTES).
+CHUNK_BYTES = (1 << 20) - 4096
+#: Seconds of an idle kernel a view has to answer when ``timeout`` is None.
+DEFAULT_TIMEOUT = 30.0
+
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class SnapshotFuture(Future):  # type: ignore[type-arg]
+    """A ``concurrent.futures.Future[bytes]`` whose ``info`` says where the PNG came from:
+    ``source`` ("view" or "python"), and for a view ``view``, ``width``, ``height``,
+    ``chunks``, ``bytes`` and ``tiles`` (what happened to the basemap tiles)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.info: dict[str, Any] = {}
+
+
+@dataclass
+class _Assembly:
+    count: int
+    parts: dict[int, bytes] = field(default_factory=dict)
+    meta: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Request:
+    id: str
+    future: SnapshotFuture
+    path: Path | None
+    timeout: float
+    asked: set[str]
+    assemblies: dict[str, _Assembly] = field(default_factory=dict)
+    timer: threading.Timer | None = None
+    extended: bool = False
+
+
+class Snapshots:
+    """One widget's live views and snapshot requests. ``send(content)`` sends a custom
+    message to every view of the widget; ``fallback()`` renders the PNG in Python."""
+
+    def __init__(
+        self,
+        send: Callable[[dict[str, Any]], None],
+        fallback: Callable[[], bytes],
+        clock: IdleClock | None = None,
+    ) -> None:
+        self._send = send
+        self._fallback = fallback
+        self._clock = clock if clock is not None else idle_clock()
+        self._lock = threading.RLock()
+        self.live: set[str] = set()
+        self._pending: dict[str, _Request] = {}
+        self._finished: deque[str] = deque(maxlen=256)
+
+    # ---- views ----------------------------------------------------------------------------
+
+    def view_event(self, content: dict[str, Any]) -> None:
+        """``{"type": "view", "view": id, "event": "hello" | "bye"}``."""
+        view = content.get("view")
+        if not isinstance(view, str):
+            return
+        with self._lock:
+            if content.get("event") == "bye":
+                self.live.discard(view)
+            else:
+                self.live.add(view)
+
+    # ---- requests ---------------------------------------------------------------------------
+
+    def request(self, path: str | Path | None, timeout: float | None) -> SnapshotFuture:
+        future = SnapshotFuture()
+        target = None if path is None else Path(path)
+        with self._lock:
+            views = set(self.live)
+        if not views:
+            try:
+                data = self._fallback()
+                if target is not None:
+                    target.write_bytes(data)
+            except BaseException as exc:
+                future.set_exception(exc)
+            else:
+                future.info = {"source": "python", "bytes": len(data)}
+                future.set_result(data)
+            return future
+        seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
+        if seconds <= 0:
+            raise ValueError(f"snapshot: timeout must be > 0 seconds, got {timeout!r}")
+        req = _Request(uuid.uuid4().hex, future, target, seconds, views)
+        with self._lock:
+            self._pending[req.id] = req
+        self._send({"type": "snapshot", "id": req.id})
+        self._clock.add(req.id, lambda: self._arm(req), lambda: self._stop(req))
+        return future
+
+    def _arm(self, req: _Request) -> None:
+        """(Re)starts ``req``'s timer in full: the clock calls this when the kernel becomes
+        idle, and stops it when a cell starts."""
+        with self._lock:
+            if req.id not in self._pending:
+                return
+            if req.timer is not None:
+                req.timer.cancel()
+            timer = threading.Timer(req.timeout, self._expire, (req,))
+            timer.daemon = True
+            try:
+                timer.start()
+            except RuntimeError:  # no threads (Pyodide): no timeout, the views still answer
+                return
+            req.timer = timer
+
+    def _stop(self, req: _Request) -> None:
+        with self._lock:
+            self._disarm(req)
+
+    def _disarm(self, req: _Request) -> None:
+        if req.timer is not None:
+            req.timer.cancel()
+            req.timer = None
+
+    def _expire(self, req: _Request) -> None:
+        with self._lock:
+            if req.id not in self._pending:
+                return
+            if req.assemblies and not req.extended:
+                req.extended = True  # chunks are arriving: one more period to finish
+                self._arm(req)
+                return
+            answered = set(req.assemblies)
+            dropped = sorted(req.asked - answered)
+            self.live -= set(dropped)
+            self._finish(req)
+        req.future.set_exception(
+            TimeoutError(
+                f"no view answered the snapshot within {req.timeout:g} s of idle kernel "
+                f"({len(dropped)} view(s) forgotten: a closed or reloaded page never answers). "
+                "Display the map and call snapshot() again, or use to_png() for the "
+                "Python-host rendering."
+            )
+        )
+
+    def _finish(self, req: _Request) -> None:
+        self._disarm(req)
+        self._pending.pop(req.id, None)
+        self._finished.append(req.id)
+        self._clock.discard(req.id)
+
+    # ---- chunks -----------------------------------------------------------------------------
+
+    def on_chunk(self, content: dict[str, Any], buffers: list[Any] | None) -> None:
+        """One ``{"type": "snapshot", ...}`` message from a view (any order)."""
+        rid, view = content.get("id"), content.get("view")
+        if not isinstance(rid, str) or not isinstance(view, str):
+            return
+        with self._lock:
+            self.live.add(view)  # it answers: it is live, whatever the timeout said before
+            req = self._pending.get(rid)
+            if req is None:
+                return  # answered already (another view was first), or not ours
+            error = content.get("error")
+            if error:
+                req.assemblies.pop(view, None)
+                req.asked.discard(view)
+                if req.asked - set(req.assemblies) or req.assemblies:
+                    return  # another view may still answer
+                self._finish(req)
+                exc: BaseException = RuntimeError(f"the view could not take a snapshot: {error}")
+                req.future.set_exception(exc)
+                return
+            count, index = content.get("count"), content.get("index")
+            if not isinstance(count, int) or not isinstance(index, int) or count < 1:
+                return
+            if not 0 <= index < count or not buffers:
+                return
+            asm = req.assemblies.setdefault(view, _Assembly(count))
+            asm.parts[index] = bytes(buffers[0])
+            if index == 0:
+                asm.meta = {k: v for k, v in content.items() if k not in ("type", "id", "index")}
+            if len(asm.parts) < asm.count:
+                return
+            data = b"".join(asm.parts[i] for i in range(asm.count))
+            self._finish(req)
+        info = {
+            "source": "view",
+            "chunks": asm.count,
+            "bytes": len(data),
+            **asm.meta,
+        }
+        req.future.info = info
+        if not data.startswith(PNG_SIGNATURE):
+            req.future.set_exception(ValueError("the view's snapshot is not a PNG"))
+            return
+        try:
+            if req.path is not None:
+                req.path.write_bytes(data)
+        except BaseException as exc:
+            req.future.set_exception(exc)
+            return
+        req.future.set_result(data)
+
+    def close(self) -> None:
+        with self._lock:
+            pending = list(self._pending.values())
+            for req in pending:
+                self._finish(req)
+        for req in pending:
+            req.future.cancel()
+
+
+class IdleClock:
+    """Runs the requests' timers only while the kernel is idle: IPython's public
+    ``pre_execute`` / ``post_execute`` events (every execution, silent ones too) stop them and
+    start them again in full. Outside IPython the kernel is taken as idle (timers start at
+    once)."""
+
+    def __init__(self, shell: Any = None) -> None:
+        self._timers: dict[str, tuple[Callable[[], None], Callable[[], None]]] = {}
+        self._lock = threading.Lock()
+        # snapshot() is almost always called from a cell (or a comm callback): busy until the
+        # next post_execute. Without IPython there is no cell to wait for.
+        self.busy = shell is not None
+        if shell is not None:
+            shell.events.register("pre_execute", self._pre)
+            shell.events.register("post_execute", self._post)
+
+    def add(self, rid: str, start: Callable[[], None], stop: Callable[[], None]) -> None:
+        with self._lock:
+            self._timers[rid] = (start, stop)
+            busy = self.busy
+        if not busy:
+            start()
+
+    def discard(self, rid: str) -> None:
+        with self._lock:
+            self._timers.pop(rid, None)
+
+    def _pre(self) -> None:
+        self.busy = True
+        for _start, stop in self._all():
+            stop()
+
+    def _post(self) -> None:
+        self.busy = False
+        for start, _stop in self._all():
+            start()
+
+    def _all(self) -> list[tuple[Callable[[], None], Callable[[], None]]]:
+        with self._lock:
+            return list(self._timers.values())
+
+
+_CLOCK: IdleClock | None = None
+
+
+def idle_clock() -> IdleClock:
+    """The kernel's one IdleClock (registered on IPython's events once)."""
+    global _CLOCK
+    if _CLOCK is None:
+        shell = None
+        try:
+            from IPython.core.getipython import get_ipython
+
+            shell = get_ipython()
+        except ImportError:
+            pass
+        _CLOCK = IdleClock(shell if shell is not None and hasattr(shell, "events") else None)
+    return _CLOCK

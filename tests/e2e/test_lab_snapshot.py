@@ -1,0 +1,242 @@
+"""m.snapshot() in real JupyterLab + Chromium: the view composes what it shows (outlines, heat
+with its opacity, legend, attribution) and sends the PNG back in chunks of at most 1 MiB; the
+Future resolves once the cell that asked has ended. A tall, wide map takes several chunks and
+arrives intact.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import nbformat
+import numpy as np
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import HeatView, KernelClient, LabServer, LabUI, Web
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+NOTEBOOK = "snapshot_e2e.ipynb"
+
+# quickstart-like: 200,000 weighted points around world cities, default basemap (offline here:
+# every tile request is aborted, so the outlines show).
+SETUP = """\
+import heatwidget
+df = heatwidget.datasets.cities(200_000, seed=1)
+m = heatwidget.Heatmap(df, lat="lat", lon="lon", weight="mag", height=500, legend_title="mag")
+m
+"""
+
+SEA, LAND = (0xD4, 0xE6, 0xEE), (0xF3, 0xF1, 0xEC)
+
+_LEGEND_BOX_JS = """
+(el) => {
+  const map = el.__heatwidget.map, box = map.getContainer().getBoundingClientRect();
+  const rect = (sel) => {
+    const r = el.querySelector(sel).getBoundingClientRect();
+    return [r.left - box.left, r.top - box.top, r.width, r.height];
+  };
+  return {legend: rect('.heatwidget-legend'), bar: rect('.heatwidget-legend-bar'),
+          labels: rect('.heatwidget-legend-labels')};
+}
+"""
+
+
+def write_notebook(root: Path) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
+    nbformat.write(nb, str(root / NOTEBOOK))
+
+
+def load_png(path: Path) -> np.ndarray:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(path.read_bytes())) as im:
+        im.load()  # checks every chunk's CRC
+        return np.asarray(im.convert("RGBA"))
+
+
+def take(
+    k: KernelClient, name: str, path: str, timeout: float = 60.0
+) -> tuple[dict[str, Any], float]:
+    """``name = m.snapshot(path)`` in one execution, then polls until the Future is done (the
+    kernel reads the view's chunks once that execution has ended). Returns (info, seconds)."""
+    from conftest import wait_until
+
+    t0 = time.monotonic()
+    k.execute(f"{name} = m.snapshot({path!r})")
+    wait_until(lambda: k.eval(f"{name}.done()"), timeout, f"{name} to resolve", 0.05)
+    seconds = time.monotonic() - t0
+    err = k.eval(f"repr({name}.exception())")
+    assert err == "None", err
+    return k.eval(f"{name}.info"), seconds
+
+
+def solid_png(w: int, h: int, rgb: tuple[int, int, int]) -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (w, h), rgb).save(out, format="PNG")
+    return out.getvalue()
+
+
+def heat_matches(snap: np.ndarray, heat: np.ndarray, opacity: float) -> tuple[int, float]:
+    """Where the heat canvas is opaque, the snapshot must be the heat over the sea or the land
+    at `opacity`: (pixels compared, median colour error)."""
+    h, w = heat.shape[:2]
+    mask = heat[..., 3] == 255
+    # not under the legend / attribution in the bottom-right corner
+    mask[int(h * 0.7) :, int(w * 0.6) :] = False
+    rgb = heat[..., :3][mask].astype(float)
+    got = snap[..., :3][mask].astype(float)
+    errs = [
+        np.abs(got - (opacity * rgb + (1 - opacity) * np.array(bg, float))).max(axis=1)
+        for bg in (SEA, LAND)
+    ]
+    err = np.minimum(*errs)
+    return int(mask.sum()), float(np.median(err))
+
+
+def test_snapshot_in_lab(
+    web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
+) -> None:
+    write_notebook(jupyter_lab.root_dir)
+    nb = lab_ui.open_notebook(NOTEBOOK)
+    hv: HeatView = nb.widget()
+    from conftest import wait_until
+
+    k: KernelClient = kernel_client(NOTEBOOK)
+    assert nb.errors() == [], nb.errors()
+    k.wait_for("len(m._snapshots.live)", lambda n: n == 1, "the view to say hello")
+    k.wait_for("m.bounds", lambda b: b is not None, "the view to write m.bounds back")
+    heat = hv.wait_stable()
+    figures: dict[str, Any] = {}
+
+    # -- 1. the Future cannot resolve inside the cell that asked --------------------------------
+    out = k.execute("f0 = m.snapshot()\nimport time; time.sleep(1.0)\nprint(f0.done())")
+    assert out.strip() == "False"
+    k.wait_for("f0.done()", bool, "f0 to resolve after its cell")
+    with pytest.raises(Exception, match="RuntimeError"):
+        k.execute("m.to_png(view=True)")
+
+    # -- 2. a snapshot of the map as shown ------------------------------------------------------
+    info, seconds = take(k, "f", "snap.png")
+    figures["snapshot_s"] = round(seconds, 3)
+    figures["snapshot"] = info
+    png_path = jupyter_lab.root_dir / "snap.png"
+    snap = load_png(png_path)
+    (artifacts_dir / "test_snapshot-snap.png").write_bytes(png_path.read_bytes())
+    view = hv.view()
+    w, h = view["size"]
+    assert snap.shape[:2] == (h, w) == heat.shape[:2], (snap.shape, view["size"])
+    assert (info["width"], info["height"]) == (w, h)
+    assert info["source"] == "view" and info["chunks"] == 1
+    assert info["tiles"] == "none"  # offline: every tile request was aborted
+    assert (snap[..., 3] == 255).all()  # opaque: the sea/land is under everything
+    n, err = heat_matches(snap, heat, 0.8)
+    figures["heat_pixels_compared"], figures["heat_median_error"] = n, err
+    assert n > 200, "too few opaque heat pixels to compare"
+    assert err <= 6, f"the snapshot's heat differs from the canvas (median error {err})"
+    # the offline outlines are there: both the sea's and the land's colours appear
+    flat = snap[..., :3].reshape(-1, 3)
+    for name, c in (("sea", SEA), ("land", LAND)):
+        share = float((np.abs(flat.astype(int) - c).max(axis=1) <= 2).mean())
+        figures[f"{name}_share"] = round(share, 3)
+        assert share > 0.02, f"no {name} in the snapshot ({share})"
+    # the legend: its box is light, its bar colourful, its labels have dark text
+    boxes = hv.root.evaluate(_LEGEND_BOX_JS)
+    lx, ly, lw, lh = (round(v) for v in boxes["legend"])
+    legend = snap[ly : ly + lh, lx : lx + lw, :3].astype(int)
+    assert legend.size and legend.mean() > 150, "the legend box is missing"
+    bx, by, bw, bh = (round(v) for v in boxes["bar"])
+    bar_row = snap[by + bh // 2, bx + 2 : bx + bw - 2, :3]
+    assert len({tuple(p) for p in bar_row}) > 40, "the legend's colour bar is missing"
+    tx, ty, tw, th = (round(v) for v in boxes["labels"])
+    labels = snap[ty : ty + th, tx : tx + tw, :3].astype(int).sum(axis=2)
+    assert (labels < 250).sum() > 15, "the legend's labels are missing"
+    # inferno's top colour at the bar's right end
+    assert np.abs(bar_row[-1].astype(int) - (252, 255, 164)).max() < 30, bar_row[-1]
+
+    # -- 3. tiles from another origin: drawn when it allows CORS, never a tainted canvas -------
+    tile = solid_png(256, 256, (200, 30, 30))
+    web.page.route(
+        "https://tiles.example/**",
+        lambda route: route.fulfill(
+            status=200,
+            body=tile,
+            headers={"Content-Type": "image/png", "Access-Control-Allow-Origin": "*"},
+        ),
+    )
+    web.page.route(
+        "https://nocors.example/**",
+        lambda route: route.fulfill(status=200, body=tile, headers={"Content-Type": "image/png"}),
+    )
+    k.execute("m.basemap = 'https://tiles.example/{z}/{x}/{y}.png'")
+    wait_until(
+        lambda: hv.root.locator("img.leaflet-tile-loaded[src^='https://tiles']").count() > 3,
+        30,
+        "tiles from the other origin to load",
+    )
+    time.sleep(0.5)  # Leaflet fades tiles in over 0.2 s
+    info3, _ = take(k, "f3", "tiles.png")
+    figures["tiles_snapshot"] = info3
+    assert info3["tiles"] == "drawn" and info3["tile_count"] > 3, info3
+    tiled = load_png(jupyter_lab.root_dir / "tiles.png")
+    no_heat = hv.pixels()[..., 3] == 0
+    no_heat[int(h * 0.7) :, int(w * 0.6) :] = False  # legend, attribution
+    red = np.abs(tiled[..., :3][no_heat].astype(int) - (200, 30, 30)).max(axis=1) <= 3
+    assert red.mean() > 0.9, f"only {red.mean():.0%} of heat-free pixels show the tile"
+    k.execute("m.basemap = 'https://nocors.example/{z}/{x}/{y}.png'")
+    time.sleep(1.0)
+    info4, _ = take(k, "f4", "nocors.png")
+    figures["nocors_snapshot"] = info4
+    assert info4["tiles"] == "none", info4  # a CORS-less tile never loads: nothing to taint
+    web.console_errors.clear()  # the CORS-less tiles' load errors
+    k.execute("m.basemap = None")
+
+    # -- 4. a big map: several chunks, intact -------------------------------------------------
+    web.page.set_viewport_size({"width": 2400, "height": 1000})
+    # 2M points scattered over the world at radius 0: speckles that PNG cannot compress much,
+    # so the PNG is several MiB (more than 10 MiB would have broken one unchunked message)
+    k.execute(
+        "import numpy as np\n"
+        "r = np.random.default_rng(0)\n"
+        "n = 2_000_000\n"
+        "m.set_data(lat=r.uniform(-80, 80, n), lon=r.uniform(-180, 180, n), weight=r.random(n))\n"
+        "m.radius = 0\n"
+        "m.height = 1500\n"
+    )
+    wait_until(lambda: hv.view()["size"][1] == 1500, 30, "the map to be 1500 px high")
+    big_heat = hv.wait_pixels_change(heat)
+    info2, seconds2 = take(k, "f2", "big.png", timeout=120)
+    figures["big_snapshot_s"] = round(seconds2, 3)
+    figures["big_snapshot"] = info2
+    big_path = jupyter_lab.root_dir / "big.png"
+    big = load_png(big_path)
+    w2, h2 = hv.view()["size"]
+    assert big.shape[:2] == (h2, w2) == (1500, w2)
+    assert info2["chunks"] >= 2, f"a {info2['bytes']}-byte PNG in {info2['chunks']} chunk(s)"
+    assert info2["bytes"] == big_path.stat().st_size
+    assert k.eval("__import__('hashlib').sha256(f2.result()).hexdigest()") == (
+        hashlib.sha256(big_path.read_bytes()).hexdigest()
+    )
+    n2, err2 = heat_matches(big, big_heat, 0.8)
+    figures["big_heat_median_error"] = err2
+    assert n2 > 200 and err2 <= 6, (n2, err2)
+
+    assert not web.page_errors, web.page_errors
+    console = [e for e in web.console_errors if "ERR_BLOCKED_BY_CLIENT" not in e]
+    assert not console, console
+    (artifacts_dir / "test_snapshot-figures.json").write_text(json.dumps(figures, indent=1))
+    print(json.dumps(figures, indent=1))
