@@ -215,9 +215,15 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       model.save_changes();
       syncPlay();
     },
+    step: (seconds) => {
+      model.set("time_step", seconds);
+      model.save_changes();
+      updateControl();
+    },
   });
   const updateControl = () => control.update({
     extent: extent(), window: timeWindow, playing: !!get("play"), speed: get("time_speed"),
+    step: get("time_step") ?? null,
   });
   control.addTo(map);
   updateControl();

@@ -8,6 +8,8 @@ export interface TimeControlState {
   window: [number | null, number | null] | null;
   playing: boolean;
   speed: number;
+  /** Seconds the window moves per step; null: 1/100 of the extent. */
+  step: number | null;
 }
 
 export interface TimeControlEvents {
@@ -15,9 +17,21 @@ export interface TimeControlEvents {
   seek(start: number): void;
   toggle(): void;
   speed(stepsPerSecond: number): void;
+  /** Seconds per step, or null for 1/100 of the extent. */
+  step(seconds: number | null): void;
 }
 
 const SPEEDS = [0.5, 1, 2, 4, 8, 16, 30, 60];
+// Steps offered in the UI, in seconds (Python's `time_step` may hold any other).
+const STEPS: [number, string][] = [
+  [60, "1 min"], [600, "10 min"], [3600, "1 h"], [6 * 3600, "6 h"], [86400, "1 day"],
+  [7 * 86400, "1 week"], [30 * 86400, "30 days"],
+];
+
+function stepLabel(seconds: number): string {
+  const known = STEPS.find(([s]) => s === seconds);
+  return known ? known[1] : `${seconds} s`;
+}
 const SLIDER_STEPS = 1000;
 
 function label(ms: number | null): string {
@@ -32,7 +46,10 @@ export class TimeControl extends L.Control {
   private slider = L.DomUtil.create("input", "heatwidget-time-slider", this.root) as HTMLInputElement;
   private text = L.DomUtil.create("span", "heatwidget-time-label", this.root);
   private speedSel = L.DomUtil.create("select", "heatwidget-time-speed", this.root) as HTMLSelectElement;
-  private state: TimeControlState = { extent: null, window: null, playing: false, speed: 4 };
+  private stepSel = L.DomUtil.create("select", "heatwidget-time-step", this.root) as HTMLSelectElement;
+  private state: TimeControlState = {
+    extent: null, window: null, playing: false, speed: 4, step: null,
+  };
 
   constructor(private events: TimeControlEvents) {
     super({ position: "bottomleft" });
@@ -52,6 +69,9 @@ export class TimeControl extends L.Control {
       this.events.seek(ext[0] + (Number(this.slider.value) / SLIDER_STEPS) * (ext[1] - ext[0]));
     });
     this.speedSel.addEventListener("change", () => this.events.speed(Number(this.speedSel.value)));
+    this.stepSel.title = "How far each step moves the window";
+    this.stepSel.addEventListener("change", () =>
+      this.events.step(this.stepSel.value === "auto" ? null : Number(this.stepSel.value)));
   }
 
   override onAdd(): HTMLElement {
@@ -75,5 +95,16 @@ export class TimeControl extends L.Control {
       this.speedSel.replaceChildren(...speeds.map((v) => new Option(`${v}/s`, String(v))));
     }
     this.speedSel.value = String(s.speed);
+    const steps = STEPS.map(([v]) => v);
+    if (s.step !== null && !steps.includes(s.step)) steps.push(s.step);
+    steps.sort((a, b) => a - b);
+    const options = ["auto", ...steps.map(String)];
+    if ([...this.stepSel.options].map((o) => o.value).join() !== options.join()) {
+      this.stepSel.replaceChildren(
+        new Option("step: auto", "auto"),
+        ...steps.map((v) => new Option(`step: ${stepLabel(v)}`, String(v))),
+      );
+    }
+    this.stepSel.value = s.step === null ? "auto" : String(s.step);
   }
 }

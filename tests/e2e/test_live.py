@@ -180,6 +180,19 @@ def test_live_in_lab(
     )
     web.page.locator(".heatwidget-time-play").nth(0).click()
     k.wait_for("m.play", lambda p: p is False, "pause to reach Python")
+    # the step, from the UI and from Python
+    from conftest import wait_until
+
+    web.page.locator(".heatwidget-time-step").nth(0).select_option("3600")
+    k.wait_for("m.time_step", lambda s: s == 3600.0, "the step chosen in the UI to reach Python")
+    k.execute("m.time_step = 600")
+    step_ui = web.page.locator(".heatwidget-time-step").nth(0)
+    wait_until(
+        lambda: step_ui.input_value() == "600" or None,
+        10,
+        "the UI's step to follow m.time_step",
+        diagnose=step_ui.input_value,
+    )
     k.execute("m.time_window = None")
     hv.wait_pixels_change(narrowed)
 
