@@ -88,6 +88,25 @@ def _time_extent(batches: list[pa.RecordBatch]) -> tuple[float, float] | None:
     return None if lo == math.inf else (lo, hi)
 
 
+# Rows per batch held: a sliding window re-summarises only the batch it cuts into.
+_BATCH_ROWS = 1 << 16
+
+
+def _summary(batch: pa.RecordBatch) -> tuple[Bounds | None, tuple[float, float] | None]:
+    return _bounds([batch]), _time_extent([batch])
+
+
+def _fold(
+    summaries: list[tuple[Bounds | None, tuple[float, float] | None]],
+) -> tuple[Bounds | None, tuple[float, float] | None]:
+    bounds: Bounds | None = None
+    extent: tuple[float, float] | None = None
+    for b, e in summaries:
+        bounds = _union(bounds, b)
+        extent = _union_extent(extent, e)
+    return bounds, extent
+
+
 @dataclass(frozen=True)
 class Delta:
     """One change to send to existing views: append ``payload``'s rows, then forget the
@@ -104,6 +123,8 @@ class PointStore:
 
     def __init__(self) -> None:
         self._batches: list[pa.RecordBatch] = []
+        # bounds and time extent of each batch, so that appends and drops never rescan the rows
+        self._summaries: list[tuple[Bounds | None, tuple[float, float] | None]] = []
         self.count = 0
         self.seq = 0
         self.bounds: Bounds | None = None
@@ -151,10 +172,11 @@ class PointStore:
                 table = table.take(pa.array(order))
         if max_points is not None and table.num_rows > max_points:
             table = table.slice(table.num_rows - max_points)
-        self._batches = [b for b in table.combine_chunks().to_batches() if b.num_rows]
+        batches = table.combine_chunks().to_batches(max_chunksize=_BATCH_ROWS)
+        self._batches = [b for b in batches if b.num_rows]
+        self._summaries = [_summary(b) for b in self._batches]
         self.count = table.num_rows
-        self.bounds = _bounds(self._batches)
-        self.time_extent = _time_extent(self._batches)
+        self.bounds, self.time_extent = _fold(self._summaries)
         self._encoded = None
         self.seq += 1
         return self.seq
@@ -175,15 +197,12 @@ class PointStore:
         rows = table.num_rows
         payload = encode_ipc(table) if rows else b""
         self._batches.extend(new)
+        self._summaries.extend(_summary(b) for b in new)
         self.count += rows
         drop = 0
         if max_points is not None and self.count > max_points:
             drop = self._drop_front(self.count - max_points)
-            self.bounds = _bounds(self._batches)
-            self.time_extent = _time_extent(self._batches)
-        else:
-            self.bounds = _union(self.bounds, _bounds(new))
-            self.time_extent = _union_extent(self.time_extent, _time_extent(new))
+        self.bounds, self.time_extent = _fold(self._summaries)
         self._encoded = None
         self.seq += 1
         return Delta(seq=self.seq, rows=rows, drop=drop, payload=payload)
@@ -193,8 +212,7 @@ class PointStore:
         if max_points is None or self.count <= max_points:
             return None
         drop = self._drop_front(self.count - max_points)
-        self.bounds = _bounds(self._batches)
-        self.time_extent = _time_extent(self._batches)
+        self.bounds, self.time_extent = _fold(self._summaries)
         self._encoded = None
         self.seq += 1
         return Delta(seq=self.seq, rows=0, drop=drop, payload=b"")
@@ -205,10 +223,12 @@ class PointStore:
             first = self._batches[0]
             if first.num_rows <= n:
                 self._batches.pop(0)
+                self._summaries.pop(0)
                 n -= first.num_rows
                 dropped += first.num_rows
             else:
                 self._batches[0] = first.slice(n)
+                self._summaries[0] = _summary(self._batches[0])
                 dropped += n
                 n = 0
         self.count -= dropped

@@ -317,12 +317,18 @@ def test_appends_and_sliding_window_on_sorted_points(wasm: Path) -> None:
     with Kernel(wasm) as k, Kernel(wasm) as fresh:
         k.load(table(lon[:100_000], lat[:100_000], wt[:100_000]))
         k.density(*view, 8.0, R.AGG_SUM)  # sorts
-        k.append(table(lon[100_000:], lat[100_000:], wt[100_000:]))  # a tail, then re-sorted
-        for radius in (0.0, 8.0):
-            fresh.load(table(lon, lat, wt))
-            a, _ = k.density(*view, radius, R.AGG_SUM)
-            b, _ = fresh.density(*view, radius, R.AGG_SUM)
-            np.testing.assert_array_equal(a, b)
+        k.append(table(lon[100_000:], lat[100_000:], wt[100_000:]))  # a tail, then merged
+        fresh.load(table(lon, lat, wt))
+        # zoomed in on a cluster, frames visit only the tiles in view: they must hold every row
+        # of the merged order
+        x, y = R.world_pixels(*R.fixed_point(lon[:1], lat[:1])[:2], 7)
+        close = ((float(x[0]) - 400, float(y[0]) - 300), 7, 800, 600)
+        for v in (view, close):
+            for radius in (0.0, 8.0):
+                a, _ = k.density(*v, radius, R.AGG_SUM)
+                b, _ = fresh.density(*v, radius, R.AGG_SUM)
+                np.testing.assert_array_equal(a, b)
+                assert a.max() > 0
         # the oldest 70,000 go, whatever order the kernel keeps them in
         assert k.drop_front(70_000) == 80_000
         fresh.load(table(lon[70_000:], lat[70_000:], wt[70_000:]))

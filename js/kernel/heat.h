@@ -44,7 +44,9 @@
  *   costs in proportion to the points in view, and a zoomed-out frame with a radius in
  *   proportion to the pyramid cells in view (each at most half a grid cell, so within a quarter
  *   of a grid cell of its points; "max" and radius 0 always use the points themselves). Points
- *   with times stay in arrival order, where a time window is one run of rows.
+ *   with times stay in arrival order, where a time window is one run of rows, and so do all
+ *   points once hw_points_drop_front has been called (a sliding window), where dropping the
+ *   oldest is a move of memory; frames then cost in proportion to the rows held.
  */
 #ifndef HEATWIDGET_HEAT_H
 #define HEATWIDGET_HEAT_H

@@ -57,6 +57,8 @@ Rows rows_in_window(void);
 
 /* Rows [0, sp_sorted) are in spatial order; the rest, the tail, in arrival order. */
 extern uint32_t sp_sorted;
+/* Set by the first hw_points_drop_front: rows then stay in arrival order until cleared. */
+extern int sp_streaming;
 typedef struct Level {
   uint32_t n, cap;
   uint32_t *cx, *cy;   /* cell coordinates at this level */

@@ -143,8 +143,12 @@ uint32_t hw_points_drop_front(uint32_t n) {
     hw_points_clear();
     return 0;
   }
-  if (sp_sorted) { /* rows were reordered: drop by arrival number instead of position */
-    /* the rows held arrived as numbers [seq_next - pt_count, seq_next): drop the first n */
+  /* A sliding window drops rows at every append: in spatial order each drop would rewrite
+   * every row and rebuild the index, so from the first drop on rows stay in arrival order
+   * (until hw_points_clear), where dropping the oldest is one move of memory. */
+  sp_streaming = 1;
+  if (sp_sorted && arrival_order()) {
+    /* no memory to restore the order: drop by arrival number, in place */
     spatial_compact(seq_next - pt_count + n);
     return pt_count;
   }
@@ -160,6 +164,7 @@ uint32_t hw_points_drop_front(uint32_t n) {
 
 void hw_points_clear(void) {
   pt_count = 0;
+  sp_streaming = 0;
   pt_t_sorted = 1;
   seq_next = 0;
   spatial_forget();

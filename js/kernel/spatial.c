@@ -2,6 +2,7 @@
 #include "kernel.h"
 
 uint32_t sp_sorted;
+int sp_streaming;
 /* ---- Spatial order ------------------------------------------------------------------------
  * Points without times are kept in Morton (Z) order of their level-12 cell (the world cut into
  * 4096 x 4096 cells), which gives two shortcuts:
@@ -171,15 +172,64 @@ static void keys_done(void) {
   sort_key_cap = 0;
 }
 
-/* Sorts every row into spatial order when the unsorted tail has grown; points with times
- * are never reordered. Returns whether the spatial shortcuts may be used. */
+/* Moves row `from` to row `to` (keys included). */
+static inline void move_row(uint32_t from, uint32_t to) {
+  pt_x[to] = pt_x[from];
+  pt_y[to] = pt_y[from];
+  pt_seq[to] = pt_seq[from];
+  sort_key[to] = sort_key[from];
+  if (pt_w) pt_w[to] = pt_w[from];
+}
+
+/* Merges the tail into the sorted rows: the tail is sorted on its own, copied aside, and the
+ * two runs are merged from the back, so the work is one pass over the rows rather than a
+ * sort of all of them, and the extra memory is the tail's. sort_key must hold every row's
+ * key. Returns -1 (nothing changed) if the copy cannot be had. */
+static int merge_tail(void) {
+  uint32_t m = sp_sorted, n = pt_count - sp_sorted, cols = pt_w ? 5 : 4;
+  flag_sort(m, pt_count, 24);
+  uint32_t *copy = hw_malloc(n * cols * 4u);
+  if (!copy) return -1;
+  uint32_t *cx = copy, *cy = cx + n, *cs = cy + n, *ck = cs + n;
+  float *cw = (float *)(ck + n);
+  __builtin_memcpy(cx, pt_x + m, n * 4u);
+  __builtin_memcpy(cy, pt_y + m, n * 4u);
+  __builtin_memcpy(cs, pt_seq + m, n * 4u);
+  __builtin_memcpy(ck, sort_key + m, n * 4u);
+  if (pt_w) __builtin_memcpy(cw, pt_w + m, n * 4u);
+  uint32_t i = m, j = n, k = pt_count; /* one past the next row to take from each run */
+  while (j > 0) {
+    k--;
+    if (i > 0 && sort_key[i - 1] > ck[j - 1]) { /* equal keys: older rows stay first */
+      move_row(--i, k);
+    } else {
+      j--;
+      pt_x[k] = cx[j];
+      pt_y[k] = cy[j];
+      pt_seq[k] = cs[j];
+      sort_key[k] = ck[j];
+      if (pt_w) pt_w[k] = cw[j];
+    }
+  }
+  hw_free(copy);
+  return 0;
+}
+
+/* Brings every row into spatial order when the unsorted tail has grown to an eighth of the
+ * sorted rows (so each row is merged a bounded number of times as data streams in): the first
+ * time by sorting, then by merging the tail. Points with times are never reordered. Returns
+ * whether the spatial shortcuts may be used (never for points with times, nor once a
+ * sliding window has dropped rows: see hw_points_drop_front). */
 int spatial_ready(void) {
-  if (pt_t) return 0;
+  if (pt_t || sp_streaming) return 0;
   uint32_t tail = pt_count - sp_sorted;
   if (tail >= 4096 && tail * 8 >= sp_sorted) {
     if (ensure_seq() || keys_for(pt_count)) return sp_sorted > 0;
     for (uint32_t i = 0; i < pt_count; i++) sort_key[i] = cell_key(i);
-    flag_sort(0, pt_count, 24);
+    if (!sp_sorted)
+      flag_sort(0, pt_count, 24);
+    else if (merge_tail())
+      flag_sort(0, pt_count, 24); /* no memory for the copy: sort in place instead */
     sp_sorted = pt_count;
     spatial_index();
     keys_done();
