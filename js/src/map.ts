@@ -17,7 +17,9 @@ export function createMap(container: HTMLElement): L.Map {
     wheelPxPerZoomLevel: 120,
     minZoom: 0,
     maxZoom: MAX_ZOOM,
-    worldCopyJump: false,
+    // Past the antimeridian the view jumps back to the same place in the middle world, where
+    // the outlines are drawn (outlines.ts draws the neighbouring copies too, not endless ones).
+    worldCopyJump: true,
     attributionControl: true,
     zoomControl: true,
   });
