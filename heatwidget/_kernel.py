@@ -36,7 +36,7 @@ __all__ = [
 ]
 
 # Mirrors of heat.h (the ABI this host was written for).
-HW_ABI_VERSION = 2
+HW_ABI_VERSION = 3
 HW_HAS_WEIGHT = 1
 HW_HAS_TIME = 2
 HW_AGG_SUM = 0
@@ -208,6 +208,12 @@ class Kernel:
                 raise MemoryError("the heat kernel ran out of memory while loading points")
         self._frame = None
         return self.point_count
+
+    def index(self) -> None:
+        """``hw_points_index``: put the points in spatial order now. Otherwise the first frame
+        after a load draws without it and the next one sorts (a single ``to_png`` never
+        needs it)."""
+        self._call("hw_points_index")
 
     def drop_front(self, n: int) -> int:
         """Forget the oldest ``n`` points (``hw_points_drop_front``); returns the number left."""

@@ -446,7 +446,10 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
   fr.y0 = y0;
   fr.zoom = zoom;
   fr.placed = 1;
-  if (!pt_t && rows.end > rows.begin && spatial_ready())
+  /* the first sort waits for the second frame (or hw_points_index); merges do not wait */
+  int may_sort = sp_sorted > 0 || sp_frame_drawn;
+  sp_frame_drawn = 1;
+  if (!pt_t && rows.end > rows.begin && spatial_ready(may_sort))
     splat_spatial(&sp, aggregation, &rows, x0, y0, radius);
   else
     splat(&sp, aggregation, &rows);

@@ -57,7 +57,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 2u
+#define HW_ABI_VERSION 3u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
@@ -102,6 +102,10 @@ HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
 /* [grows] Reserves room for `capacity` points in all, so a known total loads without
  * reallocation. Returns 0, or -1 if memory could not grow. */
 HW_API int32_t hw_points_reserve(uint32_t capacity);
+/* [grows] Puts the points held in spatial order now (see "Cost"), so a later frame does not
+ * have to. Otherwise the first frame after hw_points_clear draws without it (data show as soon
+ * as they are loaded) and the next frame sorts. Hosts call this when idle after a load. */
+HW_API void hw_points_index(void);
 /* Forgets the oldest n points (a sliding window); returns the number left. */
 HW_API uint32_t hw_points_drop_front(uint32_t n);
 /* Forgets all points (keeps their memory for reuse). */

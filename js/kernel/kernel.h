@@ -82,7 +82,8 @@ static inline uint32_t morton12(uint32_t x, uint32_t y) {
   return x | (y << 1);
 }
 
-int spatial_ready(void);
+int spatial_ready(int may_sort);
+extern int sp_frame_drawn;
 void spatial_forget(void);
 void spatial_compact(uint32_t cut);
 int arrival_order(void);

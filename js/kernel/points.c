@@ -165,6 +165,7 @@ uint32_t hw_points_drop_front(uint32_t n) {
 void hw_points_clear(void) {
   pt_count = 0;
   sp_streaming = 0;
+  sp_frame_drawn = 0;
   pt_t_sorted = 1;
   seq_next = 0;
   spatial_forget();

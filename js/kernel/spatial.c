@@ -217,13 +217,14 @@ static int merge_tail(void) {
 
 /* Brings every row into spatial order when the unsorted tail has grown to an eighth of the
  * sorted rows (so each row is merged a bounded number of times as data streams in): the first
- * time by sorting, then by merging the tail. Points with times are never reordered. Returns
+ * time by sorting, then by merging the tail (only if `may_sort`). Points with times are never
+ * reordered. Returns
  * whether the spatial shortcuts may be used (never for points with times, nor once a
  * sliding window has dropped rows: see hw_points_drop_front). */
-int spatial_ready(void) {
+int spatial_ready(int may_sort) {
   if (pt_t || sp_streaming) return 0;
   uint32_t tail = pt_count - sp_sorted;
-  if (tail >= 4096 && tail * 8 >= sp_sorted) {
+  if (may_sort && tail >= 4096 && tail * 8 >= sp_sorted) {
     if (ensure_seq() || keys_for(pt_count)) return sp_sorted > 0;
     for (uint32_t i = 0; i < pt_count; i++) sort_key[i] = cell_key(i);
     if (!sp_sorted)
@@ -285,4 +286,13 @@ void spatial_release(void) {
   }
   hw_free(tile_start);
   tile_start = NULL;
+}
+
+/* Whether a frame has been drawn since the data were loaded: the first frame after a load
+ * does not wait for the first sort (hw_points_index), so data show as soon as they arrive. */
+int sp_frame_drawn;
+
+void hw_points_index(void) {
+  sp_frame_drawn = 1;
+  spatial_ready(1);
 }

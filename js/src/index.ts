@@ -28,6 +28,14 @@ const DEFAULTS: Partial<Traits> = {
 
 type Window = [number | null, number | null];
 
+// requestIdleCallback where there is one (not in every browser), else soon after this task.
+function whenIdle(fn: () => void): void {
+  const ric = (globalThis as { requestIdleCallback?: (cb: () => void, o?: object) => number })
+    .requestIdleCallback;
+  if (ric) ric(fn, { timeout: 500 });
+  else setTimeout(fn, 0);
+}
+
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const get = <K extends TraitName>(name: K): Traits[K] =>
     (model.get(name) ?? DEFAULTS[name]) as Traits[K];
@@ -77,6 +85,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   updateLegend();
 
   let frames = 0;
+  let indexPending = false;
   const onFrame = ({ frame, ms, kernelMs, points }: FrameStats) => {
     root.dataset.frames = String(++frames);
     if (appendedAt) {
@@ -87,6 +96,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     root.dataset.frameMs = ms.toFixed(2);
     root.dataset.kernelMs = kernelMs.toFixed(2);
     if (frame && points > 0) root.dataset.ready = "1";
+    if (indexPending && frame && points > 0) {
+      // The first frame after a load drew without spatial order (heat.h hw_points_index):
+      // sort now, between frames, so that the next frame does not wait for it.
+      indexPending = false;
+      whenIdle(() => kernel?.index());
+    }
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -110,6 +125,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     const t0 = performance.now();
     try {
       kernel.load(store.points());
+      indexPending = true;
     } catch (err) {
       console.error(err);
     }

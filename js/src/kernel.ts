@@ -4,7 +4,7 @@ import wasmBytes from "heatwidget:kernel-wasm";
 import type { PointChunk, Points } from "./arrow";
 import type { Aggregation, Scale, Vmax } from "./model";
 
-const ABI_VERSION = 2;
+const ABI_VERSION = 3;
 const HAS_WEIGHT = 1;
 const HAS_TIME = 2;
 const AGGREGATIONS: Record<Aggregation, number> = { sum: 0, count: 1, mean: 2, max: 3 };
@@ -22,6 +22,8 @@ interface HeatExports {
   hw_stage_time(): number;
   /** [grows] */
   hw_points_append(n: number, flags: number): number;
+  /** [grows] Spatial order now, rather than in the next frame. */
+  hw_points_index(): void;
   /** [grows] */
   hw_points_reserve(capacity: number): number;
   hw_points_clear(): void;
@@ -130,6 +132,12 @@ export class HeatKernel {
         this.appendStaged(chunk, start, Math.min(cap, chunk.length - start));
       }
     }
+  }
+
+  /** Sorts the points into spatial order now (heat.h hw_points_index): call it when idle
+   * after a load, so that no frame waits for it. */
+  index(): void {
+    this.k.hw_points_index();
   }
 
   /** Forgets the oldest n rows (the sliding window). */
