@@ -334,14 +334,33 @@ def test_appends_and_sliding_window_on_sorted_points(wasm: Path) -> None:
                 assert a.max() > 0
         # the oldest 70,000 go, whatever order the kernel keeps them in
         assert k.drop_front(70_000) == 80_000
-        fresh.load(table(lon[70_000:], lat[70_000:], wt[70_000:]))
-        for radius in (0.0, 8.0):
-            a, _ = k.density(*view, radius, R.AGG_COUNT)
-            b, _ = fresh.density(*view, radius, R.AGG_COUNT)
-            np.testing.assert_array_equal(a, b)
-        # times arriving for sorted points put them back in arrival order first
+        fresh.load(_with_time(table(lon[70_000:], lat[70_000:], wt[70_000:])))  # rows only
+        a, _ = k.density(*view, 0.0, R.AGG_COUNT)
+        b, _ = fresh.density(*view, 0.0, R.AGG_COUNT)
+        np.testing.assert_array_equal(a, b)
+        # with a radius, zoomed out, the window's own pyramid stands for the points (window.c):
+        # within a quarter of a grid cell of them, as in spatial order
+        for agg in (R.AGG_COUNT, R.AGG_SUM):
+            a, _ = k.density(*view, 8.0, agg)
+            b, bmax = fresh.density(*view, 8.0, agg)
+            assert a.sum() == pytest.approx(b.sum(), rel=5e-3)
+            assert np.abs(a - b).max() <= 0.06 * bmax
+        # and it follows appends and drops: add 20,000, drop 30,000, compare again
+        k.append(table(lon[:20_000], lat[:20_000], wt[:20_000]))
+        assert k.drop_front(30_000) == 70_000
+        keep = np.r_[100_000:150_000, 0:20_000]
+        fresh.load(_with_time(table(lon[keep], lat[keep], wt[keep])))
+        for agg in (R.AGG_COUNT, R.AGG_SUM):
+            a, _ = k.density(*view, 8.0, agg)
+            b, bmax = fresh.density(*view, 8.0, agg)
+            assert a.sum() == pytest.approx(b.sum(), rel=5e-3)
+            assert np.abs(a - b).max() <= 0.06 * bmax
+        assert np.array_equal(
+            k.density(*view, 0.0, R.AGG_COUNT)[0], fresh.density(*view, 0.0, R.AGG_COUNT)[0]
+        )
+        # times arriving for points held: rows, in arrival order
         k.append(_with_time(table(lon[:10], lat[:10], wt[:10])))
-        assert k.drop_front(80_000) == 10
+        assert k.drop_front(70_000) == 10
         fresh.load(table(lon[:10], lat[:10], wt[:10]))
         np.testing.assert_array_equal(
             k.density(*view, 0.0, R.AGG_SUM)[0], fresh.density(*view, 0.0, R.AGG_SUM)[0]
@@ -840,3 +859,18 @@ def test_png_errors() -> None:
         encode_png(np.zeros((2, 2, 4), np.uint8), opacity=2)
     with pytest.raises(ValueError, match="background"):
         encode_png(np.zeros((2, 2, 4), np.uint8), background="#12")
+
+
+def test_times_arriving_for_sorted_points_restore_arrival_order(wasm: Path) -> None:
+    rng = np.random.default_rng(14)
+    lon, lat, wt = _clustered(rng, 100_010)
+    view = ((0.0, 0.0), 1.5, 512, 512)
+    with Kernel(wasm) as k, Kernel(wasm) as fresh:
+        k.load(table(lon[:100_000], lat[:100_000], wt[:100_000]))
+        k.index()  # spatial order
+        k.append(_with_time(table(lon[100_000:], lat[100_000:], wt[100_000:])))
+        assert k.drop_front(100_000) == 10  # the first to arrive go, not the first in space
+        fresh.load(_with_time(table(lon[100_000:], lat[100_000:], wt[100_000:])))
+        np.testing.assert_array_equal(
+            k.density(*view, 0.0, R.AGG_SUM)[0], fresh.density(*view, 0.0, R.AGG_SUM)[0]
+        )

@@ -285,6 +285,7 @@ static void splat_level(const Splat *sp, uint32_t aggregation, int l) {
   uint32_t gw = fr.gw, shift = 32 - (uint32_t)l, half = 1u << (31 - l);
   double inv_f = sp->inv_f;
   for (uint32_t i = 0; i < lv->n; i++) {
+    if (!(lv->cnt[i] > 0.0f)) continue; /* emptied by a sliding window (window.c) */
     uint32_t x = (lv->cx[i] << shift) | half, y = (lv->cy[i] << shift) | half;
     FOR_EACH_XY(*sp, x, y, {
       uint32_t cell = (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
@@ -300,24 +301,30 @@ static void splat_level(const Splat *sp, uint32_t aggregation, int l) {
   }
 }
 
+/* The pyramid level whose cells are at most half a grid cell (within a quarter of a grid cell
+ * of their points), or 0 when none may stand for the points: radius 0 promises exact binning,
+ * and "max" spreads steeply on the flanks, where moving a point by a quarter of a cell changes
+ * the value by up to a fifth. */
+static int pyramid_level(const Splat *sp, float radius, uint32_t aggregation) {
+  if (!(radius > 0.0f) || aggregation == HW_AGG_MAX) return 0;
+  int l = PYR_MIN;
+  while (l <= PYR_MAX && sp->world / (double)(1u << l) > fr.f * 0.5) l++;
+  return l <= PYR_MAX ? l : 0;
+}
+
 /* A frame over points in spatial order: pyramid cells when they are at most half a grid cell
  * (radius > 0 only: radius 0 promises exact binning), else the rows of the tiles in view; then
  * the unsorted tail row by row. */
 static void splat_spatial(const Splat *sp, uint32_t aggregation, const Rows *rows, double x0,
                           double y0, float radius) {
   Rows part = *rows;
-  /* "max" keeps points: its spread is steep on the flanks, where moving a point by a quarter
-   * of a cell changes the value by up to a fifth */
-  if (radius > 0.0f && aggregation != HW_AGG_MAX) {
-    int l = PYR_MIN;
-    while (l <= PYR_MAX && sp->world / (double)(1u << l) > fr.f * 0.5) l++;
-    if (l <= PYR_MAX && pyr[l].n) {
-      splat_level(sp, aggregation, l);
-      part.begin = sp_sorted;
-      part.end = pt_count;
-      splat(sp, aggregation, &part);
-      return;
-    }
+  int l = pyramid_level(sp, radius, aggregation);
+  if (l && pyr[l].n) {
+    splat_level(sp, aggregation, l);
+    part.begin = sp_sorted;
+    part.end = pt_count;
+    splat(sp, aggregation, &part);
+    return;
   }
   double tile = sp->world / 256.0;
   double left = x0 - fr.margin, top = y0 - fr.margin;
@@ -449,7 +456,10 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
   /* the first sort waits for the second frame (or hw_points_index); merges do not wait */
   int may_sort = sp_sorted > 0 || sp_frame_drawn;
   sp_frame_drawn = 1;
-  if (!pt_t && rows.end > rows.begin && spatial_ready(may_sort))
+  int window_level = sp_streaming && !pt_t ? pyramid_level(&sp, radius, aggregation) : 0;
+  if (window_level && sw_level(window_level))
+    splat_level(&sp, aggregation, window_level); /* a sliding window's pyramid (window.c) */
+  else if (!pt_t && rows.end > rows.begin && spatial_ready(may_sort))
     splat_spatial(&sp, aggregation, &rows, x0, y0, radius);
   else
     splat(&sp, aggregation, &rows);

@@ -46,7 +46,9 @@
  *   of a grid cell of its points; "max" and radius 0 always use the points themselves). Points
  *   with times stay in arrival order, where a time window is one run of rows, and so do all
  *   points once hw_points_drop_front has been called (a sliding window), where dropping the
- *   oldest is a move of memory; frames then cost in proportion to the rows held.
+ *   oldest is a move of memory; the pyramid then follows each append and drop cell by cell
+ *   (window.c), so zoomed-out frames with a radius still cost in proportion to the cells in
+ *   view, and other frames in proportion to the rows held.
  */
 #ifndef HEATWIDGET_HEAT_H
 #define HEATWIDGET_HEAT_H

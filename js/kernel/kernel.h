@@ -4,6 +4,7 @@
  *   points.c   staging, projection to fixed point, appends, sliding window, time window
  *   spatial.c  points without times in Morton order: tile index and pyramid
  *   frame.c    the grid, splatting, the Gaussian footprint, reading the density back
+ *   window.c   the pyramid of a sliding window, following appends and drops
  *   colour.c   the colour domain (quantiles) and colour mapping
  *   memory.c   the allocator; maths.h the maths without libm
  */
@@ -63,6 +64,9 @@ typedef struct Level {
   uint32_t n, cap;
   uint32_t *cx, *cy;   /* cell coordinates at this level */
   float *sum, *cnt, *mx;
+  /* window.c only: a hash table of the cells, and how many hold points */
+  uint32_t *slot, slots, live;
+  int usable;
 } Level;
 extern Level pyr[PYR_MAX + 1];
 extern uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
@@ -88,6 +92,15 @@ void spatial_forget(void);
 void spatial_compact(uint32_t cut);
 int arrival_order(void);
 void spatial_release(void);
+
+/* ---- window.c: the pyramid of a sliding window (rows in arrival order) ---- */
+void sw_build(void);
+/* Adds (sign 1) or removes (sign -1) rows [begin, end) to or from the levels. */
+void sw_rows(uint32_t begin, uint32_t end, float sign);
+/* Whether level l follows the rows (frames may splat its cells). */
+int sw_level(int level);
+void sw_reset(void);
+void sw_release(void);
 
 /* ---- frame.c ---- */
 typedef struct Frame {

@@ -134,7 +134,9 @@ int32_t hw_points_append(uint32_t n, uint32_t flags) {
   }
   if (pt_seq)
     for (uint32_t i = pt_count; i < total; i++) pt_seq[i] = seq_next++;
+  uint32_t first = pt_count;
   pt_count = total;
+  if (sp_streaming) sw_rows(first, total, 1.0f);
   return (int32_t)pt_count;
 }
 
@@ -146,12 +148,15 @@ uint32_t hw_points_drop_front(uint32_t n) {
   /* A sliding window drops rows at every append: in spatial order each drop would rewrite
    * every row and rebuild the index, so from the first drop on rows stay in arrival order
    * (until hw_points_clear), where dropping the oldest is one move of memory. */
+  int first = !sp_streaming;
   sp_streaming = 1;
   if (sp_sorted && arrival_order()) {
     /* no memory to restore the order: drop by arrival number, in place */
     spatial_compact(seq_next - pt_count + n);
     return pt_count;
   }
+  if (first) sw_build(); /* the window's pyramid, which then follows every change */
+  sw_rows(0, n, -1.0f);
   uint32_t left = pt_count - n;
   __builtin_memmove(pt_x, pt_x + n, left * 4u);
   __builtin_memmove(pt_y, pt_y + n, left * 4u);
@@ -165,6 +170,7 @@ uint32_t hw_points_drop_front(uint32_t n) {
 void hw_points_clear(void) {
   pt_count = 0;
   sp_streaming = 0;
+  sw_reset();
   sp_frame_drawn = 0;
   pt_t_sorted = 1;
   seq_next = 0;

@@ -279,6 +279,7 @@ void spatial_forget(void) {
 }
 
 void spatial_release(void) {
+  sw_release();
   spatial_forget();
   for (int l = PYR_MIN; l <= PYR_MAX; l++) {
     hw_free(pyr[l].cx);
