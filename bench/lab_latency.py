@@ -1,0 +1,207 @@
+"""set_data -> first painted frame, in a real JupyterLab, for 1M points (and bytes per point).
+
+    python bench/lab_latency.py [--n 1000000] [--reps 5]
+
+Starts JupyterLab on 127.0.0.1 with tests/e2e/conftest.py's helpers (temp Jupyter dirs, token),
+opens a notebook that shows a Heatmap of 1,000 points in headless Chromium, then, per rep:
+makes cities(n, seed=rep) in the kernel (untimed), and runs
+`t = time.time(); m.set_data(df, weight='mag')`
+through a second kernel client. The page records Date.now() when div.heatwidget's data-frames
+increments after data-point-count has become n (a MutationObserver). Both clocks are this
+machine's wall clock. Between reps the widget goes back to 1,000 points (untimed), so each rep
+is a change of count. Reports median/min/max of: latency, Python's set_data call (inputs + Arrow
+encode + comm send), the page's data-load-ms (HeatKernel.load), and len(m._points)/n.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import sys
+import tempfile
+import time
+import urllib.parse
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+
+def load_conftest():  # type: ignore[no-untyped-def]
+    spec = importlib.util.spec_from_file_location(
+        "e2e_conftest", ROOT / "tests" / "e2e" / "conftest.py"
+    )
+    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["e2e_conftest"] = mod
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
+
+
+NOTEBOOK = {
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "id": "a1",
+            "metadata": {},
+            "outputs": [],
+            "source": "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
+            "m = Heatmap(cities(1000, seed=0), height=768)\nm",
+        },
+    ],
+    "metadata": {
+        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+    },
+    "nbformat": 4,
+    "nbformat_minor": 5,
+}
+
+OBSERVE_JS = """
+(n) => {
+  const root = document.querySelector('div.heatwidget');
+  const st = window.__lat = {n, countAt: null, paintedAt: null, frames0: null, loadMs: null, frameMs: null};
+  if (window.__latObs) window.__latObs.disconnect();
+  const obs = window.__latObs = new MutationObserver(() => {
+    if (st.paintedAt !== null) return;
+    if (st.countAt === null && root.dataset.pointCount === String(n)) {
+      st.countAt = Date.now();
+      st.frames0 = Number(root.dataset.frames);
+      st.loadMs = root.dataset.loadMs;
+    } else if (st.countAt !== null && Number(root.dataset.frames) > st.frames0) {
+      st.paintedAt = Date.now();
+      st.frameMs = root.dataset.frameMs;
+    }
+  });
+  obs.observe(root, {attributes: true, attributeFilter: ['data-point-count', 'data-frames']});
+  return true;
+}
+"""
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument(
+        "--no-weight",
+        action="store_true",
+        help="send lat/lon only (16 B/pt); default: weight='mag' too (20 B/pt), as bench/run.py draws",
+    )
+    args = ap.parse_args()
+    c = load_conftest()
+    from playwright.sync_api import sync_playwright
+
+    print(
+        f"load average at start: {Path('/proc/loadavg').read_text().split()[:3]}", file=sys.stderr
+    )
+    base = Path(tempfile.mkdtemp(prefix="heatwidget-lab-bench-"))
+    log_path = base / "lab.log"
+    server = c.start_jupyter_lab(base, log_path)
+    (server.root_dir / "bench.ipynb").write_text(json.dumps(NOTEBOOK))
+    rows = []
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
+            )
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 1000}, device_scale_factor=1
+            )
+            blocked: list[str] = []
+
+            def route(r) -> None:  # type: ignore[no-untyped-def]
+                u = urllib.parse.urlsplit(r.request.url)
+                if u.scheme in ("data", "blob") or (u.hostname or "") in c.LOCAL_HOSTS:
+                    r.continue_()
+                else:
+                    blocked.append(r.request.url)
+                    r.abort("blockedbyclient")
+
+            context.route("**/*", route)
+            page = context.new_page()
+            web = c.Web(page=page, context=context, name="lab-latency", artifacts=base)
+            ui = c.LabUI(web, server)
+            ui.open_notebook("bench.ipynb")
+            ui.wait_for_widget()
+            kc = c.KernelClient(server.connection_file(server.kernel_id_for("bench.ipynb")))
+            kc.execute("import time\nsmall = cities(1000, seed=0)")
+            for rep in range(1, args.reps + 1):
+                kc.execute(f"df = cities({args.n}, seed={rep})")  # untimed
+                page.evaluate(OBSERVE_JS, args.n)
+                call = "m.set_data(df)" if args.no_weight else "m.set_data(df, weight='mag')"
+                out = kc.execute(
+                    f"t0 = time.time(); {call}; t1 = time.time(); print(t0, t1, len(m._points))"
+                )
+                t0, t1, nbytes = out.split()
+                t0, t1 = float(t0), float(t1)
+                st = c.wait_until(
+                    lambda: (lambda s: s if s and s["paintedAt"] else None)(
+                        page.evaluate("window.__lat")
+                    ),
+                    60,
+                    "the first frame with the new points",
+                )
+                row = {
+                    "latency_s": st["paintedAt"] / 1000 - t0,
+                    "set_data_s": t1 - t0,
+                    "count_at_s": st["countAt"] / 1000 - t0,
+                    "page_load_ms": float(st["loadMs"] or "nan"),
+                    "frame_ms": float(st["frameMs"] or "nan"),
+                    "bytes_per_point": int(nbytes) / args.n,
+                }
+                rows.append(row)
+                print(
+                    f"rep {rep}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()),
+                    file=sys.stderr,
+                )
+                kc.execute("m.set_data(small)")
+                c.wait_until(
+                    lambda: (
+                        page.evaluate("document.querySelector('div.heatwidget').dataset.pointCount")
+                        == "1000"
+                    ),
+                    30,
+                    "reset",
+                )
+                time.sleep(0.5)
+            kc.close()
+            browser.close()
+    finally:
+        c.stop_jupyter_lab(server)
+    load_end = Path("/proc/loadavg").read_text().split()[:3]
+
+    def s(key: str) -> str:
+        v = [r[key] for r in rows]
+        return f"{statistics.median(v):.3f} ({min(v):.3f}–{max(v):.3f})"
+
+    print(
+        f"JupyterLab, {args.n:,} points ({'lat, lon' if args.no_weight else 'lat, lon, weight'}), {len(rows)} reps, load average at end {' '.join(load_end)}\n"
+    )
+    print("| measure | median (min–max) |")
+    print("|---|---|")
+    print(f"| set_data → first painted frame, s | {s('latency_s')} |")
+    print(
+        f"| of which: Python set_data call (inputs + Arrow encode + send), s | {s('set_data_s')} |"
+    )
+    print(
+        f"| set_data → data-point-count updated (comm transfer + Arrow decode + kernel load), s | {s('count_at_s')} |"
+    )
+    print(
+        f"| page: data-load-ms (HeatKernel.load of the decoded points), ms | {s('page_load_ms')} |"
+    )
+    print(f"| page: first frame (data-frame-ms), ms | {s('frame_ms')} |")
+    print(f"| bytes sent per point (len(m._points) / N) | {s('bytes_per_point')} |")
+    m = statistics.median(r["latency_s"] for r in rows)
+    print(
+        f"\nTarget set_data → first paint for 1M ≤ 0.5 s: {m:.3f} s — {'MET' if m <= 0.5 else 'NOT MET'}"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
