@@ -118,6 +118,9 @@ def render(
     try:
         if table is not None:
             k.load(table)
+            # the order a live view draws from once it is idle (heat.h hw_points_index), so the
+            # two hosts give the same pixels
+            k.index()
         t0, t1 = (None, None) if time_window is None else time_window
         k.time_window(t0, t1, half_life)
         grid, mx = k.density(

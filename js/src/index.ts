@@ -100,7 +100,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       // The first frame after a load drew without spatial order (heat.h hw_points_index):
       // sort now, between frames, so that the next frame does not wait for it.
       indexPending = false;
-      whenIdle(() => kernel?.index());
+      whenIdle(() => {
+        kernel?.index();
+        // Redraw from the sorted order: what later frames, and the Python host, draw.
+        layer.redraw();
+      });
     }
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
