@@ -16,7 +16,6 @@ encode + comm send), the page's data-load-ms (HeatKernel.load), and len(m._point
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import statistics
 import sys
@@ -29,16 +28,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-
-def load_conftest():  # type: ignore[no-untyped-def]
-    spec = importlib.util.spec_from_file_location(
-        "e2e_conftest", ROOT / "tests" / "e2e" / "conftest.py"
-    )
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["e2e_conftest"] = mod
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
-
+from e2e_helpers import load_conftest  # noqa: E402
 
 NOTEBOOK = {
     "cells": [

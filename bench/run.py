@@ -24,21 +24,16 @@ import time
 import urllib.parse
 from pathlib import Path
 
+from e2e_helpers import load_conftest
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CACHE = HERE / ".cache"
 STATIC = ROOT / "heatwidget" / "static"
-CHROMIUM = os.environ.get("HEATWIDGET_CHROMIUM", "/usr/bin/chromium")
+_E2E = load_conftest()
+CHROMIUM = _E2E.CHROMIUM
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
+    *_E2E.CHROMIUM_ARGS,
     # deck.gl needs WebGL2; without a GPU that is SwiftShader (software), which Chromium only
     # offers when asked.
     "--enable-unsafe-swiftshader",

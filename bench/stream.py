@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import importlib.util
 import itertools
 import json
 import os
@@ -55,6 +54,8 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
+from e2e_helpers import load_conftest  # noqa: E402
+
 INITIAL = 1_000_000
 TARGET_RATE = 20.0
 TARGET_FPS = 30.0
@@ -62,16 +63,6 @@ TARGET_FPS = 30.0
 
 def log(msg: str) -> None:
     print(msg, file=sys.stderr, flush=True)
-
-
-def load_conftest() -> Any:
-    spec = importlib.util.spec_from_file_location(
-        "e2e_conftest", ROOT / "tests" / "e2e" / "conftest.py"
-    )
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["e2e_conftest"] = mod
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
 
 
 def notebook(max_points: int | None, height: int, basemap: str | None, initial: int) -> str:

@@ -1,0 +1,24 @@
+"""The browser tests' helpers (tests/e2e/conftest.py: Chromium flags, JupyterLab servers, kernel
+clients), loaded for the benchmarks so both drive Chromium and Jupyter the same way."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def load_conftest() -> Any:
+    """tests/e2e/conftest.py as the module ``e2e_conftest`` (loaded once)."""
+    if "e2e_conftest" in sys.modules:
+        return sys.modules["e2e_conftest"]
+    spec = importlib.util.spec_from_file_location(
+        "e2e_conftest", ROOT / "tests" / "e2e" / "conftest.py"
+    )
+    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+    sys.modules["e2e_conftest"] = mod
+    spec.loader.exec_module(mod)  # type: ignore[union-attr]
+    return mod
