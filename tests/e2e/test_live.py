@@ -162,6 +162,47 @@ def test_live_in_lab(
     assert isinstance(event["count"], int)
     assert event["count"] > 0  # points within the radius of a hot spot
 
+    # hover: the same event, throttled, and the tooltip shows it
+    k.execute("hovers = []\nm.on_hover(hovers.append)\nm.tooltip = True")
+    for dx in range(0, 40, 4):
+        web.page.mouse.move(box["x"] + py_x + 0.5 + dx, box["y"] + py_y + 0.5)
+    hover = k.wait_for("hovers", lambda c: len(c) >= 1, "the hover callback to run")[-1]
+    assert hover["type"] == "hover"
+    assert hover["lat"] is not None and hover["value"] is not None
+    assert web.page.locator(".heatwidget-tooltip").nth(0).is_visible()
+
+    # fly_to and fit_bounds from Python move the map in the browser
+    k.execute("m.fly_to(48.8566, 2.3522, zoom=9)")
+    from conftest import wait_until
+
+    wait_until(
+        lambda: (
+            (abs(hv.view()["center"][0] - 48.8566) < 1e-3 and abs(hv.view()["zoom"] - 9) < 1e-6)
+            or None
+        ),
+        20,
+        "the map to fly to Paris at zoom 9",
+        diagnose=lambda: repr(hv.view()),
+    )
+    k.execute("m.fit_bounds((40.0, -10.0, 55.0, 20.0))")
+    wait_until(
+        lambda: (
+            # zoomSnap 0: the bounds fit exactly, up to rounding
+            (lambda b: b[0] <= 40.001 and b[2] >= 54.999 and b[1] <= -9.999 and b[3] >= 19.999)(
+                hv.view()["bounds"]
+            )
+            or None
+        ),
+        20,
+        "the map to show the bounds asked for",
+        diagnose=lambda: repr(hv.view()),
+    )
+    k.wait_for(
+        "m.bounds",
+        lambda b: b is not None and b[0] <= 40.001 and b[2] >= 54.999,
+        "m.bounds to follow the map",
+    )
+
     # -- 5. the time window changes the pixels, from Python and back -----------------------
     before_t = hv.wait_stable()
     k.execute("m.time_window = (t0, t0 + 600 * 60)")  # the first 600 minutes only
