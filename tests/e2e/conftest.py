@@ -191,6 +191,25 @@ def stop_process(proc: subprocess.Popen[bytes], timeout: float = 15.0) -> None:
                 proc.wait(5)
 
 
+def spawn_logged(
+    cmd: list[str], cwd: Path, env: dict[str, str], log_path: Path
+) -> subprocess.Popen[bytes]:
+    """Starts a server process in its own session (so it can be killed with its children),
+    with no stdin and its output appended to `log_path` after the command line."""
+    with log_path.open("ab") as log:
+        log.write(f"\n$ {' '.join(cmd)}\n".encode())
+        log.flush()
+        return subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def jupyter_env(base: Path) -> dict[str, str]:
     """An environment whose Jupyter config, runtime, settings and workspaces are all under
     `base` (nothing of the user's profile is read)."""
@@ -339,19 +358,7 @@ def start_jupyter_lab(base: Path, log_path: Path, attempts: int = 3) -> LabServe
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",
         ]
-        log = log_path.open("ab")
-        log.write(f"\n$ {' '.join(cmd)}\n".encode())
-        log.flush()
-        proc = subprocess.Popen(
-            cmd,
-            cwd=root_dir,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-        log.close()
+        proc = spawn_logged(cmd, root_dir, env, log_path)
         server = LabServer(
             proc=proc,
             port=port,
@@ -459,18 +466,8 @@ def voila_server(
             f"--Voila.connection_dir_root={conn_dir}",
             *extra_args,
         ]
-        with log_path.open("wb") as log:
-            log.write(f"$ {' '.join(cmd)}\n".encode())
-            log.flush()
-            proc = subprocess.Popen(
-                cmd,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        log_path.unlink(missing_ok=True)
+        proc = spawn_logged(cmd, workdir, env, log_path)
         server = VoilaServer(proc=proc, port=port, notebook=workdir / src.name, log_path=log_path)
         started.append((server, base))
 

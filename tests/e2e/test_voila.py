@@ -35,6 +35,7 @@ from conftest import (
     jupyter_env,
     port_open,
     require_e2e_tools,
+    spawn_logged,
     tail,
     wait_until,
 )
@@ -151,18 +152,7 @@ def start_demo(base: Path, log_path: Path, attempts: int = 3) -> Demo:
         port = free_port()
         cmd = [*heatwidget_command(), "demo", "--no-browser", "--port", str(port)]
         cmd += ["--dir", str(workdir / "heatwidget-demo")]
-        with log_path.open("ab") as log:
-            log.write(f"\n$ {' '.join(cmd)}\n".encode())
-            log.flush()
-            proc = subprocess.Popen(
-                cmd,
-                cwd=workdir,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
+        proc = spawn_logged(cmd, workdir, env, log_path)
         demo = Demo(proc, port, base, workdir, tmpdir, log_path)
 
         def up(demo: Demo = demo) -> bool:
