@@ -698,6 +698,17 @@ class _Raw:
     """For geometry inputs with MultiPoints: the source row of each point."""
     index_label: Callable[[int], Any] | None = None
 
+    def report(self, **counts: Any) -> InputReport:
+        """The report of these inputs: ``counts`` (rows_in, rows, dropped, ...) and the source
+        column names."""
+        return InputReport(
+            **counts,
+            lat_column=self.lat_col,
+            lon_column=self.lon_col,
+            weight_column=self.weight_col,
+            time_column=self.time_col,
+        )
+
 
 def _raw_from_arrays(lat: Any, lon: Any, weight: Any, time: Any) -> _Raw:
     if lat is None or lon is None:
@@ -898,16 +909,7 @@ def to_table(
     if times is not None:
         columns["time"] = np.asarray(times, np.float64)
 
-    report = InputReport(
-        rows_in=n_in,
-        rows=n,
-        dropped=dropped,
-        clamped=clamped,
-        wrapped=wrapped,
-        bounds=bounds,
-        lat_column=raw.lat_col,
-        lon_column=raw.lon_col,
-        weight_column=raw.weight_col,
-        time_column=raw.time_col,
+    report = raw.report(
+        rows_in=n_in, rows=n, dropped=dropped, clamped=clamped, wrapped=wrapped, bounds=bounds
     )
     return _build(columns), report

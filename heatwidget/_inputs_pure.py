@@ -273,16 +273,7 @@ def _to_table_pure(raw: _Raw, time_unit: str, stacklevel: int) -> tuple[Any, Inp
         columns["weight"] = _pure_weights(weights, raw.weight_label, original_row)
     if times is not None:
         columns["time"] = times
-    report = InputReport(
-        rows_in=n_in,
-        rows=n,
-        dropped=dropped,
-        clamped=clamped,
-        wrapped=wrapped,
-        bounds=bounds,
-        lat_column=raw.lat_col,
-        lon_column=raw.lon_col,
-        weight_column=raw.weight_col,
-        time_column=raw.time_col,
+    report = raw.report(
+        rows_in=n_in, rows=n, dropped=dropped, clamped=clamped, wrapped=wrapped, bounds=bounds
     )
     return _build(columns), report
