@@ -57,6 +57,22 @@ def _columns(table: Any) -> dict[str, array.array[float]]:
     return out
 
 
+def _prepared(
+    cols: dict[str, array.array[float]], max_points: int | None
+) -> tuple[dict[str, array.array[float]], int]:
+    """Rows sorted by time (when they have times), then only the newest ``max_points``; and
+    their number. (``_stream`` does the same with pyarrow.)"""
+    n = len(cols["lon"])
+    if "time" in cols and n > 1:
+        order = _time_order(cols["time"])
+        if order is not None:
+            cols = {k: array.array(v.typecode, [v[i] for i in order]) for k, v in cols.items()}
+    if max_points is not None and n > max_points:
+        cols = {k: v[n - max_points :] for k, v in cols.items()}
+        n = max_points
+    return cols, n
+
+
 def _time_order(times: array.array[float]) -> list[int] | None:
     """A stable order sorting ``times`` (NaN last, like numpy's argsort), or None if sorted."""
     if all(a <= b or b != b for a, b in itertools.pairwise(times)):
@@ -115,15 +131,7 @@ class PointStore:
     # ---- changing ---------------------------------------------------------------------------
 
     def replace(self, table: Any, max_points: int | None = None) -> int:
-        cols = _columns(table)
-        n = len(cols["lon"])
-        if "time" in cols and n > 1:
-            order = _time_order(cols["time"])
-            if order is not None:
-                cols = {k: array.array(v.typecode, [v[i] for i in order]) for k, v in cols.items()}
-        if max_points is not None and n > max_points:
-            cols = {k: v[n - max_points :] for k, v in cols.items()}
-            n = max_points
+        cols, n = _prepared(_columns(table), max_points)
         self._cols = cols
         self.count = n
         self.bounds = _bounds(cols)
@@ -133,15 +141,7 @@ class PointStore:
         return self.seq
 
     def append(self, table: Any, max_points: int | None = None) -> Delta:
-        new = _columns(table)
-        rows = len(new["lon"])
-        if "time" in new and rows > 1:
-            order = _time_order(new["time"])
-            if order is not None:
-                new = {k: array.array(v.typecode, [v[i] for i in order]) for k, v in new.items()}
-        if max_points is not None and rows > max_points:
-            new = {k: v[rows - max_points :] for k, v in new.items()}
-            rows = max_points
+        new, rows = _prepared(_columns(table), max_points)
         payload = _wire.encode(PointColumns(new)) if rows else b""
         for name in _ORDER:  # one schema for all rows: fill what either side lacks
             if name in new and name not in self._cols:
