@@ -15,13 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from . import datasets
+    from ._snapshot import PNG
     from ._widget import Density, Heatmap
 
-__all__ = ["Density", "Heatmap", "__version__", "datasets"]
+__all__ = ["PNG", "Density", "Heatmap", "__version__", "datasets"]
 
 # Imported on first use (PEP 562): `import heatwidget` needs neither numpy nor pyarrow (neither
 # can be had in JupyterLite offline), and stays fast.
-_LAZY = {"Heatmap": "._widget", "Density": "._widget", "datasets": ".datasets"}
+_LAZY = {
+    "Heatmap": "._widget",
+    "Density": "._widget",
+    "PNG": "._snapshot",
+    "datasets": ".datasets",
+}
 
 
 def __getattr__(name: str) -> Any:

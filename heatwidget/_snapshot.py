@@ -6,8 +6,10 @@ numbered chunks, each one custom message ``{"type": "snapshot", "id", "view", "i
 "count"}`` with one buffer, at most ``CHUNK_BYTES`` (far below tornado's 10 MiB limit on
 browser → kernel messages). The first chunk also carries ``width``, ``height`` and ``tiles``.
 
-Why a Future: while a cell runs the kernel cannot read the views' messages (they wait on the
-shell channel until the cell ends), so the answer can only be read after the cell that asked.
+Two ways to ask. ``request()`` returns a Future: the kernel reads the answer whenever it reads
+the views' messages, which with a plain kernel is after the cell that asked. ``wait()`` blocks
+the caller until the answer is in: ``to_png()`` uses it where ``_cell_wait`` finds a thread
+that reads the answer while the cell waits.
 
 The timeout is counted only while the kernel is idle: IPython's public ``pre_execute`` /
 ``post_execute`` events stop and restart it, so a long cell (or the cells of a "Run all" queued
@@ -22,6 +24,8 @@ import uuid
 from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
+from concurrent.futures import TimeoutError as FutureTimeout
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,25 @@ CHUNK_BYTES = (1 << 20) - 4096
 DEFAULT_TIMEOUT = 30.0
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+class PNG(bytes):
+    """PNG bytes that say where they came from (``info``: ``source`` is "view" or "python",
+    with ``width``, ``height`` and more) and show themselves as an image in a notebook."""
+
+    info: dict[str, Any]
+
+    def __new__(cls, data: bytes, info: dict[str, Any]) -> PNG:
+        png = super().__new__(cls, data)
+        png.info = dict(info)
+        return png
+
+    def _repr_png_(self) -> bytes:
+        return bytes(self)
+
+    def __repr__(self) -> str:
+        size = f"{self.info.get('width', '?')}x{self.info.get('height', '?')}"
+        return f"<PNG {size} from the {self.info.get('source', '?')}, {len(self)} bytes>"
 
 
 class SnapshotFuture(Future):  # type: ignore[type-arg]
@@ -113,15 +136,49 @@ class Snapshots:
                 future.info = {"source": "python", "bytes": len(data)}
                 future.set_result(data)
             return future
+        req = self._new(target, timeout, views, future)
+        self._send({"type": "snapshot", "id": req.id})
+        self._clock.add(req.id, lambda: self._arm(req), lambda: self._stop(req))
+        return future
+
+    def wait(
+        self,
+        timeout: float | None,
+        routed: Callable[[str], AbstractContextManager[object]],
+    ) -> SnapshotFuture:
+        """Asks the live views and blocks until one answers; returns the done Future (its
+        ``info`` and result). ``routed(request_id)`` is held open while waiting: it makes the
+        answer reach a thread other than this one (see ``_cell_wait``). ``timeout`` counts
+        wall-clock seconds here, extended once while chunks are arriving; then the views that
+        did not answer are forgotten and ``TimeoutError`` is raised."""
+        with self._lock:
+            views = set(self.live)
+        req = self._new(None, timeout, views, SnapshotFuture())
+        with routed(req.id):
+            self._send({"type": "snapshot", "id": req.id})
+            while True:
+                try:
+                    req.future.result(req.timeout)
+                except FutureTimeout:
+                    with self._lock:
+                        if req.id not in self._pending:
+                            continue  # answered just now
+                        if req.assemblies and not req.extended:
+                            req.extended = True
+                            continue
+                    raise self._give_up(req, "(the code that asked was waiting)") from None
+                return req.future
+
+    def _new(
+        self, target: Path | None, timeout: float | None, views: set[str], future: SnapshotFuture
+    ) -> _Request:
         seconds = DEFAULT_TIMEOUT if timeout is None else float(timeout)
-        if seconds <= 0:
+        if not seconds > 0:
             raise ValueError(f"snapshot: timeout must be > 0 seconds, got {timeout!r}")
         req = _Request(uuid.uuid4().hex, future, target, seconds, views)
         with self._lock:
             self._pending[req.id] = req
-        self._send({"type": "snapshot", "id": req.id})
-        self._clock.add(req.id, lambda: self._arm(req), lambda: self._stop(req))
-        return future
+        return req
 
     def _arm(self, req: _Request) -> None:
         """(Re)starts ``req``'s timer in full: the clock calls this when the kernel becomes
@@ -156,17 +213,19 @@ class Snapshots:
                 req.extended = True  # chunks are arriving: one more period to finish
                 self._arm(req)
                 return
-            answered = set(req.assemblies)
-            dropped = sorted(req.asked - answered)
+        req.future.set_exception(self._give_up(req, "of idle kernel"))
+
+    def _give_up(self, req: _Request, clock: str) -> TimeoutError:
+        """Ends ``req`` unanswered, forgets the views that did not answer; the error to raise."""
+        with self._lock:
+            dropped = sorted(req.asked - set(req.assemblies))
             self.live -= set(dropped)
             self._finish(req)
-        req.future.set_exception(
-            TimeoutError(
-                f"no view answered the snapshot within {req.timeout:g} s of idle kernel "
-                f"({len(dropped)} view(s) forgotten: a closed or reloaded page never answers). "
-                "Display the map and call snapshot() again, or use to_png() for the "
-                "Python-host rendering."
-            )
+        return TimeoutError(
+            f"no view answered the snapshot within {req.timeout:g} s {clock} "
+            f"({len(dropped)} view(s) forgotten: a closed or reloaded page never answers). "
+            "Display the map and ask again, or use to_png(view=False) for the "
+            "Python-host rendering."
         )
 
     def _finish(self, req: _Request) -> None:

@@ -10,6 +10,7 @@ import difflib
 import importlib.util
 import sys
 import uuid
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from . import _basemaps, _colormaps, _inputs, _snapshot
+from . import _basemaps, _cell_wait, _colormaps, _inputs, _snapshot
 from ._traits import (
     WINDOW_JSON,
     Basemap,
@@ -320,6 +321,9 @@ class Heatmap(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.on_msg(_on_custom_msg)
         self._snapshots = _snapshot.Snapshots(self._send_to_views, self._snapshot_fallback)
+        self._reply_route = _cell_wait.ReplyRoute()
+        if self.comm is not None:
+            self._reply_route.install(self.comm)
 
     @classmethod
     def _keyword_names(cls) -> set[str]:
@@ -472,6 +476,7 @@ class Heatmap(anywidget.AnyWidget):
             self._sync_store()
 
     def _handle_front_end(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
+        self._reply_route.handled()
         kind = content.get("type")
         if kind == "snapshot":
             self._snapshots.on_chunk(content, buffers)
@@ -580,36 +585,79 @@ class Heatmap(anywidget.AnyWidget):
         width: int = 800,
         height: int = 600,
         background: str | None = "#ffffff",
-        view: bool = False,
-    ) -> bytes:
-        """Render the heat layer (no basemap) to PNG bytes in Python, and write them to
-        ``path`` if given. Synchronous, and works everywhere (no browser needed).
+        view: bool | None = None,
+        timeout: float = 30.0,
+    ) -> _snapshot.PNG:
+        """A PNG of the map (``bytes``, shown as an image when last in a cell), also written
+        to ``path`` if given. Synchronous. ``png.info["source"]`` says which picture it is:
+        "view" or "python".
 
-        The view is the widget's ``center``/``zoom``, or fits ``data_bounds`` while they are
-        None. The heat is drawn with ``opacity`` over ``background`` ("#rrggbb", or None for a
-        transparent PNG). Needs wasmtime (``pip install "heatwidget[png]"``).
+        **While the map is displayed** (a live view), it is a snapshot of what the view shows:
+        the basemap tiles that loaded, the offline outlines, the heat with its ``opacity``, the
+        legend and the attribution, at the map's size on screen (device pixel ratio 1; the PNG
+        arrives in chunks of at most 1 MiB, far below the 10 MiB browser-to-kernel limit). The
+        cell waits for it, up to ``timeout`` seconds. That needs a kernel and front end that
+        read widget messages while a cell runs: ipykernel >= 7 with JupyterLab >= 4.4 or
+        Notebook >= 7.4 (their default "Kernel comms over subshells"). Elsewhere, or when no
+        view answers in time, it warns why and falls back to the Python rendering; use
+        :meth:`snapshot` there, which returns a Future that resolves after the cell.
 
-        For a picture of what a displayed map shows (tiles, outlines, heat, legend), use
-        :meth:`snapshot`: it returns a Future, because the kernel can only read the browser's
-        answer after the running cell ends. ``view=True`` cannot wait for it from a cell, so
-        it raises ``RuntimeError`` while a view is live (with no live view it is the same as
-        ``view=False``).
+        **Without a view** (never displayed, a script, nbconvert), or with ``view=False``, the
+        heat layer is rendered in Python by the same WebAssembly kernel, at ``width`` ×
+        ``height``, over ``background`` ("#rrggbb", or None for a transparent PNG), without
+        basemap or legend. The view is the widget's ``center``/``zoom``, or fits
+        ``data_bounds`` while they are None. Needs wasmtime (``pip install "heatwidget[png]"``).
+
+        ``view=True`` insists on the view's picture: it raises ``RuntimeError`` (no view, or
+        no way to wait for one) or ``TimeoutError`` instead of falling back.
         """
-        if view and self._snapshots.live:
-            raise RuntimeError(
-                "to_png(view=True) cannot wait for the map in the browser: while a cell runs, "
-                "the kernel cannot read the view's answer (it waits on the shell channel until "
-                "the cell ends), so waiting here would hang. Ask in one cell and read it in the "
-                'next: `f = m.snapshot("map.png")`, then `f.result()` (or open map.png) in a '
-                "later cell; or `f.add_done_callback(...)`. to_png() without view=True renders "
-                "the heat in Python at once."
-            )
-        frame = self._frame(int(width), int(height))
-        _png = _host()[1]
-        data: bytes = _png.encode_png(frame.rgba, background=background, opacity=self.opacity)
+        png, fallback = None, None
+        if view is not False:
+            png, fallback = self._png_from_view(bool(view), timeout)
+        if png is None:
+            frame = self._frame(int(width), int(height))
+            _png = _host()[1]
+            data = _png.encode_png(frame.rgba, background=background, opacity=self.opacity)
+            info: dict[str, Any] = {"source": "python", "width": width, "height": height}
+            if fallback is not None:
+                info["view_unavailable"] = fallback
+            png = _snapshot.PNG(data, info)
         if path is not None:
-            Path(path).write_bytes(data)
-        return data
+            Path(path).write_bytes(png)
+        return png
+
+    def _png_from_view(
+        self, required: bool, timeout: float
+    ) -> tuple[_snapshot.PNG | None, str | None]:
+        """(the live view's snapshot, waited for here, or None; why not, when there is a view
+        but the Python rendering must stand in: a warning has said so)."""
+        if not self._snapshots.live:
+            if required:
+                raise RuntimeError(
+                    "to_png(view=True): no view of this map is displayed. Display it "
+                    "(put `m` last in a cell), or call to_png() for the Python rendering."
+                )
+            return None, None
+        why = self._reply_route.cannot_wait()
+        if why is None:
+            try:
+                future = self._snapshots.wait(timeout, self._reply_route.awaiting)
+            except TimeoutError as exc:
+                if required:
+                    raise
+                why = str(exc)
+            else:
+                return _snapshot.PNG(future.result(), future.info), None
+        if required:
+            raise RuntimeError(f"to_png(view=True) cannot wait for the displayed map: {why}.")
+        warnings.warn(
+            f"to_png(): the displayed map's picture is not available here ({why}); "
+            "this is the Python rendering (heat only, no basemap or legend). "
+            "m.snapshot(path) returns a Future that gets the map's picture after this cell.",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+        return None, why
 
     def snapshot(
         self, path: str | Path | None = None, *, timeout: float | None = None
@@ -622,9 +670,10 @@ class Heatmap(anywidget.AnyWidget):
         1 MiB (so a big map never meets the 10 MiB browser-to-kernel message limit). It is
         written to ``path`` if given.
 
-        **The Future resolves after the current cell ends**: while a cell runs, the kernel
-        cannot read the browser's messages, so never call ``f.result()`` in the cell that
-        asked (it would wait for ever, or ``timeout`` seconds)::
+        **The Future may resolve only after the current cell ends** (the kernel reads the
+        answer to it on the main shell, which the cell occupies), so do not call
+        ``f.result()`` in the cell that asked; :meth:`to_png` is the way to wait for the
+        picture inside a cell. The Future suits code that must not block::
 
             f = m.snapshot("map.png")   # cell 1
             png = f.result()            # cell 2 (map.png is written too); f.info says more
@@ -641,7 +690,7 @@ class Heatmap(anywidget.AnyWidget):
         return self._snapshots.request(path, timeout)
 
     def _snapshot_fallback(self) -> bytes:
-        return self.to_png(width=800, height=int(self.height))
+        return self.to_png(width=800, height=int(self.height), view=False)
 
     def _send_to_views(self, content: dict[str, Any]) -> None:
         self.send(content)

@@ -297,14 +297,6 @@ def test_widget_routes_view_and_snapshot_messages(tmp_path: Path) -> None:
     assert [c for c, _ in sent if c.get("type") == "reset"] == []
 
 
-def test_to_png_view_true_explains_instead_of_hanging() -> None:
-    m, _sent = widget()
-    m._handle_front_end({"type": "view", "view": "v", "event": "hello"})
-    with pytest.raises(RuntimeError, match=r"snapshot\(") as info:
-        m.to_png(view=True)
-    assert "cell" in str(info.value)
-
-
 @needs_host
 def test_widget_without_view_falls_back_to_to_png(tmp_path: Path) -> None:
     m, sent = widget()
@@ -316,5 +308,5 @@ def test_widget_without_view_falls_back_to_to_png(tmp_path: Path) -> None:
     assert int.from_bytes(data[16:20], "big") == 800
     assert int.from_bytes(data[20:24], "big") == m.height
     assert sent == []
-    # to_png(view=True) with no view is the Python rendering
-    assert m.to_png(view=True, width=40, height=30)[:8] == b"\x89PNG\r\n\x1a\n"
+    # to_png() with no view is the Python rendering
+    assert m.to_png(width=40, height=30)[:8] == b"\x89PNG\r\n\x1a\n"

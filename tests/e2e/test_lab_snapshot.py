@@ -1,7 +1,9 @@
-"""m.snapshot() in real JupyterLab + Chromium: the view composes what it shows (outlines, heat
-with its opacity, legend, attribution) and sends the PNG back in chunks of at most 1 MiB; the
-Future resolves once the cell that asked has ended. A tall, wide map takes several chunks and
-arrives intact.
+"""m.to_png() and m.snapshot() in real JupyterLab + Chromium: the view composes what it shows
+(outlines, tiles, heat with its opacity, legend, attribution) and sends the PNG back in chunks
+of at most 1 MiB. to_png() waits for it inside the cell (JupyterLab's comm subshells let
+ipykernel read the answer while the cell waits); snapshot() returns a Future. A tall, wide map
+takes several chunks and arrives intact. With the front end's comm subshells turned off, the
+answer still reaches the waiting cell (through heatwidget's helper subshell).
 """
 
 from __future__ import annotations
@@ -123,20 +125,29 @@ def test_snapshot_in_lab(
     heat = hv.wait_stable()
     figures: dict[str, Any] = {}
 
-    # -- 1. the Future cannot resolve inside the cell that asked --------------------------------
-    out = k.execute("f0 = m.snapshot()\nimport time; time.sleep(1.0)\nprint(f0.done())")
-    assert out.strip() == "False"
-    k.wait_for("f0.done()", bool, "f0 to resolve after its cell")
-    with pytest.raises(Exception, match="RuntimeError"):
-        k.execute("m.to_png(view=True)")
-
-    # -- 2. a snapshot of the map as shown ------------------------------------------------------
-    info, seconds = take(k, "f", "snap.png")
-    figures["snapshot_s"] = round(seconds, 3)
+    # -- 1. to_png() waits, inside the cell, for the picture the view shows ---------------------
+    # (JupyterLab sends widget messages on a comm subshell; ipykernel reads them on its thread)
+    t0 = time.monotonic()
+    out = k.execute(
+        "import time as _t\n"
+        "_t0 = _t.perf_counter()\n"
+        "png = m.to_png('snap.png')\n"
+        "print(round(_t.perf_counter() - _t0, 3), png.info['source'])"
+    )
+    figures["to_png_in_cell_s"] = float(out.split()[0])
+    figures["to_png_round_trip_s"] = round(time.monotonic() - t0, 3)
+    assert out.split()[1] == "view", out
+    info = k.eval("png.info")
     figures["snapshot"] = info
     png_path = jupyter_lab.root_dir / "snap.png"
     snap = load_png(png_path)
     (artifacts_dir / "test_snapshot-snap.png").write_bytes(png_path.read_bytes())
+    assert k.eval("len(png) == len(open('snap.png', 'rb').read())")
+    # snapshot() gives the same picture (a Future, read once the kernel has read the answer)
+    info_f, seconds = take(k, "f", "snap_f.png")
+    figures["snapshot_future_s"] = round(seconds, 3)
+    assert (jupyter_lab.root_dir / "snap_f.png").read_bytes() == png_path.read_bytes()
+    assert info_f["source"] == "view"
     view = hv.view()
     w, h = view["size"]
     assert snap.shape[:2] == (h, w) == heat.shape[:2], (snap.shape, view["size"])
@@ -219,8 +230,15 @@ def test_snapshot_in_lab(
     )
     wait_until(lambda: hv.view()["size"][1] == 1500, 30, "the map to be 1500 px high")
     big_heat = hv.wait_pixels_change(heat)
-    info2, seconds2 = take(k, "f2", "big.png", timeout=120)
-    figures["big_snapshot_s"] = round(seconds2, 3)
+    out2 = k.execute(
+        "_t0 = _t.perf_counter()\n"
+        "png2 = m.to_png('big.png', timeout=120)\n"
+        "print(round(_t.perf_counter() - _t0, 3))",
+        timeout=180,
+    )
+    figures["big_to_png_s"] = float(out2)
+    info2 = k.eval("png2.info")
+    assert info2["source"] == "view", info2
     figures["big_snapshot"] = info2
     big_path = jupyter_lab.root_dir / "big.png"
     big = load_png(big_path)
@@ -228,12 +246,33 @@ def test_snapshot_in_lab(
     assert big.shape[:2] == (h2, w2) == (1500, w2)
     assert info2["chunks"] >= 2, f"a {info2['bytes']}-byte PNG in {info2['chunks']} chunk(s)"
     assert info2["bytes"] == big_path.stat().st_size
-    assert k.eval("__import__('hashlib').sha256(f2.result()).hexdigest()") == (
+    assert k.eval("__import__('hashlib').sha256(png2).hexdigest()") == (
         hashlib.sha256(big_path.read_bytes()).hexdigest()
     )
     n2, err2 = heat_matches(big, big_heat, 0.8)
     figures["big_heat_median_error"] = err2
     assert n2 > 200 and err2 <= 6, (n2, err2)
+
+    # -- 5. a front end that sends widget messages on the main shell (JupyterLab's "Kernel comms
+    # over subshells" disabled, as Voila 0.5 does): the answer goes to heatwidget's helper subshell
+    def toggle_subshells(mode: str, height: int) -> None:
+        before = k.eval("m.bounds")
+        web.page.evaluate(f"window.jupyterapp.serviceManager.kernels.commsOverSubshells = {mode!r}")
+        k.execute(f"m.height = {height}")  # the view writes m.bounds back: a message sent
+        k.wait_for("m.bounds", lambda b: b != before, "the view to write m.bounds back")
+
+    toggle_subshells("disabled", 1400)
+    assert k.eval("m._reply_route._front_subshell") is None  # the view now uses the main shell
+    out5 = k.execute(
+        "_t0 = _t.perf_counter()\n"
+        "png5 = m.to_png(timeout=60)\n"
+        "print(png5.info['source'], png5.info['height'], round(_t.perf_counter() - _t0, 3))"
+    )
+    source5, height5, seconds5 = out5.split()
+    figures["to_png_without_comm_subshells_s"] = float(seconds5)
+    assert (source5, height5) == ("view", "1400"), out5
+    toggle_subshells("perCommTarget", 1300)
+    assert k.eval("m.to_png().info['height']") == 1300
 
     assert not web.page_errors, web.page_errors
     console = [e for e in web.console_errors if "ERR_BLOCKED_BY_CLIENT" not in e]

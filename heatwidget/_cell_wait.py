@@ -1,0 +1,178 @@
+"""Waiting, inside a running cell, for a view's answer (what lets ``to_png()`` return the
+picture a displayed map shows).
+
+While a cell runs, the kernel's main thread is busy, and ipykernel reads a front end's
+messages on that same thread, after the cell: a cell that waits for a view's answer would wait
+for ever. Kernel subshells (JEP 91, ipykernel >= 7) give another way in. JupyterLab >= 4.4 and
+Notebook >= 7.4 send widget messages on a subshell of their own ("Kernel comms over subshells",
+on by default), and ipykernel handles each subshell on its own thread, so the answer can be
+read there while the main thread waits.
+
+One twist: since ipykernel 7.4 a comm's incoming messages go back to the shell that last sent
+on the comm (so an ``await``-ing cell gets its reply), and a request sent from a cell sends the
+answer to the main shell, the one that waits. ipykernel asks the comm where each message goes
+(``comm._reply_subshell_for(data, subshell_id)``, on its shell-channel thread); for the answers
+someone waits for, ``ReplyRoute`` picks a shell that is free: the front end's own subshell, or,
+where the front end uses none (Voila 0.5, comm subshells turned off) or the waiting code runs on
+it, a helper subshell of ours, made once per kernel. Every other message goes where ipykernel
+sends it. Both the hook and ``SubshellManager._create_subshell`` are private to ipykernel (7.4):
+if either is missing, the answer goes where ipykernel says.
+
+Without the hook (ipykernel 7.0 - 7.3) messages stay on the front end's subshell, if it uses one.
+Where no thread other than the waiting one would read the answer (ipykernel 6, a front end
+without comm subshells on ipykernel < 7.4), ``ReplyRoute.cannot_wait()`` says why, and the caller
+falls back instead of hanging.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from collections.abc import Callable, Iterator
+from typing import Any
+
+#: The front end's subshell has not been seen yet (no message from a view so far).
+_UNSEEN = object()
+
+Route = Callable[[Any, Any], Any]
+
+
+def _request_id(data: Any) -> str | None:
+    """The id of a view's answer: ``{"method": "custom", "content": {"type", "id", ...}}``."""
+    if isinstance(data, dict):
+        content = data.get("content")
+        if isinstance(content, dict) and isinstance(content.get("id"), str):
+            return str(content["id"])
+    return None
+
+
+class KernelSubshells:
+    """The running ipykernel's subshells, for a helper subshell that reads awaited answers."""
+
+    def __init__(self) -> None:
+        self._helper: str | None = None
+
+    def _manager(self) -> Any:
+        try:
+            from ipykernel.kernelbase import Kernel
+        except ImportError:
+            return None
+        if not Kernel.initialized():
+            return None
+        thread = getattr(Kernel.instance(), "shell_channel_thread", None)
+        manager = getattr(thread, "manager", None)
+        return manager if callable(getattr(manager, "_create_subshell", None)) else None
+
+    def possible(self) -> bool:
+        return self._manager() is not None
+
+    def helper(self) -> str | None:
+        """The helper subshell's id, made on first use. Call on the shell-channel thread only
+        (where ipykernel's routing hook runs, and where subshells must be made)."""
+        manager = self._manager()
+        if manager is None:
+            return None
+        if self._helper is None or self._helper not in manager.list_subshell():
+            self._helper = str(manager._create_subshell())
+        return self._helper
+
+
+#: One helper subshell per kernel process, shared by every widget.
+KERNEL_SUBSHELLS = KernelSubshells()
+
+
+class ReplyRoute:
+    """Routes the answers a cell waits for to a thread that is free to read them, and says
+    beforehand whether there is one.
+
+    ``install(comm)`` wraps ipykernel's per-comm routing hook where it exists; the widget
+    calls ``handled()`` from its message handler so that, without the hook, the thread that
+    reads the views' messages is still known.
+    """
+
+    def __init__(self, subshells: Any = None) -> None:
+        self._subshells = KERNEL_SUBSHELLS if subshells is None else subshells
+        self._lock = threading.Lock()
+        # request id -> name of the thread that waits for its answer
+        self._awaited: dict[str, str] = {}
+        self._hooked = False
+        # What the last message from a view said about where it was sent (hook only).
+        self._front_subshell: Any = _UNSEEN
+        # The thread that handled the last message from a view.
+        self._reader: int | None = None
+
+    # ---- wiring -------------------------------------------------------------------------------
+
+    def install(self, comm: Any) -> None:
+        """Takes over ``comm``'s routing hook (ipykernel >= 7.4), chaining to ipykernel's."""
+        original: Route | None = getattr(comm, "_reply_subshell_for", None)
+        if original is None or not callable(original):
+            return
+
+        def route(data: Any, subshell_id: Any) -> Any:
+            return self.route(data, subshell_id, original)
+
+        comm._reply_subshell_for = route
+        self._hooked = True
+
+    def handled(self) -> None:
+        """Notes that a view's message is being handled on the current thread."""
+        self._reader = threading.get_ident()
+
+    # ---- the hook (shell-channel thread) --------------------------------------------------------
+
+    def route(self, data: Any, subshell_id: Any, original: Route) -> Any:
+        """Where ipykernel should handle one incoming message of the comm."""
+        self._front_subshell = subshell_id
+        rid = _request_id(data)
+        with self._lock:
+            waiter = None if rid is None else self._awaited.get(rid)
+        chosen = original(data, subshell_id)  # always asked: ipykernel keeps notes per request
+        if waiter is None:
+            return chosen
+        if subshell_id is not None and waiter != f"subshell-{subshell_id}":
+            return subshell_id
+        helper = self._subshells.helper()
+        return chosen if helper is None else helper
+
+    # ---- the waiting side ---------------------------------------------------------------------
+
+    def cannot_wait(self) -> str | None:
+        """Why a wait on the current thread could not be answered, or None if it can."""
+        here = threading.current_thread()
+        if self._hooked and self._subshells.possible():
+            return None  # route() finds a free subshell whatever the front end does
+        if self._hooked:
+            sub = self._front_subshell
+            if sub is _UNSEEN:
+                return "no view has sent a message yet, so where its answer would go is unknown"
+            if sub is None:
+                return (
+                    "the front end sends widget messages on the main shell, which this code "
+                    "occupies (JupyterLab >= 4.4 and Notebook >= 7.4 send them on a subshell "
+                    "unless Settings > Kernel > 'Kernel comms over subshells' is disabled)"
+                )
+            if here.name == f"subshell-{sub}":
+                return "this code runs on the subshell that reads the views' answers"
+            return None
+        if self._reader is None:
+            return "no view has sent a message yet, so which thread reads them is unknown"
+        if self._reader == here.ident:
+            return (
+                "the views' messages are read on this very thread, after the running code "
+                "ends (the kernel or front end does not use kernel subshells for widgets: "
+                "ipykernel >= 7 with JupyterLab >= 4.4 or Notebook >= 7.4 do)"
+            )
+        return None
+
+    @contextlib.contextmanager
+    def awaiting(self, request_id: str) -> Iterator[None]:
+        """While open, the views' answers to ``request_id`` go to a subshell other than the
+        current thread's."""
+        with self._lock:
+            self._awaited[request_id] = threading.current_thread().name
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._awaited.pop(request_id, None)

@@ -1,0 +1,225 @@
+"""to_png() waiting inside a running cell for the displayed map's picture, without a browser:
+ReplyRoute's routing decisions against a stand-in for ipykernel 7.4's per-comm hook, and the
+whole wait with a "front end" answering from another thread, as a comm subshell does."""
+
+from __future__ import annotations
+
+import importlib.util
+import threading
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from test_snapshot import chunks, png_bytes, widget
+
+from heatwidget._cell_wait import ReplyRoute
+from heatwidget._snapshot import CHUNK_BYTES, PNG
+
+ROOT = Path(__file__).resolve().parents[1]
+needs_host = pytest.mark.skipif(
+    importlib.util.find_spec("wasmtime") is None
+    or not (ROOT / "heatwidget" / "static" / "heat.wasm").is_file(),
+    reason="the Python-host rendering needs wasmtime and the built kernel",
+)
+
+
+class KernelComm:
+    """ipykernel 7.4's rule, as ``ipykernel.comm.BaseComm._reply_subshell_for`` has it: a
+    message answering a request goes to the shell that sent the request, anything else to the
+    shell that last sent on the comm."""
+
+    def __init__(self, sent_from: str | None) -> None:
+        self.sent_from = sent_from
+        self.calls: list[tuple[Any, Any]] = []
+
+    def _reply_subshell_for(self, data: Any, default: Any) -> Any:
+        self.calls.append((data, default))
+        return self.sent_from
+
+
+def answer(rid: str) -> dict[str, Any]:
+    return {"method": "custom", "content": {"type": "snapshot", "id": rid, "view": "v"}}
+
+
+# ---- routing ------------------------------------------------------------------------------
+
+
+def test_awaited_answers_stay_on_the_front_ends_subshell() -> None:
+    comm = KernelComm(sent_from=None)  # the request left from the main shell (a cell)
+    route = ReplyRoute()
+    route.install(comm)
+    hook = comm._reply_subshell_for
+    with route.awaiting("r1"):
+        assert hook(answer("r1"), "S") == "S"  # the front end's subshell reads it
+        assert hook(answer("r2"), "S") is None  # not awaited: ipykernel's choice
+        assert hook({"method": "update", "state": {}}, "S") is None
+    assert hook(answer("r1"), "S") is None  # no longer awaited
+    # ipykernel's own hook saw every message (it forgets its notes per request id)
+    assert len(comm.calls) == 4
+
+
+def test_a_front_end_without_subshells_keeps_ipykernels_route() -> None:
+    comm = KernelComm(sent_from=None)
+    route = ReplyRoute()
+    route.install(comm)
+    with route.awaiting("r1"):
+        assert comm._reply_subshell_for(answer("r1"), None) is None
+
+
+def test_cannot_wait_says_why_with_the_hook() -> None:
+    comm = KernelComm(sent_from=None)
+    route = ReplyRoute()
+    route.install(comm)
+    assert "no view has sent" in (route.cannot_wait() or "")
+    comm._reply_subshell_for({"method": "custom", "content": {"type": "view"}}, None)
+    assert "Kernel comms over subshells" in (route.cannot_wait() or "")
+    comm._reply_subshell_for({"method": "custom", "content": {"type": "view"}}, "S")
+    assert route.cannot_wait() is None  # this (main) thread may wait: S reads the answer
+    seen: list[str | None] = []
+    t = threading.Thread(target=lambda: seen.append(route.cannot_wait()), name="subshell-S")
+    t.start()
+    t.join()
+    assert "runs on the subshell that reads" in (seen[0] or "")
+
+
+class FakeSubshells:
+    """Stands in for the kernel's subshell manager: makes the helper subshell "H" on demand."""
+
+    def __init__(self) -> None:
+        self.made = 0
+
+    def possible(self) -> bool:
+        return True
+
+    def helper(self) -> str:
+        self.made += 1
+        return "H"
+
+
+def test_a_helper_subshell_reads_what_no_free_front_end_subshell_would() -> None:
+    comm = KernelComm(sent_from=None)
+    subshells = FakeSubshells()
+    route = ReplyRoute(subshells)
+    route.install(comm)
+    assert route.cannot_wait() is None  # a helper can always be made: nothing to refuse
+    hook = comm._reply_subshell_for
+    with route.awaiting("r1"):  # waiting on the main thread
+        assert hook(answer("r1"), "S") == "S"  # the front end's subshell is free: no helper
+        assert subshells.made == 0
+        assert hook(answer("r1"), None) == "H"  # front end without subshells (Voila 0.5)
+        assert hook({"method": "update", "state": {}}, None) is None  # the rest: untouched
+    got: list[Any] = []
+
+    def wait_on_the_front_ends_subshell() -> None:
+        with route.awaiting("r2"):
+            got.append(hook(answer("r2"), "S"))
+
+    t = threading.Thread(target=wait_on_the_front_ends_subshell, name="subshell-S")
+    t.start()
+    t.join()
+    assert got == ["H"]  # S is the waiting thread: the helper reads it instead
+
+
+def test_cannot_wait_without_the_hook_follows_the_reading_thread() -> None:
+    route = ReplyRoute()
+    route.install(object())  # ipykernel < 7.4 (or no kernel): nothing to hook
+    assert "no view has sent" in (route.cannot_wait() or "")
+    route.handled()  # the views' messages are read on this thread...
+    assert "this very thread" in (route.cannot_wait() or "")
+    t = threading.Thread(target=route.handled)  # ...or on another one (a comm subshell)
+    t.start()
+    t.join()
+    assert route.cannot_wait() is None
+
+
+# ---- the whole wait -------------------------------------------------------------------------
+
+
+class FrontEnd:
+    """Answers every snapshot request from its own thread, as a comm subshell would."""
+
+    def __init__(self, m: Any, sent: list[Any], data: bytes | None) -> None:
+        self.m, self.data = m, data
+        self.threads: list[threading.Thread] = []
+        self.handled_on: set[int] = set()
+        original = m.send
+
+        def send(content: dict[str, Any], buffers: Any = None) -> None:
+            original(content, buffers)
+            if content.get("type") == "snapshot" and self.data is not None:
+                t = threading.Thread(target=self._answer, args=(content["id"],), name="subshell-F")
+                self.threads.append(t)
+                t.start()
+
+        m.send = send
+        self._say_hello()
+
+    def _handle(self, content: dict[str, Any], buffers: Any = None) -> None:
+        from heatwidget._widget import _on_custom_msg
+
+        self.handled_on.add(threading.get_ident())
+        _on_custom_msg(self.m, content, buffers or [])
+
+    def _say_hello(self) -> None:
+        t = threading.Thread(
+            target=self._handle, args=({"type": "view", "view": "v", "event": "hello"},)
+        )
+        t.start()
+        t.join()
+
+    def _answer(self, rid: str) -> None:
+        assert self.data is not None
+        for content, buffers in chunks(self.data, rid, "v", width=640, height=480, tiles="none"):
+            self._handle(content, buffers)
+
+
+def test_to_png_waits_for_the_views_picture(tmp_path: Path) -> None:
+    m, sent = widget()
+    data = png_bytes(CHUNK_BYTES * 2 + 10)  # three chunks
+    front = FrontEnd(m, sent, data)
+    png = m.to_png(tmp_path / "map.png")
+    assert isinstance(png, PNG) and png == data
+    assert (tmp_path / "map.png").read_bytes() == data
+    assert png.info["source"] == "view" and (png.info["width"], png.info["height"]) == (640, 480)
+    assert png.info["chunks"] == 3 and png._repr_png_() == data
+    assert threading.get_ident() not in front.handled_on  # read elsewhere while this waited
+    assert m._snapshots._pending == {}
+
+
+def test_to_png_view_true_times_out_and_forgets_the_silent_view() -> None:
+    m, sent = widget()
+    FrontEnd(m, sent, data=None)  # says hello, never answers
+    with pytest.raises(TimeoutError, match="forgotten"):
+        m.to_png(view=True, timeout=0.3)
+    assert m._snapshots.live == set() and m._snapshots._pending == {}
+    with pytest.raises(RuntimeError, match="no view of this map is displayed"):
+        m.to_png(view=True)
+
+
+@needs_host
+def test_to_png_falls_back_with_a_warning_when_no_view_answers(tmp_path: Path) -> None:
+    m, sent = widget()
+    FrontEnd(m, sent, data=None)
+    with pytest.warns(RuntimeWarning, match=r"not available here .*snapshot\(path\)"):
+        png = m.to_png(tmp_path / "host.png", width=64, height=48, timeout=0.3)
+    assert png.info["source"] == "python" and "forgotten" in png.info["view_unavailable"]
+    assert int.from_bytes(png[16:20], "big") == 64
+    assert (tmp_path / "host.png").read_bytes() == png
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the silent view is forgotten: no view, no warning
+        assert m.to_png(width=8, height=8).info["source"] == "python"
+
+
+@needs_host
+def test_to_png_does_not_wait_where_nothing_could_answer() -> None:
+    m, sent = widget()
+    # the views' messages are read on this very thread (ipykernel 6, or no comm subshells)
+    m._handle_front_end({"type": "view", "view": "v", "event": "hello"})
+    with pytest.warns(RuntimeWarning, match="this very thread"):
+        png = m.to_png(width=16, height=16, timeout=60)  # returns at once, not after 60 s
+    assert png.info["source"] == "python" and "this very thread" in png.info["view_unavailable"]
+    assert [c for c, _ in sent if c.get("type") == "snapshot"] == []  # nothing was asked
+    with pytest.raises(RuntimeError, match=r"cannot wait .*this very thread"):
+        m.to_png(view=True)
+    assert m.to_png(view=False, width=8, height=8).info["source"] == "python"
