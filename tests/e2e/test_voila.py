@@ -350,6 +350,31 @@ def test_heatwidget_demo_in_voila(demo: Demo, web: Web, artifacts_dir: Path) -> 
         )
         page.locator(".widget-play button").nth(1).click()  # stop
         web.screenshot("4-live")
+
+        # -- export: "save PNG" gets what the map shows, waited for inside its click handler ---
+        # (Voila sends widget messages on the main shell, which the handler occupies: the
+        # view's answer is read on heatwidget's helper subshell)
+        page.get_by_role("button", name="save PNG").click()
+        note = k.wait_for("saved.value", lambda v: "saved" in v, "the save PNG handler to end")
+        assert "from the view" in note, note
+        png_path = Path(k.eval("__import__('os').path.abspath('heatmap.png')"))
+        from PIL import Image
+        from test_lab_snapshot import LAND, SEA, heat_matches
+
+        with Image.open(png_path) as im:
+            im.load()  # every chunk's CRC
+            snap = np.asarray(im.convert("RGBA"))
+        w_now, h_now = hv.view()["size"]
+        assert snap.shape[:2] == (h_now, w_now), (snap.shape, (w_now, h_now))
+        flat = snap[..., :3].reshape(-1, 3).astype(int)
+        for name, rgb in (("sea", SEA), ("land", LAND)):
+            share = float((np.abs(flat - rgb).max(axis=1) <= 2).mean())
+            assert share > 0.02, f"no {name} (offline outlines) in the saved PNG ({share:.3f})"
+        # the heat as the canvas shows it, over the sea or the land at the demo's opacity
+        n_heat, err = heat_matches(snap, hv.pixels(), float(k.eval("m.opacity")))
+        assert n_heat > 200 and err <= 6, (n_heat, err)
+        page.locator(".widget-image").wait_for(state="visible", timeout=30_000)
+        web.screenshot("5-saved-png")
     finally:
         k.close()
 
