@@ -79,8 +79,10 @@ def _asset(name: str, fallback: str) -> Path | str:
 _PNG_HINT = 'to_png() and density() need wasmtime: pip install "heatwidget[png]"'
 _PYODIDE_HINT = (
     "to_png() and density() are not available in Pyodide/JupyterLite: they run the kernel "
-    "with wasmtime (and numpy), which do not run inside the browser. The map itself works; "
-    'use to_png() from a regular Python kernel with pip install "heatwidget[png]".'
+    "with wasmtime (and numpy), which do not run inside the browser, and a Pyodide kernel "
+    "cannot wait inside a cell for the map's answer. For a picture of the displayed map use "
+    'f = m.snapshot("map.png"): the browser composes it, and the Future resolves (and '
+    "map.png is written) once this cell ends."
 )
 
 
@@ -612,7 +614,8 @@ class Heatmap(anywidget.AnyWidget):
         no way to wait for one) or ``TimeoutError`` instead of falling back.
         """
         png, fallback = None, None
-        if view is not False:
+        # Pyodide has one thread: nothing could read the view's answer while this waits.
+        if view or (view is None and sys.platform != "emscripten"):
             png, fallback = self._png_from_view(bool(view), timeout)
         if png is None:
             frame = self._frame(int(width), int(height))

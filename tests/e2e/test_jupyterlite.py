@@ -299,8 +299,8 @@ def test_heatmap_in_offline_jupyterlite(
     n_points = sum(c[3] for c in CLUSTERS)
     assert info["point_count"] == n_points, info
     png_error = str(info["png_error"])
-    assert "Pyodide" in png_error and "to_png()" in png_error, (
-        f"to_png() in Pyodide should say it is not available there: {png_error!r}"
+    assert "Pyodide" in png_error and "m.snapshot(" in png_error, (
+        f"to_png() in Pyodide should say it is not available there, and what is: {png_error!r}"
     )
     assert hv.point_count == n_points, f"data-point-count={hv.point_count}, want {n_points}"
 
@@ -337,6 +337,18 @@ def test_heatmap_in_offline_jupyterlite(
         assert int(window(px, x, y, 3)[..., 3].max()) > 0, f"no heat at cluster ({clat}, {clon})"
     web.screenshot("jupyterlite")
 
+    # -- the browser's own picture: snapshot() asks the view, the Future resolves after the cell
+    kernel_exec(ui, "f = m.snapshot()")
+    wait_until(lambda: kernel_eval(ui, "f.done()"), 30, "the snapshot Future to resolve", 0.25)
+    snap = kernel_eval(
+        ui,
+        "dict(f.info, error=repr(f.exception()), png=f.result()[:8] == b'\\x89PNG\\r\\n\\x1a\\n'"
+        " if f.exception() is None else False)",
+    )
+    w, h = view["size"]
+    assert snap["error"] == "None" and snap["png"], snap
+    assert (snap["source"], snap["width"], snap["height"]) == ("view", w, h), snap
+
     # -- the network: only tiles were asked of the outside world -------------------------------
     others = web.blocked_other()
     assert not others, f"requests outside 127.0.0.1 (not tiles): {[r.url for r in others]}"
@@ -350,6 +362,7 @@ def test_heatmap_in_offline_jupyterlite(
         "test_s": round(time.monotonic() - t0, 1),
         "info": info,
         "probe": found,
+        "snapshot": snap,
         "tiles_blocked": sorted({r.host for r in web.blocked_tiles}),
         "tiles_blocked_count": len(web.blocked_tiles),
         "console_errors": web.console_errors[-20:],
