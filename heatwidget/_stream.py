@@ -5,7 +5,7 @@ Why batches: an append must cost (in Python and on the wire) in proportion to th
 appended, not to the rows held. Each delta is encoded on its own as a complete Arrow IPC stream
 (schema + one batch, ~300 bytes of overhead) and sent to the views that exist; the full stream
 (``encode()``) is only made when a *new* front-end model asks for the widget's state (a page
-load, a reload), lazily and then cached until the next change.
+load, a reload), and not kept: caching it would double the memory the rows take.
 
 Columns: the canonical ``lon``/``lat``/``weight`` of docs/architecture.md, plus an optional
 ``time`` float64 (milliseconds since the Unix epoch for datetimes; numbers as given). Batches
@@ -129,7 +129,6 @@ class PointStore:
         self.seq = 0
         self.bounds: Bounds | None = None
         self.time_extent: tuple[float, float] | None = None
-        self._encoded: bytes | None = None
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -149,15 +148,11 @@ class PointStore:
         batches = [_conform(b, names) for b in self._batches if b.num_rows]
         return pa.Table.from_batches(batches, schema=_schema(names))
 
-    @property
-    def dirty(self) -> bool:
-        return self._encoded is None
-
     def encode(self) -> bytes:
-        """The full IPC stream of the rows held (cached until the next change)."""
-        if self._encoded is None:
-            self._encoded = encode_ipc(self.table())
-        return self._encoded
+        """The full IPC stream of the rows held, encoded on each call: it is needed only when
+        a model starts (first display, page reload) or resyncs, and keeping it would double
+        the memory the rows take."""
+        return encode_ipc(self.table())
 
     # ---- changing ---------------------------------------------------------------------------
 
@@ -177,7 +172,6 @@ class PointStore:
         self._summaries = [_summary(b) for b in self._batches]
         self.count = table.num_rows
         self.bounds, self.time_extent = _fold(self._summaries)
-        self._encoded = None
         self.seq += 1
         return self.seq
 
@@ -203,7 +197,6 @@ class PointStore:
         if max_points is not None and self.count > max_points:
             drop = self._drop_front(self.count - max_points)
         self.bounds, self.time_extent = _fold(self._summaries)
-        self._encoded = None
         self.seq += 1
         return Delta(seq=self.seq, rows=rows, drop=drop, payload=payload)
 
@@ -213,7 +206,6 @@ class PointStore:
             return None
         drop = self._drop_front(self.count - max_points)
         self.bounds, self.time_extent = _fold(self._summaries)
-        self._encoded = None
         self.seq += 1
         return Delta(seq=self.seq, rows=0, drop=drop, payload=b"")
 

@@ -104,7 +104,6 @@ class PointStore:
         self.seq = 0
         self.bounds: Bounds | None = None
         self.time_extent: tuple[float, float] | None = None
-        self._encoded: bytes | None = None
 
     # ---- reading ----------------------------------------------------------------------------
 
@@ -119,14 +118,9 @@ class PointStore:
     def table(self) -> PointColumns:
         return PointColumns(self._cols)
 
-    @property
-    def dirty(self) -> bool:
-        return self._encoded is None
-
     def encode(self) -> bytes:
-        if self._encoded is None:
-            self._encoded = _wire.encode(self.table())
-        return self._encoded
+        """The full IPC stream of the rows held, encoded on each call (as ``_stream``'s)."""
+        return _wire.encode(self.table())
 
     # ---- changing ---------------------------------------------------------------------------
 
@@ -136,7 +130,6 @@ class PointStore:
         self.count = n
         self.bounds = _bounds(cols)
         self.time_extent = _time_extent(cols)
-        self._encoded = None
         self.seq += 1
         return self.seq
 
@@ -156,7 +149,6 @@ class PointStore:
             drop = self._drop_front(self.count - max_points)
         self.bounds = _bounds(self._cols)
         self.time_extent = _time_extent(self._cols)
-        self._encoded = None
         self.seq += 1
         return Delta(seq=self.seq, rows=rows, drop=drop, payload=payload)
 
@@ -166,7 +158,6 @@ class PointStore:
         drop = self._drop_front(self.count - max_points)
         self.bounds = _bounds(self._cols)
         self.time_extent = _time_extent(self._cols)
-        self._encoded = None
         self.seq += 1
         return Delta(seq=self.seq, rows=0, drop=drop, payload=b"")
 

@@ -114,14 +114,14 @@ class Density:
 
 
 class _PointsBytes(traitlets.Bytes):
-    """``_points``: read from the widget's PointStore, encoded lazily (only when a new model
-    asks for the state, or Python reads it) and cached until the points change."""
+    """``_points``: read from the widget's PointStore, encoded when read (a new model asks for
+    the state: first display, page reload) and not kept, so that Python holds the rows once."""
 
     def get(self, obj: Any, cls: Any = None) -> Any:
         store = obj.__dict__.get("_store")
-        if store is not None:
-            obj._trait_values[self.name] = store.encode()
-        return super().get(obj, cls)
+        if store is None:
+            return super().get(obj, cls)
+        return store.encode()
 
 
 class Heatmap(anywidget.AnyWidget):
