@@ -305,7 +305,8 @@ class Kernel:
         if self._store is None:
             return
         try:
-            self._call("hw_release")
+            if self._finalizer.alive:  # not already closed at interpreter exit
+                self._call("hw_release")
         finally:
             self._finalizer()
             self._store = None

@@ -30,9 +30,19 @@ def _background_rgb(background: Any) -> np.ndarray:
 
 def composite(rgba: np.ndarray, background: Any, opacity: float = 1.0) -> np.ndarray:
     """(h, w, 3) uint8: the heat (straight alpha) times ``opacity`` over an opaque background."""
-    a = rgba[..., 3:4].astype(np.float64) / 255.0 * float(opacity)
-    out = rgba[..., :3].astype(np.float64) * a + _background_rgb(background) * (1.0 - a)
-    return np.clip(np.floor(out + 0.5), 0, 255).astype(np.uint8)
+    bg = _background_rgb(background)
+    h, w = rgba.shape[:2]
+    out = np.empty((h * w, 3), dtype=np.uint8)
+    out[:] = np.clip(np.floor(bg + 0.5), 0, 255).astype(np.uint8)
+    # Only where there is heat: most of a frame is usually transparent (the background).
+    flat = rgba.reshape(-1, 4)
+    lit = np.flatnonzero(flat[:, 3])
+    if lit.size:
+        px = flat[lit]
+        a = px[:, 3:4].astype(np.float64) / 255.0 * float(opacity)
+        mixed = px[:, :3].astype(np.float64) * a + bg * (1.0 - a)
+        out[lit] = np.clip(np.floor(mixed + 0.5), 0, 255).astype(np.uint8)
+    return out.reshape(h, w, 3)
 
 
 def encode_png(

@@ -398,6 +398,7 @@ class Heatmap(anywidget.AnyWidget):
         the counts and extents as ordinary synced traits (one state message)."""
         store = self._store
         self._trait_values["_seq"] = store.seq
+        self._drop_host_kernel()  # it holds the old rows
         extent = store.time_extent
         values = {
             "point_count": store.count,
@@ -566,19 +567,41 @@ class Heatmap(anywidget.AnyWidget):
         view = _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
         window = self.time_window
         half_life = self.time_decay
-        return _render.render(
-            self._store.table(),
-            view,
-            time_window=None if window is None else _window_ms(window),
-            half_life=None if half_life is None else half_life * 1e3,
-            radius=self._radius_pixels(center[0], zoom),
-            aggregation=self.aggregation,
-            vmin=self.vmin,
-            vmax=self.vmax,
-            scale=self.scale,
-            threshold=self.threshold,
-            lut=self._lut,
-        )
+        # The rows go into the Python host's kernel once per change of the rows: repeated
+        # to_png()/density() calls reuse it (loading and sorting 1M rows is most of a frame).
+        seq = self._store.seq
+        cached = self.__dict__.get("_host_kernel")
+        if cached is not None and cached[0] == seq:
+            kernel, table = cached[1], None
+        else:
+            self._drop_host_kernel()
+            kernel, table = _render.Kernel(), self._store.table()
+        try:
+            frame = _render.render(
+                table,
+                view,
+                kernel=kernel,
+                time_window=None if window is None else _window_ms(window),
+                half_life=None if half_life is None else half_life * 1e3,
+                radius=self._radius_pixels(center[0], zoom),
+                aggregation=self.aggregation,
+                vmin=self.vmin,
+                vmax=self.vmax,
+                scale=self.scale,
+                threshold=self.threshold,
+                lut=self._lut,
+            )
+        except BaseException:
+            if table is not None:
+                kernel.close()  # perhaps half-loaded: not worth keeping
+            raise
+        self._host_kernel = (seq, kernel)
+        return frame
+
+    def _drop_host_kernel(self) -> None:
+        cached = self.__dict__.pop("_host_kernel", None)
+        if cached is not None:
+            cached[1].close()
 
     def to_png(
         self,
@@ -702,6 +725,7 @@ class Heatmap(anywidget.AnyWidget):
         snapshots = self.__dict__.get("_snapshots")
         if snapshots is not None:
             snapshots.close()
+        self._drop_host_kernel()
         super().close()
 
     def density(self, width: int | None = None, height: int | None = None) -> Density:

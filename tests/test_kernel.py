@@ -846,6 +846,12 @@ def test_png_round_trips() -> None:
     assert rgb[0, 0].tolist() == [
         math.floor(px[c] * a + bg * (1 - a) + 0.5) for c, bg in enumerate((16, 32, 48))
     ]
+    # every pixel by the formula, transparent ones (composited apart, as the background) too
+    holes = rgba.copy()
+    holes[::3, ::2, 3] = 0
+    a8 = holes[..., 3:4] / 255 * 0.8
+    want = np.floor(holes[..., :3] * a8 + np.array([16, 32, 48]) * (1 - a8) + 0.5)
+    np.testing.assert_array_equal(composite(holes, "#102030", 0.8), want)
     # transparent heat shows the background; CRCs are right (zlib.crc32 via the decoder)
     clear = np.zeros((2, 3, 4), np.uint8)
     assert (_decode_png(encode_png(clear, background="#ffffff")) == 255).all()
