@@ -611,7 +611,7 @@ class Heatmap(anywidget.AnyWidget):
         height: int = 600,
         background: str | None = "#ffffff",
         view: bool | None = None,
-        timeout: float = 30.0,
+        timeout: float = 10.0,
     ) -> _snapshot.PNG:
         """A PNG of the map (``bytes``, shown as an image when last in a cell), also written
         to ``path`` if given. Synchronous. ``png.info["source"]`` says which picture it is:
@@ -623,9 +623,10 @@ class Heatmap(anywidget.AnyWidget):
         arrives in chunks of at most 1 MiB, far below the 10 MiB browser-to-kernel limit). The
         cell waits for it, up to ``timeout`` seconds. That needs a kernel and front end that
         read widget messages while a cell runs: ipykernel >= 7 with JupyterLab >= 4.4 or
-        Notebook >= 7.4 (their default "Kernel comms over subshells"). Elsewhere, or when no
-        view answers in time, it warns why and falls back to the Python rendering; use
-        :meth:`snapshot` there, which returns a Future that resolves after the cell.
+        Notebook >= 7.4 (their default "Kernel comms over subshells"); with ipykernel >= 7.4
+        any front end works. Elsewhere, or when no view answers (a closed page, a hidden
+        map), it warns why and falls back to the Python rendering; use :meth:`snapshot`
+        there, which returns a Future that resolves after the cell.
 
         **Without a view** (never displayed, a script, nbconvert), or with ``view=False``, the
         heat layer is rendered in Python by the same WebAssembly kernel, at ``width`` ×
@@ -633,8 +634,9 @@ class Heatmap(anywidget.AnyWidget):
         basemap or legend. The view is the widget's ``center``/``zoom``, or fits
         ``data_bounds`` while they are None. Needs wasmtime (``pip install "heatwidget[png]"``).
 
-        ``view=True`` insists on the view's picture: it raises ``RuntimeError`` (no view, or
-        no way to wait for one) or ``TimeoutError`` instead of falling back.
+        ``view=True`` insists on the view's picture: it raises ``RuntimeError`` (no view, no
+        way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
+        falling back.
         """
         png, fallback = None, None
         # Pyodide has one thread: nothing could read the view's answer while this waits.
@@ -668,7 +670,8 @@ class Heatmap(anywidget.AnyWidget):
         if why is None:
             try:
                 future = self._snapshots.wait(timeout, self._reply_route.awaiting)
-            except TimeoutError as exc:
+            except (TimeoutError, RuntimeError, ValueError) as exc:
+                # no answer in time; or the view could not compose one (a hidden map)
                 if required:
                     raise
                 why = str(exc)

@@ -139,15 +139,17 @@ def test_cannot_wait_without_the_hook_follows_the_reading_thread() -> None:
 class FrontEnd:
     """Answers every snapshot request from its own thread, as a comm subshell would."""
 
-    def __init__(self, m: Any, sent: list[Any], data: bytes | None) -> None:
-        self.m, self.data = m, data
+    def __init__(
+        self, m: Any, sent: list[Any], data: bytes | None, error: str | None = None
+    ) -> None:
+        self.m, self.data, self.error = m, data, error
         self.threads: list[threading.Thread] = []
         self.handled_on: set[int] = set()
         original = m.send
 
         def send(content: dict[str, Any], buffers: Any = None) -> None:
             original(content, buffers)
-            if content.get("type") == "snapshot" and self.data is not None:
+            if content.get("type") == "snapshot" and (self.data or self.error) is not None:
                 t = threading.Thread(target=self._answer, args=(content["id"],), name="subshell-F")
                 self.threads.append(t)
                 t.start()
@@ -169,6 +171,9 @@ class FrontEnd:
         t.join()
 
     def _answer(self, rid: str) -> None:
+        if self.error is not None:
+            self._handle({"type": "snapshot", "id": rid, "view": "v", "error": self.error})
+            return
         assert self.data is not None
         for content, buffers in chunks(self.data, rid, "v", width=640, height=480, tiles="none"):
             self._handle(content, buffers)
@@ -223,3 +228,14 @@ def test_to_png_does_not_wait_where_nothing_could_answer() -> None:
     with pytest.raises(RuntimeError, match=r"cannot wait .*this very thread"):
         m.to_png(view=True)
     assert m.to_png(view=False, width=8, height=8).info["source"] == "python"
+
+
+@needs_host
+def test_a_view_that_cannot_compose_falls_back_with_its_reason() -> None:
+    m, sent = widget()
+    FrontEnd(m, sent, data=None, error="Error: the map is not visible (0 × 0 px)")
+    with pytest.warns(RuntimeWarning, match="not visible"):
+        png = m.to_png(width=16, height=16)
+    assert png.info["source"] == "python"
+    with pytest.raises(RuntimeError, match="not visible"):
+        m.to_png(view=True)

@@ -182,6 +182,9 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
     try {
       await settled();
       if (!alive) return;
+      // Leaflet keeps the last size of a map that was hidden since: ask the element.
+      const { clientWidth: x, clientHeight: y } = map.getContainer();
+      if (x === 0 || y === 0) throw new Error(`the map is not visible (${x} × ${y} px)`);
       const { canvas, tiles, tileCount } = compose(root, map);
       const bytes = await (await toPng(canvas)).arrayBuffer();
       const count = Math.max(1, Math.ceil(bytes.byteLength / CHUNK_BYTES));

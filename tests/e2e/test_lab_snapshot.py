@@ -274,6 +274,19 @@ def test_snapshot_in_lab(
     toggle_subshells("perCommTarget", 1300)
     assert k.eval("m.to_png().info['height']") == 1300
 
+    # -- 6. a map that is not visible cannot be pictured: a warning, and the Python rendering --
+    hv.root.evaluate("el => (el.style.display = 'none')")
+    out6 = k.execute(
+        "import warnings as _w\n"
+        "with _w.catch_warnings(record=True) as _caught:\n"
+        "    _w.simplefilter('always')\n"
+        "    png6 = m.to_png(width=64, height=48)\n"
+        "print(png6.info['source'], *[str(c.message) for c in _caught])"
+    )
+    assert out6.startswith("python") and "not visible" in out6, out6
+    hv.root.evaluate("el => (el.style.display = '')")
+    web.console_errors.clear()  # the view's "snapshot failed" report
+
     assert not web.page_errors, web.page_errors
     console = [e for e in web.console_errors if "ERR_BLOCKED_BY_CLIENT" not in e]
     assert not console, console
