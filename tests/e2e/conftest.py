@@ -354,6 +354,7 @@ def start_jupyter_lab(base: Path, log_path: Path, attempts: int = 3) -> LabServe
             "--ServerApp.allow_root=True",
             "--ServerApp.open_browser=False",
             "--LabApp.expose_app_in_browser=True",
+            "--JupyterNotebookApp.expose_app_in_browser=True",
             "--LabApp.news_url=None",
             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
             "--LabApp.extension_manager=readonly",
@@ -812,6 +813,30 @@ _NOTEBOOK_ERRORS_JS = """
 """
 
 
+_CURRENT_NOTEBOOK_JS = """
+async ([path, timeoutMs]) => {
+  const within = (p, what) => Promise.race([p, new Promise((_, reject) =>
+    setTimeout(() => reject(new Error('timed out: ' + what)), timeoutMs))]);
+  const app = window.jupyterapp;
+  await within(app.restored, 'jupyterapp.restored');
+  const t0 = Date.now();
+  let panel = null;
+  while (!(panel && panel.context && panel.context.path === path)) {
+    if (Date.now() - t0 > timeoutMs) throw new Error('no notebook panel for ' + path);
+    await new Promise((r) => setTimeout(r, 100));
+    panel = app.shell.currentWidget;
+  }
+  await within(panel.context.ready, 'context.ready');
+  await within(panel.sessionContext.ready, 'sessionContext.ready');
+  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
+  if (!kernel) throw new Error('no kernel for ' + path + ' (metadata.kernelspec missing?)');
+  await within(kernel.info, 'kernel.info');
+  window.__hwTestPanel = panel;
+  return kernel.id;
+}
+"""
+
+
 class LabUI:
     """Drives JupyterLab in `web.page` through ``window.jupyterapp``."""
 
@@ -845,6 +870,24 @@ class LabUI:
 
     def notebook_errors(self) -> list[dict[str, Any]]:
         return list(self.page.evaluate(_NOTEBOOK_ERRORS_JS))
+
+    def open_in_notebook_app(self, path: str, run_all: bool = True) -> OpenNotebook:
+        """Opens `path` in Jupyter Notebook 7 (its /notebooks/ page, served by the same server,
+        one document per page), waits for its kernel and runs all cells."""
+        url = f"{self.server.url}/notebooks/{path}?token={self.server.token}"
+        self.page.goto(url, wait_until="domcontentloaded", timeout=60_000)
+        self.page.wait_for_function(
+            "() => window.jupyterapp && window.jupyterapp.commands", timeout=LAB_LOAD_TIMEOUT * 1000
+        )
+        kernel_id = self.page.evaluate(_CURRENT_NOTEBOOK_JS, [path, NOTEBOOK_RUN_TIMEOUT * 1000])
+        self.loaded = False  # this page is not JupyterLab's
+        nb = OpenNotebook(path=path, kernel_id=str(kernel_id), ui=self)
+        if run_all:
+            try:
+                self.page.evaluate(_RUN_ALL_JS, NOTEBOOK_RUN_TIMEOUT * 1000)
+            except Exception as exc:
+                raise AssertionError(f"running {path} failed: {exc}\n{self.diagnosis()}") from exc
+        return nb
 
     def diagnosis(self) -> str:
         parts = []
