@@ -63,6 +63,9 @@ def demo_command(
             # the port asked for or nothing: the URL printed must be the one served
             "--Voila.port_retries=0",
             "--Voila.ip=127.0.0.1",
+            # Jupyter Notebook's own lab extension, loaded by Voila when notebook is installed,
+            # fails to start in a dashboard (a module federation error in the console).
+            "--VoilaConfiguration.extension_denylist=@jupyter-notebook/lab-extension",
         ]
         if not open_browser:
             argv.append("--no-browser")
