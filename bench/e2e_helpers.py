@@ -22,3 +22,24 @@ def load_conftest() -> Any:
     sys.modules["e2e_conftest"] = mod
     spec.loader.exec_module(mod)  # type: ignore[union-attr]
     return mod
+
+
+def notebook(source: str) -> dict[str, Any]:
+    """An nbformat 4 notebook (as JSON data) of one code cell, for the Python 3 kernel."""
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": "a1",
+                "metadata": {},
+                "outputs": [],
+                "source": source,
+            }
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }

@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest  # noqa: E402
+from e2e_helpers import load_conftest, notebook  # noqa: E402
 
 SETUP = (
     "import time\n"
@@ -46,26 +46,6 @@ SETUP = (
     "m = Heatmap(cities({n}, seed=0), weight='mag', height=600, legend_title='mag')\n"
     "m"
 )
-
-
-def notebook(n: int) -> dict[str, Any]:
-    return {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": "a1",
-                "metadata": {},
-                "outputs": [],
-                "source": SETUP.format(n=n),
-            }
-        ],
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
 
 
 def offline(context: Any, local_hosts: Any) -> None:
@@ -122,7 +102,7 @@ def main() -> int:
     load_start = Path("/proc/loadavg").read_text().split()[:3]
     base = Path(tempfile.mkdtemp(prefix="heatwidget-export-bench-"))
     server = c.start_jupyter_lab(base, base / "lab.log")
-    (server.root_dir / "bench.ipynb").write_text(json.dumps(notebook(args.n)))
+    (server.root_dir / "bench.ipynb").write_text(json.dumps(notebook(SETUP.format(n=args.n))))
     results: dict[tuple[int, int], dict[str, list[float]]] = {}
     info: dict[tuple[int, int], dict[str, Any]] = {}
     try:

@@ -28,26 +28,12 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest  # noqa: E402
+from e2e_helpers import load_conftest, notebook  # noqa: E402
 
-NOTEBOOK = {
-    "cells": [
-        {
-            "cell_type": "code",
-            "execution_count": None,
-            "id": "a1",
-            "metadata": {},
-            "outputs": [],
-            "source": "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
-            "m = Heatmap(cities(1000, seed=0), height=768)\nm",
-        },
-    ],
-    "metadata": {
-        "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-    },
-    "nbformat": 4,
-    "nbformat_minor": 5,
-}
+NOTEBOOK = notebook(
+    "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
+    "m = Heatmap(cities(1000, seed=0), height=768)\nm"
+)
 
 OBSERVE_JS = """
 (n) => {

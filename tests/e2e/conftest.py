@@ -837,6 +837,20 @@ async ([path, timeoutMs]) => {
 """
 
 
+def write_notebook(path: Path, *sources: str) -> None:
+    """A notebook at `path` with one code cell per source, for the ipykernel Python 3 kernel."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
+    nbformat.write(nb, str(path))
+
+
 class LabUI:
     """Drives JupyterLab in `web.page` through ``window.jupyterapp``."""
 
@@ -862,11 +876,14 @@ class LabUI:
         kernel_id = self.page.evaluate(_OPEN_NOTEBOOK_JS, [path, NOTEBOOK_RUN_TIMEOUT * 1000])
         nb = OpenNotebook(path=path, kernel_id=str(kernel_id), ui=self)
         if run_all:
-            try:
-                self.page.evaluate(_RUN_ALL_JS, NOTEBOOK_RUN_TIMEOUT * 1000)
-            except Exception as exc:
-                raise AssertionError(f"running {path} failed: {exc}\n{self.diagnosis()}") from exc
+            self._run_all(path)
         return nb
+
+    def _run_all(self, path: str) -> None:
+        try:
+            self.page.evaluate(_RUN_ALL_JS, NOTEBOOK_RUN_TIMEOUT * 1000)
+        except Exception as exc:
+            raise AssertionError(f"running {path} failed: {exc}\n{self.diagnosis()}") from exc
 
     def notebook_errors(self) -> list[dict[str, Any]]:
         return list(self.page.evaluate(_NOTEBOOK_ERRORS_JS))
@@ -883,10 +900,7 @@ class LabUI:
         self.loaded = False  # this page is not JupyterLab's
         nb = OpenNotebook(path=path, kernel_id=str(kernel_id), ui=self)
         if run_all:
-            try:
-                self.page.evaluate(_RUN_ALL_JS, NOTEBOOK_RUN_TIMEOUT * 1000)
-            except Exception as exc:
-                raise AssertionError(f"running {path} failed: {exc}\n{self.diagnosis()}") from exc
+            self._run_all(path)
         return nb
 
     def diagnosis(self) -> str:

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -51,14 +50,9 @@ _LEGEND_BOX_JS = """
 
 
 def write_notebook(root: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
-    nbformat.write(nb, str(root / NOTEBOOK))
+    from conftest import write_notebook as write
+
+    write(root / NOTEBOOK, SETUP)
 
 
 def load_png(path: Path) -> np.ndarray:

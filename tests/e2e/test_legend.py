@@ -22,7 +22,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import numpy as np
 import pytest
 
@@ -130,14 +129,9 @@ def wait_legend(hv: HeatView, predicate: Any, what: str) -> dict[str, Any]:
 
 
 def write_notebook(root: Path) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(SOURCE)]
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nbformat.write(nb, str(root / NOTEBOOK))
+    from conftest import write_notebook as write
+
+    write(root / NOTEBOOK, SOURCE)
 
 
 @pytest.fixture

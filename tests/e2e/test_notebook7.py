@@ -9,7 +9,6 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import nbformat
 import numpy as np
 import pytest
 from test_lab_snapshot import LAND, SEA, heat_matches, load_png
@@ -31,14 +30,9 @@ m
 def test_heatmap_in_notebook7(
     web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
 ) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
-    nb.cells = [nbformat.v4.new_code_cell(SETUP)]
-    nbformat.write(nb, str(jupyter_lab.root_dir / NOTEBOOK))
+    from conftest import write_notebook
+
+    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SETUP)
 
     opened = lab_ui.open_in_notebook_app(NOTEBOOK)
     assert web.page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"
