@@ -607,8 +607,8 @@ class Heatmap(anywidget.AnyWidget):
         self,
         path: str | Path | None = None,
         *,
-        width: int = 800,
-        height: int = 600,
+        width: int | None = None,
+        height: int | None = None,
         background: str | None = "#ffffff",
         view: bool | None = None,
         timeout: float = 10.0,
@@ -630,9 +630,11 @@ class Heatmap(anywidget.AnyWidget):
 
         **Without a view** (never displayed, a script, nbconvert), or with ``view=False``, the
         heat layer is rendered in Python by the same WebAssembly kernel, at ``width`` ×
-        ``height``, over ``background`` ("#rrggbb", or None for a transparent PNG), without
-        basemap or legend. The view is the widget's ``center``/``zoom``, or fits
-        ``data_bounds`` while they are None. Needs wasmtime (``pip install "heatwidget[png]"``).
+        ``height`` (default 800 × 600), over ``background`` ("#rrggbb", or None for a
+        transparent PNG), without basemap or legend. These three apply to that rendering only:
+        given with a live view, a warning says the picture is the map's own size instead. The
+        view is the widget's ``center``/``zoom``, or fits ``data_bounds`` while they are None.
+        Needs wasmtime (``pip install "heatwidget[png]"``).
 
         ``view=True`` insists on the view's picture: it raises ``RuntimeError`` (no view, no
         way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
@@ -642,11 +644,32 @@ class Heatmap(anywidget.AnyWidget):
         # Pyodide has one thread: nothing could read the view's answer while this waits.
         if view or (view is None and sys.platform != "emscripten"):
             png, fallback = self._png_from_view(bool(view), timeout)
-        if png is None:
-            frame = self._frame(int(width), int(height))
+        if png is not None:
+            unused = [
+                name
+                for name, given in (
+                    ("width", width is not None),
+                    ("height", height is not None),
+                    ("background", background != "#ffffff"),
+                )
+                if given
+            ]
+            if unused:
+                warnings.warn(
+                    f"to_png(): {', '.join(unused)} apply to the Python rendering; this is the "
+                    f"displayed map's picture, {png.info.get('width')} x "
+                    f"{png.info.get('height')} px (its size on screen). Pass view=False for "
+                    "the heat alone at the size you ask.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+        else:
+            w = 800 if width is None else int(width)
+            h = 600 if height is None else int(height)
+            frame = self._frame(w, h)
             _png = _host()[1]
             data = _png.encode_png(frame.rgba, background=background, opacity=self.opacity)
-            info: dict[str, Any] = {"source": "python", "width": width, "height": height}
+            info: dict[str, Any] = {"source": "python", "width": w, "height": h}
             if fallback is not None:
                 info["view_unavailable"] = fallback
             png = _snapshot.PNG(data, info)

@@ -190,6 +190,9 @@ def test_to_png_waits_for_the_views_picture(tmp_path: Path) -> None:
     assert png.info["chunks"] == 3 and png._repr_png_() == data
     assert threading.get_ident() not in front.handled_on  # read elsewhere while this waited
     assert m._snapshots._pending == {}
+    # a size asked for applies to the Python rendering: said, not silently dropped
+    with pytest.warns(UserWarning, match=r"width, height apply .* 640 x 480"):
+        assert m.to_png(width=100, height=50).info["source"] == "view"
 
 
 def test_to_png_view_true_times_out_and_forgets_the_silent_view() -> None:
