@@ -69,6 +69,8 @@ def test_heatmap_in_notebook7(
 
     # -- to_png() waits inside the cell for the picture the view shows ------------------------
     heat = hv.wait_stable()
+    # Notebook 7 sends widget messages on a comm subshell of its own, as JupyterLab does
+    assert k.eval("m._reply_route._front_subshell") is not None
     out = k.execute("png = m.to_png('nb7.png')\nprint(png.info['source'], len(png))")
     assert out.split()[0] == "view", out
     snap = load_png(jupyter_lab.root_dir / "nb7.png")
