@@ -219,6 +219,8 @@ def jupyter_env(base: Path) -> dict[str, str]:
         "JUPYTERLAB_SETTINGS_DIR": base / "lab-settings",
         "JUPYTERLAB_WORKSPACES_DIR": base / "lab-workspaces",
         "IPYTHONDIR": base / "ipython",
+        # kernelspecs a test adds (data/kernels/<name>/kernel.json) are found at once
+        "JUPYTER_DATA_DIR": base / "data",
     }
     for d in dirs.values():
         d.mkdir(parents=True, exist_ok=True)
@@ -837,16 +839,12 @@ async ([path, timeoutMs]) => {
 """
 
 
-def write_notebook(path: Path, *sources: str) -> None:
-    """A notebook at `path` with one code cell per source, for the ipykernel Python 3 kernel."""
+def write_notebook(path: Path, *sources: str, kernel: str = "python3") -> None:
+    """A notebook at `path` with one code cell per source, for the kernelspec `kernel`."""
     import nbformat
 
     nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {
-        "name": "python3",
-        "display_name": "Python 3",
-        "language": "python",
-    }
+    nb.metadata["kernelspec"] = {"name": kernel, "display_name": kernel, "language": "python"}
     nb.cells = [nbformat.v4.new_code_cell(src) for src in sources]
     nbformat.write(nb, str(path))
 
