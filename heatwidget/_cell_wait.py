@@ -81,6 +81,21 @@ class KernelSubshells:
 KERNEL_SUBSHELLS = KernelSubshells()
 
 
+def run_from_a_browser() -> bool:
+    """Whether the running code was sent by JupyterLab or Notebook 7 (which put their
+    ``recordTiming`` setting in every execute request's metadata): a browser that renders the
+    widgets this code displays. Executors without one (nbconvert, papermill, Voila's) do not."""
+    try:
+        from ipykernel.kernelbase import Kernel
+    except ImportError:
+        return False
+    if not Kernel.initialized():
+        return False
+    parent = Kernel.instance().get_parent()
+    metadata = parent.get("metadata") if isinstance(parent, dict) else None
+    return isinstance(metadata, dict) and "recordTiming" in metadata
+
+
 class ReplyRoute:
     """Routes the answers a cell waits for to a thread that is free to read them, and says
     beforehand whether there is one.
@@ -90,8 +105,12 @@ class ReplyRoute:
     reads the views' messages is still known.
     """
 
-    def __init__(self, subshells: Any = None) -> None:
+    def __init__(
+        self, subshells: Any = None, on_view: Callable[[dict[str, Any]], None] | None = None
+    ) -> None:
         self._subshells = KERNEL_SUBSHELLS if subshells is None else subshells
+        # Views' hello/bye, told as they arrive (the message itself may wait for the cell).
+        self._on_view = on_view
         self._lock = threading.Lock()
         # request id -> name of the thread that waits for its answer
         self._awaited: dict[str, str] = {}
@@ -100,6 +119,8 @@ class ReplyRoute:
         self._front_subshell: Any = _UNSEEN
         # The thread that handled the last message from a view.
         self._reader: int | None = None
+        # Set by the first message from a front end (as it arrives).
+        self._heard = threading.Event()
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -118,12 +139,17 @@ class ReplyRoute:
     def handled(self) -> None:
         """Notes that a view's message is being handled on the current thread."""
         self._reader = threading.get_ident()
+        self._heard.set()
 
     # ---- the hook (shell-channel thread) --------------------------------------------------------
 
     def route(self, data: Any, subshell_id: Any, original: Route) -> Any:
         """Where ipykernel should handle one incoming message of the comm."""
         self._front_subshell = subshell_id
+        self._heard.set()
+        content = data.get("content") if isinstance(data, dict) else None
+        if isinstance(content, dict) and content.get("type") == "view" and self._on_view:
+            self._on_view(content)
         rid = _request_id(data)
         with self._lock:
             waiter = None if rid is None else self._awaited.get(rid)
@@ -136,6 +162,12 @@ class ReplyRoute:
         return chosen if helper is None else helper
 
     # ---- the waiting side ---------------------------------------------------------------------
+
+    def await_front_end(self, seconds: float) -> bool:
+        """Waits up to ``seconds`` for a front end to send anything on this comm (seen as it
+        arrives, even while the message itself waits for the running cell); whether one has:
+        then a browser has this widget's model."""
+        return self._heard.wait(seconds)
 
     def cannot_wait(self) -> str | None:
         """Why a wait on the current thread could not be answered, or None if it can."""

@@ -102,6 +102,7 @@ class Snapshots:
         self._clock = clock if clock is not None else idle_clock()
         self._lock = threading.RLock()
         self.live: set[str] = set()
+        self._hello = threading.Event()
         self._pending: dict[str, _Request] = {}
         self._finished: deque[str] = deque(maxlen=256)
 
@@ -117,6 +118,15 @@ class Snapshots:
                 self.live.discard(view)
             else:
                 self.live.add(view)
+                self._hello.set()
+
+    def await_view(self, seconds: float) -> bool:
+        """Waits up to ``seconds`` for a live view (one displayed a moment ago says hello as
+        soon as the browser has rendered it); whether there is one."""
+        self._hello.clear()
+        if not self.live:
+            self._hello.wait(seconds)
+        return bool(self.live)
 
     # ---- requests ---------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import importlib.util
 import sys
+import time
 import uuid
 import warnings
 from collections.abc import Callable
@@ -59,6 +60,8 @@ def _point_store() -> Any:
 __all__ = ["Density", "Heatmap"]
 
 _STATIC = Path(__file__).with_name("static")
+#: Seconds to_png() waits for the view of a map displayed a moment ago to appear.
+VIEW_GRACE_SECONDS = 5.0
 
 # Shown instead of the map when heatwidget/static/ was not built (a source tree without npm).
 _UNBUILT_ESM = """
@@ -323,7 +326,8 @@ class Heatmap(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.on_msg(_on_custom_msg)
         self._snapshots = _snapshot.Snapshots(self._send_to_views, self._snapshot_fallback)
-        self._reply_route = _cell_wait.ReplyRoute()
+        self._reply_route = _cell_wait.ReplyRoute(on_view=self._snapshots.view_event)
+        self._shown_at: float | None = None
         if self.comm is not None:
             self._reply_route.install(self.comm)
 
@@ -621,7 +625,9 @@ class Heatmap(anywidget.AnyWidget):
         the basemap tiles that loaded, the offline outlines, the heat with its ``opacity``, the
         legend and the attribution, at the map's size on screen (device pixel ratio 1; the PNG
         arrives in chunks of at most 1 MiB, far below the 10 MiB browser-to-kernel limit). The
-        cell waits for it, up to ``timeout`` seconds. That needs a kernel and front end that
+        cell waits for it, up to ``timeout`` seconds; a map displayed a moment ago from
+        JupyterLab or Notebook 7 (the next cell of "Run all") is first given a few seconds for
+        its view to appear and draw its data. That needs a kernel and front end that
         read widget messages while a cell runs: ipykernel >= 7 with JupyterLab >= 4.4 or
         Notebook >= 7.4 (their default "Kernel comms over subshells"); with ipykernel >= 7.4
         any front end works. Elsewhere, or when no view answers (a closed page, a hidden
@@ -683,6 +689,8 @@ class Heatmap(anywidget.AnyWidget):
         """(the live view's snapshot, waited for here, or None; why not, when there is a view
         but the Python rendering must stand in: a warning has said so)."""
         if not self._snapshots.live:
+            self._await_new_view()
+        if not self._snapshots.live:
             if required:
                 raise RuntimeError(
                     "to_png(view=True): no view of this map is displayed. Display it "
@@ -710,6 +718,24 @@ class Heatmap(anywidget.AnyWidget):
             stacklevel=3,
         )
         return None, why
+
+    def _await_new_view(self) -> None:
+        """A map displayed a moment ago from JupyterLab or Notebook 7 ("Run all": the map's
+        cell, then this one) has no view yet: the browser is making the model, then the view,
+        which says hello when it exists. Waits for both, a few seconds at most."""
+        shown = self._shown_at
+        if shown is None or time.monotonic() - shown > 60.0:
+            return
+        route = self._reply_route
+        if not (route.await_front_end(0) or _cell_wait.run_from_a_browser()):
+            return
+        if not route.await_front_end(VIEW_GRACE_SECONDS) or route.cannot_wait() is not None:
+            return
+        self._snapshots.await_view(VIEW_GRACE_SECONDS)
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        self._shown_at = time.monotonic()
+        return super()._repr_mimebundle_(**kwargs)
 
     def snapshot(
         self, path: str | Path | None = None, *, timeout: float | None = None

@@ -140,7 +140,12 @@ class FrontEnd:
     """Answers every snapshot request from its own thread, as a comm subshell would."""
 
     def __init__(
-        self, m: Any, sent: list[Any], data: bytes | None, error: str | None = None
+        self,
+        m: Any,
+        sent: list[Any],
+        data: bytes | None,
+        error: str | None = None,
+        hello: bool = True,
     ) -> None:
         self.m, self.data, self.error = m, data, error
         self.threads: list[threading.Thread] = []
@@ -155,7 +160,8 @@ class FrontEnd:
                 t.start()
 
         m.send = send
-        self._say_hello()
+        if hello:
+            self._say_hello()
 
     def _handle(self, content: dict[str, Any], buffers: Any = None) -> None:
         from heatwidget._widget import _on_custom_msg
@@ -242,3 +248,37 @@ def test_a_view_that_cannot_compose_falls_back_with_its_reason() -> None:
     assert png.info["source"] == "python"
     with pytest.raises(RuntimeError, match="not visible"):
         m.to_png(view=True)
+
+
+def test_views_are_noticed_as_they_arrive() -> None:
+    comm = KernelComm(sent_from=None)
+    seen: list[dict[str, Any]] = []
+    route = ReplyRoute(on_view=seen.append)
+    route.install(comm)
+    assert not route.await_front_end(0)
+    hello = {"type": "view", "view": "v", "event": "hello"}
+    # routed to the (busy) main shell, but told at once
+    assert comm._reply_subshell_for({"method": "custom", "content": hello}, "S") is None
+    assert seen == [hello] and route.await_front_end(0)
+
+
+@needs_host
+def test_to_png_right_after_display_waits_for_the_view_to_appear(tmp_path: Path) -> None:
+    """ "Run all": the map's cell displays it, the next asks for its picture before the browser
+    has made the view. A front end that has spoken is waited for; nothing else is."""
+    import time
+
+    m, sent = widget()
+    m._repr_mimebundle_()  # displayed
+    assert m.to_png(width=8, height=8).info["source"] == "python"  # no browser: no wait
+    m._repr_mimebundle_()
+    front = FrontEnd(m, sent, png_bytes(100), hello=False)
+    # the browser has the model: its store's hello was read on the front end's thread...
+    told = threading.Thread(target=m._reply_route.handled)
+    told.start()
+    told.join()
+    later = threading.Timer(0.3, front._say_hello)  # ...and makes the view a moment later
+    later.start()
+    t0 = time.monotonic()
+    png = m.to_png()
+    assert png.info["source"] == "view" and 0.25 < time.monotonic() - t0 < 5

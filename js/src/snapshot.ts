@@ -164,6 +164,26 @@ const settled = (): Promise<void> =>
     }));
   });
 
+/** Resolves once the view has drawn its data (data-ready), or a frame with no points, or after
+ * `ms`: a view asked right after it appeared ("Run all") is still loading its kernel. */
+const drawn = (root: HTMLElement, ms: number): Promise<void> =>
+  new Promise((resolve) => {
+    const done = () => root.dataset.ready === "1" ||
+      (root.dataset.frames !== "0" && root.dataset.pointCount === "0");
+    if (done()) return resolve();
+    const finish = () => {
+      observer.disconnect();
+      clearTimeout(timer);
+      resolve();
+    };
+    const observer = new MutationObserver(() => done() && finish());
+    const timer = setTimeout(finish, ms);
+    observer.observe(root, { attributes: true, attributeFilter: ["data-ready", "data-frames"] });
+  });
+
+/** How long a snapshot waits for a view that has not drawn its data yet. */
+const FIRST_FRAME_MS = 10_000;
+
 /** Wires snapshots for one view: says hello/bye, answers {type: "snapshot", id}. Returns the
  * cleanup. */
 export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): () => void {
@@ -180,6 +200,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
   const answer = async (id: string) => {
     const t0 = performance.now();
     try {
+      await drawn(root, FIRST_FRAME_MS);
       await settled();
       if (!alive) return;
       // Leaflet keeps the last size of a map that was hidden since: ask the element.

@@ -34,6 +34,14 @@ m = heatwidget.Heatmap(df, lat="lat", lon="lon", weight="mag", height=500, legen
 m
 """
 
+# the next cell of "Run all": the view of the map is still being made when it runs
+RUN_ALL_PNG = """\
+import time
+t0 = time.perf_counter()
+png0 = m.to_png('runall.png')
+t0 = time.perf_counter() - t0
+"""
+
 SEA, LAND = (0xD4, 0xE6, 0xEE), (0xF3, 0xF1, 0xEC)
 
 _LEGEND_BOX_JS = """
@@ -52,7 +60,7 @@ _LEGEND_BOX_JS = """
 def write_notebook(root: Path) -> None:
     from conftest import write_notebook as write
 
-    write(root / NOTEBOOK, SETUP)
+    write(root / NOTEBOOK, SETUP, RUN_ALL_PNG)
 
 
 def load_png(path: Path) -> np.ndarray:
@@ -118,6 +126,13 @@ def test_snapshot_in_lab(
     k.wait_for("m.bounds", lambda b: b is not None, "the view to write m.bounds back")
     heat = hv.wait_stable()
     figures: dict[str, Any] = {}
+
+    # -- 0. "Run all": to_png() in the cell after the map's waits for its view to appear -------
+    info0 = k.eval("png0.info")
+    figures["run_all_to_png_s"] = round(k.eval("t0"), 3)
+    assert info0["source"] == "view", info0
+    n0, err0 = heat_matches(load_png(jupyter_lab.root_dir / "runall.png"), heat, 0.8)
+    assert n0 > 200 and err0 <= 6, ("the first picture must show the drawn heat", n0, err0)
 
     # -- 1. to_png() waits, inside the cell, for the picture the view shows ---------------------
     # (JupyterLab sends widget messages on a comm subshell; ipykernel reads them on its thread)
