@@ -18,6 +18,9 @@ it, a helper subshell of ours, made once per kernel. Every other message goes wh
 sends it. Both the hook and ``SubshellManager._create_subshell`` are private to ipykernel (7.4):
 if either is missing, the answer goes where ipykernel says.
 
+The hook also sees every message as it arrives, before it waits for its shell: so a cell can
+see a view appear ("Run all": the map's cell, then one asking for its picture) while it runs.
+
 Without the hook (ipykernel 7.0 - 7.3) messages stay on the front end's subshell, if it uses one.
 Where no thread other than the waiting one would read the answer (ipykernel 6, a front end
 without comm subshells on ipykernel < 7.4), ``ReplyRoute.cannot_wait()`` says why, and the caller
@@ -144,7 +147,15 @@ class ReplyRoute:
     # ---- the hook (shell-channel thread) --------------------------------------------------------
 
     def route(self, data: Any, subshell_id: Any, original: Route) -> Any:
-        """Where ipykernel should handle one incoming message of the comm."""
+        """Where ipykernel should handle one incoming message of the comm. Never raises: a
+        failure here would lose the message, so ipykernel's own choice stands in."""
+        chosen = original(data, subshell_id)  # always asked: ipykernel keeps notes per request
+        try:
+            return self._choose(data, subshell_id, chosen)
+        except Exception:
+            return chosen
+
+    def _choose(self, data: Any, subshell_id: Any, chosen: Any) -> Any:
         self._front_subshell = subshell_id
         self._heard.set()
         content = data.get("content") if isinstance(data, dict) else None
@@ -153,7 +164,6 @@ class ReplyRoute:
         rid = _request_id(data)
         with self._lock:
             waiter = None if rid is None else self._awaited.get(rid)
-        chosen = original(data, subshell_id)  # always asked: ipykernel keeps notes per request
         if waiter is None:
             return chosen
         if subshell_id is not None and waiter != f"subshell-{subshell_id}":
