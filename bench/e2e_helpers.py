@@ -43,3 +43,20 @@ def notebook(source: str) -> dict[str, Any]:
         "nbformat": 4,
         "nbformat_minor": 5,
     }
+
+
+def offline(context: Any) -> None:
+    """Aborts every request of a Playwright browser context that leaves 127.0.0.1 (data:,
+    blob: and file: stay allowed), as the browser tests do."""
+    import urllib.parse
+
+    local = load_conftest().LOCAL_HOSTS
+
+    def route(r: Any) -> None:
+        u = urllib.parse.urlsplit(r.request.url)
+        if u.scheme in ("data", "blob", "file") or (u.hostname or "") in local:
+            r.continue_()
+        else:
+            r.abort("blockedbyclient")
+
+    context.route("**/*", route)

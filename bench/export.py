@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -37,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest, notebook  # noqa: E402
+from e2e_helpers import load_conftest, notebook, offline  # noqa: E402
 
 SETUP = (
     "import time\n"
@@ -48,24 +47,13 @@ SETUP = (
 )
 
 
-def offline(context: Any, local_hosts: Any) -> None:
-    def route(r: Any) -> None:
-        u = urllib.parse.urlsplit(r.request.url)
-        if u.scheme in ("data", "blob", "file") or (u.hostname or "") in local_hosts:
-            r.continue_()
-        else:
-            r.abort("blockedbyclient")
-
-    context.route("**/*", route)
-
-
 def screenshot_baseline(pw: Any, c: Any, html: Path, size: tuple[int, int]) -> bytes:
     """folium's way: a new headless browser opens the saved HTML and screenshots the map."""
     w, h = size
     browser = pw.chromium.launch(executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS)
     try:
         context = browser.new_context(viewport={"width": w + 40, "height": h + 200})
-        offline(context, c.LOCAL_HOSTS)
+        offline(context)
         page = context.new_page()
         page.goto(html.as_uri())
         root = page.locator('div.heatwidget[data-ready="1"]')
@@ -113,7 +101,7 @@ def main() -> int:
             context = browser.new_context(
                 viewport={"width": 1280, "height": 1000}, device_scale_factor=1
             )
-            offline(context, c.LOCAL_HOSTS)
+            offline(context)
             page = context.new_page()
             web = c.Web(page=page, context=context, name="export-bench", artifacts=base)
             ui = c.LabUI(web, server)

@@ -21,14 +21,13 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest, notebook  # noqa: E402
+from e2e_helpers import load_conftest, notebook, offline  # noqa: E402
 
 NOTEBOOK = notebook(
     "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
@@ -88,17 +87,7 @@ def main() -> int:
             context = browser.new_context(
                 viewport={"width": 1280, "height": 1000}, device_scale_factor=1
             )
-            blocked: list[str] = []
-
-            def route(r) -> None:  # type: ignore[no-untyped-def]
-                u = urllib.parse.urlsplit(r.request.url)
-                if u.scheme in ("data", "blob") or (u.hostname or "") in c.LOCAL_HOSTS:
-                    r.continue_()
-                else:
-                    blocked.append(r.request.url)
-                    r.abort("blockedbyclient")
-
-            context.route("**/*", route)
+            offline(context)
             page = context.new_page()
             web = c.Web(page=page, context=context, name="lab-latency", artifacts=base)
             ui = c.LabUI(web, server)

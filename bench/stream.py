@@ -46,7 +46,6 @@ import statistics
 import sys
 import tempfile
 import time
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest  # noqa: E402
+from e2e_helpers import load_conftest, offline  # noqa: E402
 
 INITIAL = 1_000_000
 TARGET_RATE = 20.0
@@ -630,14 +629,7 @@ def run_one(
         context.add_init_script("window.__hwProbeOn = true;")
     context.add_init_script(INIT_JS)
 
-    def route(r: Any) -> None:
-        u = urllib.parse.urlsplit(r.request.url)
-        if u.scheme in ("data", "blob") or (u.hostname or "") in c.LOCAL_HOSTS:
-            r.continue_()
-        else:
-            r.abort("blockedbyclient")
-
-    context.route("**/*", route)
+    offline(context)
     page = context.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda e: errors.append(str(e)))

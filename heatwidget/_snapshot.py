@@ -171,10 +171,7 @@ class Snapshots:
                     req.future.result(req.timeout)
                 except FutureTimeout:
                     with self._lock:
-                        if req.id not in self._pending:
-                            continue  # answered just now
-                        if req.assemblies and not req.extended:
-                            req.extended = True
+                        if self._keeps_waiting(req):
                             continue
                     raise self._give_up(req, "(the code that asked was waiting)") from None
                 return req.future
@@ -217,13 +214,21 @@ class Snapshots:
 
     def _expire(self, req: _Request) -> None:
         with self._lock:
-            if req.id not in self._pending:
-                return
-            if req.assemblies and not req.extended:
-                req.extended = True  # chunks are arriving: one more period to finish
-                self._arm(req)
+            if self._keeps_waiting(req):
+                if req.id in self._pending:
+                    self._arm(req)
                 return
         req.future.set_exception(self._give_up(req, "of idle kernel"))
+
+    def _keeps_waiting(self, req: _Request) -> bool:
+        """At the end of a timeout period (lock held): False to give ``req`` up; True when it
+        was answered meanwhile, or when chunks are arriving (one more period, once)."""
+        if req.id not in self._pending:
+            return True
+        if req.assemblies and not req.extended:
+            req.extended = True
+            return True
+        return False
 
     def _give_up(self, req: _Request, clock: str) -> TimeoutError:
         """Ends ``req`` unanswered, forgets the views that did not answer; the error to raise."""

@@ -398,16 +398,24 @@ def _pyarrow_of(column: Any) -> Any:
     return pa.chunked_array(column)
 
 
+def _pyarrow_storage(column: Any) -> Any:
+    """``column`` as one pyarrow Array, an extension type's storage rather than the wrapper."""
+    import pyarrow as pa
+
+    col = _pyarrow_of(column)
+    if isinstance(col, pa.ChunkedArray):
+        col = col.combine_chunks()
+    if isinstance(col, pa.ExtensionArray):
+        col = col.storage
+    return col
+
+
 def _geoarrow_xy(column: Any, label: str) -> tuple[np.ndarray, np.ndarray]:
     """A geoarrow.point column (struct<x, y, ...> or fixed_size_list<double>[2|3|4])."""
     if _installed("pyarrow"):
         import pyarrow as pa
 
-        col = _pyarrow_of(column)
-        if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks()
-        if isinstance(col, pa.ExtensionArray):
-            col = col.storage
+        col = _pyarrow_storage(column)
         valid = col.is_valid().to_numpy(zero_copy_only=False)
         if pa.types.is_struct(col.type):
             x = col.field(0).to_numpy(zero_copy_only=False).astype(np.float64)
@@ -438,11 +446,7 @@ def _wkb_fast(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
         return None
     import pyarrow as pa
 
-    col = _pyarrow_of(column)
-    if isinstance(col, pa.ChunkedArray):
-        col = col.combine_chunks()
-    if isinstance(col, pa.ExtensionArray):
-        col = col.storage
+    col = _pyarrow_storage(column)
     if col.null_count or not (pa.types.is_binary(col.type) or pa.types.is_large_binary(col.type)):
         return None
     n = len(col)
@@ -463,14 +467,7 @@ def _wkb_fast(column: Any) -> tuple[np.ndarray, np.ndarray] | None:
 
 def _binary_values(column: Any) -> list[bytes | None]:
     if _installed("pyarrow"):
-        import pyarrow as pa
-
-        col = _pyarrow_of(column)
-        if isinstance(col, pa.ChunkedArray):
-            col = col.combine_chunks()
-        if isinstance(col, pa.ExtensionArray):
-            col = col.storage
-        return list(col.to_pylist())
+        return list(_pyarrow_storage(column).to_pylist())
     ac = require("arro3.core", "reading WKB geometries")
     return list(ac.ChunkedArray.from_arrow(column).to_pylist())
 

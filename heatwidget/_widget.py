@@ -646,42 +646,46 @@ class Heatmap(anywidget.AnyWidget):
         way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
         falling back.
         """
-        png, fallback = None, None
+        png, why = None, None
         # Pyodide has one thread: nothing could read the view's answer while this waits.
         if view or (view is None and sys.platform != "emscripten"):
-            png, fallback = self._png_from_view(bool(view), timeout)
-        if png is not None:
-            unused = [
-                name
-                for name, given in (
-                    ("width", width is not None),
-                    ("height", height is not None),
-                    ("background", background != "#ffffff"),
-                )
-                if given
-            ]
-            if unused:
-                warnings.warn(
-                    f"to_png(): {', '.join(unused)} apply to the Python rendering; this is the "
-                    f"displayed map's picture, {png.info.get('width')} x "
-                    f"{png.info.get('height')} px (its size on screen). Pass view=False for "
-                    "the heat alone at the size you ask.",
-                    UserWarning,
-                    stacklevel=2,
-                )
-        else:
-            w = 800 if width is None else int(width)
-            h = 600 if height is None else int(height)
-            frame = self._frame(w, h)
-            _png = _host()[1]
-            data = _png.encode_png(frame.rgba, background=background, opacity=self.opacity)
-            info: dict[str, Any] = {"source": "python", "width": w, "height": h}
-            if fallback is not None:
-                info["view_unavailable"] = fallback
-            png = _snapshot.PNG(data, info)
+            png, why = self._png_from_view(bool(view), timeout)
+        # These three shape the Python rendering only: not silently dropped when unused.
+        given = [
+            name
+            for name, asked in (
+                ("width", width is not None),
+                ("height", height is not None),
+                ("background", background != "#ffffff"),
+            )
+            if asked
+        ]
+        if png is None:
+            png = self._png_from_python(width, height, background, why)
+        elif given:
+            warnings.warn(
+                f"to_png(): {', '.join(given)} apply to the Python rendering; this is the "
+                f"displayed map's picture, {png.info.get('width')} x {png.info.get('height')} "
+                "px (its size on screen). Pass view=False for the heat alone at the size you ask.",
+                UserWarning,
+                stacklevel=2,
+            )
         if path is not None:
             Path(path).write_bytes(png)
         return png
+
+    def _png_from_python(
+        self, width: int | None, height: int | None, background: str | None, why: str | None
+    ) -> _snapshot.PNG:
+        """The heat rendered by the Python host; ``why`` the view's picture is not it, if any."""
+        w = 800 if width is None else int(width)
+        h = 600 if height is None else int(height)
+        frame = self._frame(w, h)
+        data = _host()[1].encode_png(frame.rgba, background=background, opacity=self.opacity)
+        info: dict[str, Any] = {"source": "python", "width": w, "height": h}
+        if why is not None:
+            info["view_unavailable"] = why
+        return _snapshot.PNG(data, info)
 
     def _png_from_view(
         self, required: bool, timeout: float

@@ -839,6 +839,26 @@ async ([path, timeoutMs]) => {
 """
 
 
+# Runs in a kernel with numpy and pyarrow (the probes of test_lab.py and test_voila.py build on
+# it): the points of `m._points` (docs/architecture.md) in container pixels of the browser's view
+# (zoom, world-pixel origin of the container's top-left), with their weights and the world's
+# width in pixels, as Leaflet projects them.
+PROJECT_CODE = r"""
+def _hw_project(m, zoom, ox, oy):
+    import numpy as np
+    import pyarrow as pa
+    t = pa.ipc.open_stream(m._points).read_all()
+    lon = t.column("lon").to_numpy().astype(np.float64)
+    lat = np.clip(t.column("lat").to_numpy().astype(np.float64), -85.0511287798, 85.0511287798)
+    wt = (t.column("weight").to_numpy().astype(np.float64) if "weight" in t.column_names
+          else np.ones_like(lon))
+    world = 256.0 * 2.0 ** zoom
+    x = (lon / 360.0 + 0.5) * world - ox
+    y = (0.5 - np.arctanh(np.sin(np.radians(lat))) / (2 * np.pi)) * world - oy
+    return x, y, wt, world
+"""
+
+
 def write_notebook(path: Path, *sources: str, kernel: str = "python3") -> None:
     """A notebook at `path` with one code cell per source, for the kernelspec `kernel`."""
     import nbformat

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from conftest import PROJECT_CODE
 
 if TYPE_CHECKING:
     from conftest import HeatView, KernelClient, LabUI, Web
@@ -27,19 +28,13 @@ NOTEBOOK = "notebooks/quickstart.ipynb"
 #   - the centre of the `block`-px block with the most weight (where heat must be), and
 #   - the centre of the block nearest the middle with no point within `margin` px (no heat).
 # Longitude copies of the world are counted as Leaflet repeats them.
-PROBE_CODE = r"""
+PROBE_CODE = (
+    PROJECT_CODE
+    + r"""
 def _hw_e2e_probe(m, zoom, ox, oy, w, h, block=16, margin=120):
     import math
     import numpy as np
-    import pyarrow as pa
-    t = pa.ipc.open_stream(m._points).read_all()
-    lon = t.column("lon").to_numpy().astype(np.float64)
-    lat = np.clip(t.column("lat").to_numpy().astype(np.float64), -85.0511287798, 85.0511287798)
-    wt = (t.column("weight").to_numpy().astype(np.float64) if "weight" in t.column_names
-          else np.ones_like(lon))
-    world = 256.0 * 2.0 ** zoom
-    x = (lon / 360.0 + 0.5) * world - ox
-    y = (0.5 - np.arctanh(np.sin(np.radians(lat))) / (2 * np.pi)) * world - oy
+    x, y, wt, world = _hw_project(m, zoom, ox, oy)
     mb = int(math.ceil(margin / block))               # margin in blocks
     gw, gh = int(math.ceil(w / block)), int(math.ceil(h / block))
     ew, eh = gw + 2 * mb, gh + 2 * mb                 # grid extended by the margin
@@ -71,8 +66,9 @@ def _hw_e2e_probe(m, zoom, ox, oy, w, h, block=16, margin=120):
         d = (cand[:, 0] + 0.5 - gh / 2) ** 2 + (cand[:, 1] + 0.5 - gw / 2) ** 2
         ey, ex = cand[int(np.argmin(d))]
         empty = [(ex + 0.5) * block, (ey + 0.5) * block]
-    return {"dense": dense, "empty": empty, "rows": len(lon)}
+    return {"dense": dense, "empty": empty, "rows": len(x)}
 """
+)
 
 
 def window(px: np.ndarray, x: float, y: float, r: int) -> np.ndarray:

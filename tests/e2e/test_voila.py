@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 import pytest
 from conftest import (
+    PROJECT_CODE,
     SERVER_START_TIMEOUT,
     WIDGET_READY_TIMEOUT,
     HeatView,
@@ -59,18 +60,12 @@ OCEAN = [
 # browser's view (zoom, world-pixel origin of the container's top-left, size), returns in
 # container pixels the centre of the `block`-px block with the most weight, and for each given
 # container point the distance in px to the nearest point of the data (world copies counted).
-PROBE_CODE = r"""
+PROBE_CODE = (
+    PROJECT_CODE
+    + r"""
 def _hw_voila_probe(m, zoom, ox, oy, w, h, places, block=16):
     import numpy as np
-    import pyarrow as pa
-    t = pa.ipc.open_stream(m._points).read_all()
-    lon = t.column("lon").to_numpy().astype(np.float64)
-    lat = np.clip(t.column("lat").to_numpy().astype(np.float64), -85.0511287798, 85.0511287798)
-    wt = (t.column("weight").to_numpy().astype(np.float64) if "weight" in t.column_names
-          else np.ones_like(lon))
-    world = 256.0 * 2.0 ** zoom
-    x = (lon / 360.0 + 0.5) * world - ox
-    y = (0.5 - np.arctanh(np.sin(np.radians(lat))) / (2 * np.pi)) * world - oy
+    x, y, wt, world = _hw_project(m, zoom, ox, oy)
     gw, gh = int(np.ceil(w / block)), int(np.ceil(h / block))
     grid = np.zeros(gh * gw)
     for k in range(int(np.floor(-x.max() / world)), int(np.ceil((w - x.min()) / world)) + 1):
@@ -85,8 +80,9 @@ def _hw_voila_probe(m, zoom, ox, oy, w, h, places, block=16):
         dx = np.abs((x - px + world / 2) % world - world / 2)
         near.append(float(np.sqrt(dx * dx + (y - py) ** 2).min()))
     return {"dense": [(bx_ + 0.5) * block, (by_ + 0.5) * block, float(grid[by_, bx_])],
-            "nearest": near, "rows": len(lon)}
+            "nearest": near, "rows": len(x)}
 """
+)
 
 
 # --------------------------------------------------------------------------------------------
