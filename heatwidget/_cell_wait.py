@@ -25,12 +25,19 @@ Without the hook (ipykernel 7.0 - 7.3) messages stay on the front end's subshell
 Where no thread other than the waiting one would read the answer (ipykernel 6, a front end
 without comm subshells on ipykernel < 7.4), ``ReplyRoute.cannot_wait()`` says why, and the caller
 falls back instead of hanging.
+
+What the last message said can be out of date: JupyterLab asks for its comm subshell when the
+comm opens but does not wait for it, so a new view's first messages (its hello) may still come
+on the main shell. So where the kernel has subshells and the last message came on the main
+shell, ``cannot_wait()`` first pings the views and listens briefly: an answer read on another
+thread settles it. A ping that went unanswered is not repeated until a message comes another way.
 """
 
 from __future__ import annotations
 
 import contextlib
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -38,6 +45,9 @@ from typing import Any
 _UNSEEN = object()
 
 Route = Callable[[Any, Any], Any]
+
+#: How long ``cannot_wait()`` listens for the views' answer to a ping.
+PING_SECONDS = 1.0
 
 
 def _request_id(data: Any) -> str | None:
@@ -67,7 +77,19 @@ class KernelSubshells:
         return manager if callable(getattr(manager, "_create_subshell", None)) else None
 
     def possible(self) -> bool:
+        """Whether a helper subshell can be made (ipykernel 7.4's private manager API)."""
         return self._manager() is not None
+
+    def exist(self) -> bool:
+        """Whether the running kernel has subshells at all (ipykernel >= 7): then a front end
+        may send on one, and a message that came on the main shell may be out of date."""
+        try:
+            from ipykernel.kernelbase import Kernel
+        except ImportError:
+            return False
+        if not Kernel.initialized():
+            return False
+        return getattr(Kernel.instance(), "shell_channel_thread", None) is not None
 
     def helper(self) -> str | None:
         """The helper subshell's id, made on first use. Call on the shell-channel thread only
@@ -104,16 +126,25 @@ class ReplyRoute:
     beforehand whether there is one.
 
     ``install(comm)`` wraps ipykernel's per-comm routing hook where it exists; the widget
-    calls ``handled()`` from its message handler so that, without the hook, the thread that
-    reads the views' messages is still known.
+    calls ``handled(content)`` from its message handler so that, without the hook, the thread
+    that reads the views' messages is still known. ``ping(id)`` sends ``{"type": "ping", "id"}``
+    to the views, which answer ``{"type": "view", "event": "pong", "id"}``.
     """
 
     def __init__(
-        self, subshells: Any = None, on_view: Callable[[dict[str, Any]], None] | None = None
+        self,
+        subshells: Any = None,
+        on_view: Callable[[dict[str, Any]], None] | None = None,
+        ping: Callable[[str], None] | None = None,
     ) -> None:
         self._subshells = KERNEL_SUBSHELLS if subshells is None else subshells
         # Views' hello/bye, told as they arrive (the message itself may wait for the cell).
         self._on_view = on_view
+        self._ping = ping
+        # ping id -> set when its answer is seen (on arrival with the hook, else when handled)
+        self._pongs: dict[str, threading.Event] = {}
+        # A ping went unanswered: no new one until a message comes other than on the main shell.
+        self._unanswered = False
         self._lock = threading.Lock()
         # request id -> name of the thread that waits for its answer
         self._awaited: dict[str, str] = {}
@@ -139,10 +170,20 @@ class ReplyRoute:
         comm._reply_subshell_for = route
         self._hooked = True
 
-    def handled(self) -> None:
+    def handled(self, content: Any = None) -> None:
         """Notes that a view's message is being handled on the current thread."""
         self._reader = threading.get_ident()
         self._heard.set()
+        if not self._hooked:
+            self._unanswered &= self._last_on_main_shell()
+            self._pong(content)
+
+    def _pong(self, content: Any) -> None:
+        if isinstance(content, dict) and content.get("event") == "pong":
+            with self._lock:
+                seen = self._pongs.get(str(content.get("id")))
+            if seen is not None:
+                seen.set()
 
     # ---- the hook (shell-channel thread) --------------------------------------------------------
 
@@ -158,9 +199,12 @@ class ReplyRoute:
     def _choose(self, data: Any, subshell_id: Any, chosen: Any) -> Any:
         self._front_subshell = subshell_id
         self._heard.set()
+        self._unanswered &= subshell_id is None
         content = data.get("content") if isinstance(data, dict) else None
-        if isinstance(content, dict) and content.get("type") == "view" and self._on_view:
-            self._on_view(content)
+        if isinstance(content, dict) and content.get("type") == "view":
+            self._pong(content)
+            if self._on_view:
+                self._on_view(content)
         rid = _request_id(data)
         with self._lock:
             waiter = None if rid is None else self._awaited.get(rid)
@@ -179,8 +223,39 @@ class ReplyRoute:
         then a browser has this widget's model."""
         return self._heard.wait(seconds)
 
-    def cannot_wait(self) -> str | None:
-        """Why a wait on the current thread could not be answered, or None if it can."""
+    def cannot_wait(self, ping: bool = True) -> str | None:
+        """Why a wait on the current thread could not be answered, or None if it can. Where
+        the answer may be out of date (see the module's doc) and ``ping``, asks the views."""
+        why = self._why_not()
+        if why is None or not ping or self._ping is None or not self._subshells.exist():
+            return why
+        if not self._last_on_main_shell() or self._unanswered:
+            return why
+        self._unanswered = not self._pinged()
+        return self._why_not()
+
+    def _last_on_main_shell(self) -> bool:
+        if self._hooked:
+            return self._front_subshell is None
+        return self._reader is not None and self._reader == threading.main_thread().ident
+
+    def _pinged(self) -> bool:
+        """Pings the views; whether an answer was seen within ``PING_SECONDS`` (routed, with
+        the hook, like an awaited answer, so it is not kept for the running cell)."""
+        assert self._ping is not None
+        rid = uuid.uuid4().hex
+        seen = threading.Event()
+        with self._lock:
+            self._pongs[rid] = seen
+        try:
+            with self.awaiting(rid):
+                self._ping(rid)
+                return seen.wait(PING_SECONDS)
+        finally:
+            with self._lock:
+                self._pongs.pop(rid, None)
+
+    def _why_not(self) -> str | None:
         here = threading.current_thread()
         if self._hooked and self._subshells.possible():
             return None  # route() finds a free subshell whatever the front end does

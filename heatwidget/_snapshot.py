@@ -109,7 +109,7 @@ class Snapshots:
     # ---- views ----------------------------------------------------------------------------
 
     def view_event(self, content: dict[str, Any]) -> None:
-        """``{"type": "view", "view": id, "event": "hello" | "bye"}``."""
+        """``{"type": "view", "view": id, "event": "hello" | "pong" | "bye"}``."""
         view = content.get("view")
         if not isinstance(view, str):
             return

@@ -326,7 +326,10 @@ class Heatmap(anywidget.AnyWidget):
         super().__init__(**kwargs)
         self.on_msg(_on_custom_msg)
         self._snapshots = _snapshot.Snapshots(self._send_to_views, self._snapshot_fallback)
-        self._reply_route = _cell_wait.ReplyRoute(on_view=self._snapshots.view_event)
+        self._reply_route = _cell_wait.ReplyRoute(
+            on_view=self._snapshots.view_event,
+            ping=lambda rid: self._send_to_views({"type": "ping", "id": rid}),
+        )
         self._shown_at: float | None = None
         if self.comm is not None:
             self._reply_route.install(self.comm)
@@ -483,7 +486,7 @@ class Heatmap(anywidget.AnyWidget):
             self._sync_store()
 
     def _handle_front_end(self, content: dict[str, Any], buffers: list[Any] | None = None) -> None:
-        self._reply_route.handled()
+        self._reply_route.handled(content)
         kind = content.get("type")
         if kind == "snapshot":
             self._snapshots.on_chunk(content, buffers)
@@ -733,7 +736,8 @@ class Heatmap(anywidget.AnyWidget):
         route = self._reply_route
         if not (route.await_front_end(0) or _cell_wait.run_from_a_browser()):
             return
-        if not route.await_front_end(VIEW_GRACE_SECONDS) or route.cannot_wait() is not None:
+        # no ping: there is no view to answer one yet
+        if not route.await_front_end(VIEW_GRACE_SECONDS) or route.cannot_wait(ping=False):
             return
         self._snapshots.await_view(VIEW_GRACE_SECONDS)
 

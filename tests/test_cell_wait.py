@@ -92,6 +92,9 @@ class FakeSubshells:
     def possible(self) -> bool:
         return True
 
+    def exist(self) -> bool:
+        return False
+
     def helper(self) -> str:
         self.made += 1
         return "H"
@@ -131,6 +134,93 @@ def test_cannot_wait_without_the_hook_follows_the_reading_thread() -> None:
     t.start()
     t.join()
     assert route.cannot_wait() is None
+
+
+class Pinger:
+    """The views, answering a ping from another thread (a comm subshell) or not at all."""
+
+    def __init__(self) -> None:
+        self.route: ReplyRoute | None = None
+        self.hooked: KernelComm | None = None
+        self.sent: list[str] = []
+
+    def __call__(self, rid: str) -> None:
+        self.sent.append(rid)
+        if self.route is None:
+            return  # nobody reads it before the cell ends
+        pong = {"type": "view", "view": "v", "event": "pong", "id": rid}
+        if self.hooked is not None:  # ipykernel 7.4: seen as it arrives on subshell "S"
+            self.hooked._reply_subshell_for({"method": "custom", "content": pong}, "S")
+            return
+        t = threading.Thread(target=self.route.handled, args=(pong,))
+        t.start()
+        t.join()
+
+
+class KernelWithSubshells(FakeSubshells):
+    def possible(self) -> bool:
+        return False  # no helper subshell (ipykernel 7.0 - 7.3)
+
+    def exist(self) -> bool:
+        return True
+
+
+def test_a_hello_from_before_the_front_ends_subshell_started_is_checked_by_a_ping() -> None:
+    """JupyterLab does not wait for its comm subshell before sending: a new view's hello may
+    come on the main shell, and only later messages on the subshell."""
+    pinger = Pinger()
+    route = ReplyRoute(KernelWithSubshells(), ping=pinger)
+    route.install(object())  # ipykernel 7.3: no routing hook
+    route.handled({"type": "view", "view": "v", "event": "hello"})  # read on the main shell
+    pinger.route = route  # the front end's subshell has started since
+    assert route.cannot_wait() is None and len(pinger.sent) == 1
+    assert route.cannot_wait() is None and len(pinger.sent) == 1  # known now: no more pings
+
+
+def test_an_unanswered_ping_is_not_repeated_until_a_message_comes_another_way() -> None:
+    import heatwidget._cell_wait as cell_wait
+
+    pinger = Pinger()  # a front end without comm subshells: the pong waits for the cell
+    route = ReplyRoute(KernelWithSubshells(), ping=pinger)
+    route.install(object())
+    route.handled({"type": "view", "view": "v", "event": "hello"})
+    before, cell_wait.PING_SECONDS = cell_wait.PING_SECONDS, 0.05
+    try:
+        assert "this very thread" in (route.cannot_wait() or "")
+        assert "this very thread" in (route.cannot_wait() or "")
+        assert len(pinger.sent) == 1  # the second call did not ask again
+        route.handled({"event": "pong", "id": pinger.sent[0]})  # the late pong, after the cell
+        assert "this very thread" in (route.cannot_wait() or "") and len(pinger.sent) == 1
+        elsewhere = threading.Thread(target=route.handled)  # a message on a subshell...
+        elsewhere.start()
+        elsewhere.join()
+        route.handled()  # ...then one on the main shell again: worth asking once more
+        assert "this very thread" in (route.cannot_wait() or "") and len(pinger.sent) == 2
+    finally:
+        cell_wait.PING_SECONDS = before
+
+
+def test_no_ping_where_the_kernel_has_no_subshells_or_the_caller_says_not() -> None:
+    pinger = Pinger()
+    route = ReplyRoute(FakeSubshells(), ping=pinger)  # ipykernel 6: exist() is False
+    route.install(object())
+    route.handled()
+    assert "this very thread" in (route.cannot_wait() or "") and pinger.sent == []
+    route = ReplyRoute(KernelWithSubshells(), ping=pinger)
+    route.install(object())
+    route.handled()
+    assert "this very thread" in (route.cannot_wait(ping=False) or "") and pinger.sent == []
+
+
+def test_with_the_hook_a_ping_answered_on_a_subshell_settles_it() -> None:
+    comm = KernelComm(sent_from=None)
+    pinger = Pinger()
+    route = ReplyRoute(KernelWithSubshells(), ping=pinger)
+    route.install(comm)
+    hello = {"type": "view", "view": "v", "event": "hello"}
+    comm._reply_subshell_for({"method": "custom", "content": hello}, None)  # main shell
+    pinger.route, pinger.hooked = route, comm
+    assert route.cannot_wait() is None and len(pinger.sent) == 1
 
 
 # ---- the whole wait -------------------------------------------------------------------------
@@ -293,7 +383,7 @@ def test_a_failing_route_never_loses_a_message() -> None:
             raise RuntimeError("ipykernel changed")
 
     comm = KernelComm(sent_from="main-ish")
-    route = ReplyRoute(Broken(), on_view=lambda content: 1 / 0)  # type: ignore[func-returns-value]
+    route = ReplyRoute(Broken(), on_view=lambda content: 1 / 0)  # type: ignore[arg-type]
     route.install(comm)
     with route.awaiting("r1"):
         assert comm._reply_subshell_for(answer("r1"), None) == "main-ish"  # ipykernel's choice

@@ -184,14 +184,14 @@ const drawn = (root: HTMLElement, ms: number): Promise<void> =>
 /** How long a snapshot waits for a view that has not drawn its data yet. */
 const FIRST_FRAME_MS = 10_000;
 
-/** Wires snapshots for one view: says hello/bye, answers {type: "snapshot", id}. Returns the
- * cleanup. */
+/** Wires snapshots for one view: says hello/bye, answers {type: "snapshot", id} and
+ * {type: "ping", id}. Returns the cleanup. */
 export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): () => void {
   const view = Math.random().toString(36).slice(2) + Date.now().toString(36);
   root.dataset.view = view;
-  const say = (event: "hello" | "bye") => {
+  const say = (event: "hello" | "bye" | "pong", id?: string) => {
     try {
-      model.send({ type: "view", view, event });
+      model.send({ type: "view", view, event, id });
     } catch {
       // the comm is closing: the kernel forgets views that do not answer anyway
     }
@@ -225,7 +225,10 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
     }
   };
   const onCustom = (msg: { type?: string; id?: string }) => {
-    if (msg?.type === "snapshot" && typeof msg.id === "string") void answer(msg.id);
+    if (typeof msg?.id !== "string") return;
+    if (msg.type === "snapshot") void answer(msg.id);
+    // Python asks which thread reads the views' messages now (see heatwidget/_cell_wait.py).
+    else if (msg.type === "ping") say("pong", msg.id);
   };
   model.on("msg:custom", onCustom);
   // A page that goes away runs no cleanup: say bye while it can (the kernel also forgets views

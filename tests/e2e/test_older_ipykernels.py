@@ -6,6 +6,8 @@
   deliver the view's picture after the cell.
 - **ipykernel 7.3** has subshells but not 7.4's per-comm routing hook: JupyterLab's comm
   subshell handles the view's answer on its own thread, so to_png() gets the view's picture.
+  JupyterLab does not wait for that subshell before sending, so a new view's hello may come on
+  the main shell (it did in CI): to_png() then pings the views to learn where they are read now.
 
 Each version comes from `pip install --no-deps --target` (scripts/test puts them in
 .cache/ipykernel<version>; HEATWIDGET_OLD_IPYKERNELS names that parent folder) and is put first
@@ -113,6 +115,14 @@ def test_to_png_on_an_older_ipykernel(
         assert "apply to the Python rendering" in said, said  # width/height were not used
         w, h = hv.view()["size"]
         assert k.eval("[png.info['width'], png.info['height']]") == [w, h]
+        # As when the hello came before JupyterLab's comm subshell had started: the last
+        # message known was read on the main shell. A ping finds out where they are read now.
+        k.execute("import threading; m._reply_route._reader = threading.main_thread().ident")
+        first, said = k.execute(TO_PNG).split("\n", 1)
+        seconds, source = first.split()
+        figures["to_png_after_a_hello_on_the_main_shell_s"] = float(seconds)
+        assert source == "view", (first, said)
+        assert float(seconds) < 1, first  # the ping's answer, not its 1 s timeout
 
     # snapshot(): the view's picture, at the latest once the cell that asked has ended
     t0 = time.monotonic()
