@@ -22,7 +22,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from . import _basemaps, _cell_wait, _colormaps, _inputs, _snapshot
+from . import _basemaps, _cell_wait, _colormaps, _displayed, _inputs, _snapshot
 from ._traits import (
     WINDOW_JSON,
     Basemap,
@@ -331,6 +331,7 @@ class Heatmap(anywidget.AnyWidget):
             ping=lambda rid: self._send_to_views({"type": "ping", "id": rid}),
         )
         self._shown_at: float | None = None
+        _displayed.watch_boxes()  # a map shown in a layout is noted too
         if self.comm is not None:
             self._reply_route.install(self.comm)
 
@@ -744,6 +745,10 @@ class Heatmap(anywidget.AnyWidget):
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._shown_at = time.monotonic()
         return super()._repr_mimebundle_(**kwargs)
+
+    def _displayed_in_a_box(self) -> None:
+        """A layout holding this map is being displayed (see ``_displayed``)."""
+        self._shown_at = time.monotonic()
 
     def snapshot(
         self, path: str | Path | None = None, *, timeout: float | None = None

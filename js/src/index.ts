@@ -66,13 +66,17 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   mapEl.style.inset = "0";
   root.append(mapEl);
   el.append(root);
+  el.classList.add("heatwidget-host");
 
   const map = createMap(mapEl);
   const handle = { map };
   (root as any).__heatwidget = handle;
   (el as any).__heatwidget = handle;
   addOutlines(map);
-  const basemap = new Basemap(map, () => (root.dataset.tiles = "unreachable"));
+  const basemap = new Basemap(map, (url) => {
+    root.dataset.tiles = "unreachable";
+    root.dataset.unreachableTiles = url; // which basemap gave up (tests wait for it)
+  });
   basemap.set(get("_tiles"));
 
   let lut = bytesOf(get("_lut"));
@@ -371,6 +375,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     resizes.disconnect();
     sync.stop();
     basemap.clear();
+    el.classList.remove("heatwidget-host");
     map.remove();
     kernel?.free();
     kernel = null;

@@ -8,10 +8,14 @@ answer still reaches the waiting cell (through heatwidget's helper subshell).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import http.server
 import io
 import json
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +46,14 @@ png0 = m.to_png('runall.png')
 t0 = time.perf_counter() - t0
 """
 
+# "Run all" with the map inside a layout: only the layout is displayed, not the map itself
+LAYOUT_NOTEBOOK = "snapshot_layout_e2e.ipynb"
+LAYOUT_SETUP = """\
+import heatwidget, ipywidgets
+m = heatwidget.Heatmap(heatwidget.datasets.cities(50_000, seed=2), weight="mag", height=300)
+ipywidgets.VBox([ipywidgets.HTML("<b>a map in a layout</b>"), ipywidgets.HBox([m])])
+"""
+
 SEA, LAND = (0xD4, 0xE6, 0xEE), (0xF3, 0xF1, 0xEC)
 
 _LEGEND_BOX_JS = """
@@ -55,6 +67,49 @@ _LEGEND_BOX_JS = """
           labels: rect('.heatwidget-legend-labels')};
 }
 """
+
+
+# every tile image is loaded and fully opaque (Leaflet fades tiles in over 0.2 s)
+_TILES_FADED_IN_JS = """
+(el) => [...el.querySelectorAll('img.leaflet-tile')].every(
+  (t) => t.classList.contains('leaflet-tile-loaded') && getComputedStyle(t).opacity === '1')
+"""
+
+# every CORS-less tile failed (Leaflet shows the transparent error tile instead), or so many
+# did that the view gave that basemap up
+_NOCORS_TILES_FAILED_JS = """
+(el, origin) => {
+  if ((el.dataset.unreachableTiles || '').startsWith(origin)) return true;
+  const tiles = [...el.querySelectorAll('img.leaflet-tile')];
+  return tiles.length > 3 && tiles.every((t) => t.src.startsWith('data:'));
+}
+"""
+
+
+@contextlib.contextmanager
+def tile_server_without_cors(body: bytes) -> Iterator[str]:
+    """A tile server on another origin (127.0.0.1, another port) that sends no CORS headers.
+    (Playwright's route.fulfill() adds them by itself, so it cannot stand in for one.)"""
+
+    class Tiles(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tiles)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
 
 
 def write_notebook(root: Path) -> None:
@@ -198,17 +253,15 @@ def test_snapshot_in_lab(
             headers={"Content-Type": "image/png", "Access-Control-Allow-Origin": "*"},
         ),
     )
-    web.page.route(
-        "https://nocors.example/**",
-        lambda route: route.fulfill(status=200, body=tile, headers={"Content-Type": "image/png"}),
-    )
     k.execute("m.basemap = 'https://tiles.example/{z}/{x}/{y}.png'")
     wait_until(
         lambda: hv.root.locator("img.leaflet-tile-loaded[src^='https://tiles']").count() > 3,
         30,
         "tiles from the other origin to load",
     )
-    time.sleep(0.5)  # Leaflet fades tiles in over 0.2 s
+    wait_until(
+        lambda: hv.root.evaluate(_TILES_FADED_IN_JS), 10, "Leaflet to fade the tiles in", 0.05
+    )
     info3, _ = take(k, "f3", "tiles.png")
     figures["tiles_snapshot"] = info3
     assert info3["tiles"] == "drawn" and info3["tile_count"] > 3, info3
@@ -217,9 +270,15 @@ def test_snapshot_in_lab(
     no_heat[int(h * 0.7) :, int(w * 0.6) :] = False  # legend, attribution
     red = np.abs(tiled[..., :3][no_heat].astype(int) - (200, 30, 30)).max(axis=1) <= 3
     assert red.mean() > 0.9, f"only {red.mean():.0%} of heat-free pixels show the tile"
-    k.execute("m.basemap = 'https://nocors.example/{z}/{x}/{y}.png'")
-    time.sleep(1.0)
-    info4, _ = take(k, "f4", "nocors.png")
+    with tile_server_without_cors(tile) as origin:
+        k.execute(f"m.basemap = '{origin}/{{z}}/{{x}}/{{y}}.png'")
+        wait_until(
+            lambda: hv.root.evaluate(_NOCORS_TILES_FAILED_JS, origin),
+            30,
+            "the CORS-less tiles to fail",
+            0.05,
+        )
+        info4, _ = take(k, "f4", "nocors.png")
     figures["nocors_snapshot"] = info4
     assert info4["tiles"] == "none", info4  # a CORS-less tile never loads: nothing to taint
     web.console_errors.clear()  # the CORS-less tiles' load errors
@@ -301,3 +360,28 @@ def test_snapshot_in_lab(
     assert not console, console
     (artifacts_dir / "test_snapshot-figures.json").write_text(json.dumps(figures, indent=1))
     print(json.dumps(figures, indent=1))
+
+
+def test_run_all_with_the_map_in_a_layout(
+    lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
+) -> None:
+    """Only the VBox is displayed; to_png() in the next cell still waits for the map's view."""
+    from conftest import write_notebook as write
+
+    write(jupyter_lab.root_dir / LAYOUT_NOTEBOOK, LAYOUT_SETUP, RUN_ALL_PNG)
+    nb = lab_ui.open_notebook(LAYOUT_NOTEBOOK)
+    hv: HeatView = nb.widget()
+    k: KernelClient = kernel_client(LAYOUT_NOTEBOOK)
+    assert nb.errors() == [], nb.errors()
+    heat = hv.wait_stable()
+    info = k.eval("png0.info")
+    seconds = round(k.eval("t0"), 3)
+    (artifacts_dir / "test_snapshot-layout.json").write_text(
+        json.dumps({"run_all_to_png_s": seconds, "info": info}, indent=1)
+    )
+    assert info["source"] == "view", info
+    w, h = hv.view()["size"]
+    assert w > 600, f"the map must fill its row of the layout, not collapse ({w} px wide)"
+    assert (info["width"], info["height"]) == (w, h) == (w, 300)
+    n, err = heat_matches(load_png(jupyter_lab.root_dir / "runall.png"), heat, 0.8)
+    assert n > 200 and err <= 6, ("the picture must show the drawn heat", n, err)

@@ -1,0 +1,72 @@
+"""Noticing that a map was displayed inside a layout (``VBox([controls, m])``).
+
+A map displayed on its own is formatted through its own ``_repr_mimebundle_``, which notes the
+time. A map inside a layout is not: only the outermost box is formatted. ``to_png()`` in the
+next cell of "Run all" needs to know the map was just displayed (its view is on its way), so
+the boxes that IPython displays are watched here: once per IPython session, a mimebundle
+printer for ``ipywidgets.Box`` (VBox, HBox, GridBox, Tab, Accordion, AppLayout ...) tells
+every widget inside the box, then formats the box as before (through a printer registered
+earlier for boxes, if any, else the box's own ``_repr_mimebundle_``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import weakref
+from collections.abc import Callable, Iterator
+from typing import Any
+
+#: Formatters already watched (one per IPython shell).
+_WATCHED: weakref.WeakSet[Any] = weakref.WeakSet()
+
+#: The method a widget defines to be told that a box holding it is being displayed.
+NOTE = "_displayed_in_a_box"
+
+
+def inside(box: Any) -> Iterator[Any]:
+    """Every widget inside ``box``, at any depth (each once, whatever the nesting)."""
+    seen = {id(box)}
+    todo = list(getattr(box, "children", ()) or ())
+    while todo:
+        widget = todo.pop()
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        yield widget
+        todo.extend(getattr(widget, "children", ()) or ())
+
+
+def _tell(box: Any) -> None:
+    for widget in inside(box):
+        note: Callable[[], None] | None = getattr(widget, NOTE, None)
+        if callable(note):
+            note()
+
+
+def watch_boxes() -> bool:
+    """Watches the boxes the running IPython shell displays (once); whether they are watched
+    (not outside IPython)."""
+    try:
+        from IPython import get_ipython
+        from ipywidgets import Box
+    except ImportError:
+        return False
+    shell = get_ipython()
+    formatter = getattr(getattr(shell, "display_formatter", None), "mimebundle_formatter", None)
+    if formatter is None:
+        return False
+    if formatter in _WATCHED:
+        return True
+    try:
+        earlier = formatter.lookup_by_type(Box)
+    except KeyError:
+        earlier = None
+
+    def bundle(box: Any) -> Any:
+        with contextlib.suppress(Exception):  # noticing must never stop the box from showing
+            _tell(box)
+        return earlier(box) if earlier is not None else box._repr_mimebundle_()
+
+    formatter.for_type(Box, bundle)
+    _WATCHED.add(formatter)
+    return True
