@@ -28,7 +28,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 #: Most bytes of one chunk's buffer. The JSON part of a chunk is under 1 KiB, so every
 #: message a view sends for a snapshot stays within 1 MiB (the front end's MAX_MESSAGE_BYTES).
@@ -83,21 +83,37 @@ class _Request:
     timeout: float
     asked: set[str]
     assemblies: dict[str, _Assembly] = field(default_factory=dict)
-    timer: threading.Timer | None = None
+    timer: Timer | None = None
     extended: bool = False
+
+
+class Timer(Protocol):
+    def cancel(self) -> None: ...
+
+
+def thread_timer(seconds: float, fn: Callable[[], None]) -> Timer:
+    """Calls ``fn`` on a daemon thread after ``seconds``. RuntimeError where there are no
+    threads (Pyodide)."""
+    timer = threading.Timer(seconds, fn)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 class Snapshots:
     """One widget's live views and snapshot requests. ``send(content)`` sends a custom
-    message to every view of the widget; ``fallback()`` renders the PNG in Python."""
+    message to every view of the widget; ``fallback()`` renders the PNG in Python;
+    ``timer(seconds, fn)`` starts a request's timeout (tests pass timers they fire)."""
 
     def __init__(
         self,
         send: Callable[[dict[str, Any]], None],
         fallback: Callable[[], bytes],
         clock: IdleClock | None = None,
+        timer: Callable[[float, Callable[[], None]], Timer] = thread_timer,
     ) -> None:
         self._send = send
+        self._timer = timer
         self._fallback = fallback
         self._clock = clock if clock is not None else idle_clock()
         self._lock = threading.RLock()
@@ -195,13 +211,11 @@ class Snapshots:
                 return
             if req.timer is not None:
                 req.timer.cancel()
-            timer = threading.Timer(req.timeout, self._expire, (req,))
-            timer.daemon = True
+                req.timer = None
             try:
-                timer.start()
+                req.timer = self._timer(req.timeout, lambda: self._expire(req))
             except RuntimeError:  # no threads (Pyodide): no timeout, the views still answer
                 return
-            req.timer = timer
 
     def _stop(self, req: _Request) -> None:
         with self._lock:

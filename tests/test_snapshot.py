@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import re
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from heatwidget import _snapshot
-from heatwidget._snapshot import CHUNK_BYTES, IdleClock, Snapshots
+from heatwidget._snapshot import CHUNK_BYTES, IdleClock, Snapshots, thread_timer
 
 ROOT = Path(__file__).resolve().parents[1]
 WASM = ROOT / "heatwidget" / "static" / "heat.wasm"
@@ -44,8 +43,39 @@ def msg(rid: str, view: str, index: int, count: int) -> dict[str, Any]:
     return {"type": "snapshot", "id": rid, "view": view, "index": index, "count": count}
 
 
+class Timers:
+    """Timeouts that run out when the test says so (``fire()``), not by the wall clock."""
+
+    class Timer:
+        def __init__(self, fn: Any) -> None:
+            self.fn, self.cancelled = fn, False
+
+        def cancel(self) -> None:
+            self.cancelled = True
+
+    def __init__(self) -> None:
+        self.started: list[Timers.Timer] = []
+
+    def __call__(self, seconds: float, fn: Any) -> Timers.Timer:
+        timer = Timers.Timer(fn)
+        self.started.append(timer)
+        return timer
+
+    @property
+    def running(self) -> list[Timers.Timer]:
+        return [t for t in self.started if not t.cancelled and t.fn is not None]
+
+    def fire(self) -> None:
+        """The running timeouts run out."""
+        for timer in self.running:
+            fn, timer.fn = timer.fn, None
+            fn()
+
+
 class Harness:
-    def __init__(self, clock: IdleClock | None = None, fallback: bytes = b"host") -> None:
+    def __init__(
+        self, clock: IdleClock | None = None, fallback: bytes = b"host", timers: Any = None
+    ) -> None:
         self.sent: list[dict[str, Any]] = []
         self.fallback_calls = 0
 
@@ -53,7 +83,9 @@ class Harness:
             self.fallback_calls += 1
             return fallback
 
-        self.snaps = Snapshots(self.sent.append, render, clock or IdleClock(None))
+        self.snaps = Snapshots(
+            self.sent.append, render, clock or IdleClock(None), timers or thread_timer
+        )
 
     def hello(self, *views: str) -> None:
         for v in views:
@@ -205,15 +237,17 @@ def test_silent_views_are_dropped_after_the_timeout() -> None:
 
 
 def test_only_the_silent_view_is_dropped() -> None:
-    h = Harness()
+    timers = Timers()
+    h = Harness(timers=timers)
     h.hello("old", "new")
     f = h.snaps.request(None, 0.3)
+    assert len(timers.running) == 1
     data = png_bytes(50)
     h.snaps.on_chunk(*chunks(data, h.last_id(), "new")[0])
     assert f.result(timeout=0) == data
-    # no timeout fires once answered; "old" never answered this request but stays until one
+    # no timeout runs once answered; "old" never answered this request but stays until one
     # times out (the first answer ends the request)
-    time.sleep(0.5)
+    assert timers.running == []
     assert h.snaps.live == {"old", "new"}
 
 
@@ -231,33 +265,42 @@ def test_a_view_that_answers_is_live_again() -> None:
 def test_timeout_counts_only_while_the_kernel_is_idle() -> None:
     shell = FakeShell()
     clock = IdleClock(shell)
-    h = Harness(clock=clock)
+    timers = Timers()
+    h = Harness(clock=clock, timers=timers)
     h.hello("v")
     assert clock.busy  # created inside a cell: busy until post_execute
     f = h.snaps.request(None, 0.2)
-    time.sleep(0.4)  # the cell that asked is still running: no timeout
-    assert not f.done()
+    assert timers.running == []  # the cell that asked is still running: no timeout
     shell.events.trigger("post_execute")  # the cell ended: the clock starts
-    time.sleep(0.05)
+    assert len(timers.running) == 1
     shell.events.trigger("pre_execute")  # another cell runs (Run all): stopped again
-    time.sleep(0.4)
-    assert not f.done()
-    shell.events.trigger("post_execute")
-    with pytest.raises(TimeoutError):
-        f.result(timeout=5)
+    assert timers.running == [] and not f.done()
+    shell.events.trigger("post_execute")  # started again, in full
+    assert len(timers.running) == 1 and len(timers.started) == 2
+    timers.fire()
+    with pytest.raises(TimeoutError, match="idle kernel"):
+        f.result(timeout=0)
 
 
 def test_arriving_chunks_extend_the_timeout_once() -> None:
-    h = Harness()
+    timers = Timers()
+    h = Harness(timers=timers)
     h.hello("v")
     f = h.snaps.request(None, 1.0)
     data = png_bytes(CHUNK_BYTES + 1)
     first, second = chunks(data, h.last_id(), "v")
     h.snaps.on_chunk(*first)
-    time.sleep(1.3)  # past one period: extended, not failed
-    assert not f.done()
+    timers.fire()  # one period over with chunks arriving: extended, not failed
+    assert not f.done() and len(timers.running) == 1
     h.snaps.on_chunk(*second)
-    assert f.result(timeout=0) == data
+    assert f.result(timeout=0) == data and timers.running == []
+    # a second period without the rest gives up
+    g = h.snaps.request(None, 1.0)
+    h.snaps.on_chunk(*chunks(data, h.last_id(), "v")[0])
+    timers.fire()
+    timers.fire()
+    with pytest.raises(TimeoutError):
+        g.result(timeout=0)
 
 
 def test_timeout_must_be_positive() -> None:
