@@ -26,6 +26,12 @@ Where no thread other than the waiting one would read the answer (ipykernel 6, a
 without comm subshells on ipykernel < 7.4), ``ReplyRoute.cannot_wait()`` says why, and the caller
 falls back instead of hanging.
 
+ipykernel 6 has no subshells, but a cell can read the messages waiting for the kernel itself:
+jupyter-ui-poll (an optional dependency, ``heatwidget[poll]``) runs ipykernel 6's
+``do_one_iteration`` from the waiting code and holds back the next cells' execute requests
+until this one ends. ``ReplyRoute.reading()`` gives the wait that ``pump``, where it applies
+(ipykernel 6, in a cell, on the main thread).
+
 What the last message said can be out of date: JupyterLab asks for its comm subshell when the
 comm opens but does not wait for it, so a new view's first messages (its hello) may still come
 on the main shell. So where the kernel has subshells and the last message came on the main
@@ -36,7 +42,9 @@ thread settles it. A ping that went unanswered is not repeated until a message c
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -48,6 +56,59 @@ Route = Callable[[Any, Any], Any]
 
 #: How long ``cannot_wait()`` listens for the views' answer to a ping.
 PING_SECONDS = 1.0
+
+#: Reads the messages that have come for the kernel (jupyter-ui-poll), on the waiting thread.
+Pump = Callable[[], None]
+
+#: How long a pumping wait waits between two reads; how many messages one read handles at most.
+PUMP_SECONDS = 0.01
+PUMP_MESSAGES = 64
+
+
+def until(done: Callable[[float], bool], seconds: float, pump: Pump | None) -> bool:
+    """Waits up to ``seconds`` for ``done(wait)`` (which itself blocks up to ``wait`` s);
+    with ``pump``, reads the kernel's messages in between. Whether it came true."""
+    if pump is None:
+        return done(seconds)
+    deadline = time.monotonic() + seconds
+    while True:
+        pump()
+        left = deadline - time.monotonic()
+        if done(max(0.0, min(PUMP_SECONDS, left))):
+            return True
+        if left <= 0:
+            return False
+
+
+def _kernel() -> Any:
+    try:
+        from ipykernel.kernelbase import Kernel
+    except ImportError:
+        return None
+    return Kernel.instance() if Kernel.initialized() else None
+
+
+def can_pump() -> bool:
+    """Whether the running code may read the kernel's messages itself while it waits:
+    ipykernel < 7 (``do_one_iteration``, no subshells), code run by a cell on the main thread
+    (jupyter-ui-poll replays held-back cells when a cell ends), jupyter-ui-poll installed."""
+    if threading.current_thread() is not threading.main_thread():
+        return False
+    kernel = _kernel()
+    if kernel is None or getattr(kernel, "shell_channel_thread", None) is not None:
+        return False
+    if not callable(getattr(kernel, "do_one_iteration", None)):
+        return False
+    try:
+        header = kernel.get_parent().get("header", {})
+    except Exception:
+        return False
+    if header.get("msg_type") != "execute_request":
+        return False
+    try:
+        return importlib.util.find_spec("jupyter_ui_poll") is not None
+    except (ImportError, ValueError):  # ValueError: blocked (sys.modules entry set to None)
+        return False
 
 
 def _request_id(data: Any) -> str | None:
@@ -66,13 +127,7 @@ class KernelSubshells:
         self._helper: str | None = None
 
     def _manager(self) -> Any:
-        try:
-            from ipykernel.kernelbase import Kernel
-        except ImportError:
-            return None
-        if not Kernel.initialized():
-            return None
-        thread = getattr(Kernel.instance(), "shell_channel_thread", None)
+        thread = getattr(_kernel(), "shell_channel_thread", None)
         manager = getattr(thread, "manager", None)
         return manager if callable(getattr(manager, "_create_subshell", None)) else None
 
@@ -83,13 +138,12 @@ class KernelSubshells:
     def exist(self) -> bool:
         """Whether the running kernel has subshells at all (ipykernel >= 7): then a front end
         may send on one, and a message that came on the main shell may be out of date."""
-        try:
-            from ipykernel.kernelbase import Kernel
-        except ImportError:
-            return False
-        if not Kernel.initialized():
-            return False
-        return getattr(Kernel.instance(), "shell_channel_thread", None) is not None
+        return getattr(_kernel(), "shell_channel_thread", None) is not None
+
+    def absent(self) -> bool:
+        """Whether the running kernel is an ipykernel without subshells (< 7)."""
+        kernel = _kernel()
+        return kernel is not None and getattr(kernel, "shell_channel_thread", None) is None
 
     def helper(self) -> str | None:
         """The helper subshell's id, made on first use. Call on the shell-channel thread only
@@ -106,17 +160,29 @@ class KernelSubshells:
 KERNEL_SUBSHELLS = KernelSubshells()
 
 
+class KernelPumps:
+    """jupyter-ui-poll's reading of the kernel's messages from the waiting code (ipykernel 6)."""
+
+    def possible(self) -> bool:
+        return can_pump()
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[Pump]:
+        from jupyter_ui_poll import ui_events
+
+        with ui_events() as poll:
+            yield lambda: poll(PUMP_MESSAGES)
+
+
+KERNEL_PUMPS = KernelPumps()
+
+
 def run_from_a_browser() -> bool:
     """Whether the running code was sent by JupyterLab or Notebook 7 (which put their
     ``recordTiming`` setting in every execute request's metadata): a browser that renders the
     widgets this code displays. Executors without one (nbconvert, papermill, Voila's) do not."""
-    try:
-        from ipykernel.kernelbase import Kernel
-    except ImportError:
-        return False
-    if not Kernel.initialized():
-        return False
-    parent = Kernel.instance().get_parent()
+    kernel = _kernel()
+    parent = None if kernel is None else kernel.get_parent()
     metadata = parent.get("metadata") if isinstance(parent, dict) else None
     return isinstance(metadata, dict) and "recordTiming" in metadata
 
@@ -136,8 +202,10 @@ class ReplyRoute:
         subshells: Any = None,
         on_view: Callable[[dict[str, Any]], None] | None = None,
         ping: Callable[[str], None] | None = None,
+        pumps: Any = None,
     ) -> None:
         self._subshells = KERNEL_SUBSHELLS if subshells is None else subshells
+        self._pumps = KERNEL_PUMPS if pumps is None else pumps
         # Views' hello/bye, told as they arrive (the message itself may wait for the cell).
         self._on_view = on_view
         self._ping = ping
@@ -155,6 +223,8 @@ class ReplyRoute:
         self._reader: int | None = None
         # Set by the first message from a front end (as it arrives).
         self._heard = threading.Event()
+        # Open reading() blocks: messages are being read by the code that waits.
+        self._pumping = 0
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -172,7 +242,8 @@ class ReplyRoute:
 
     def handled(self, content: Any = None) -> None:
         """Notes that a view's message is being handled on the current thread."""
-        self._reader = threading.get_ident()
+        if not self._pumping:  # read by waiting code (on a thread of the pump's): not the rule
+            self._reader = threading.get_ident()
         self._heard.set()
         if not self._hooked:
             self._unanswered &= self._last_on_main_shell()
@@ -217,11 +288,30 @@ class ReplyRoute:
 
     # ---- the waiting side ---------------------------------------------------------------------
 
-    def await_front_end(self, seconds: float) -> bool:
+    @contextlib.contextmanager
+    def reading(self) -> Iterator[Pump | None]:
+        """While open: a ``pump()`` to pass to the waits where this code must read the views'
+        messages itself (ipykernel 6 with jupyter-ui-poll, see ``can_pump``), else None."""
+        if self._hooked or not self._pumps.possible():
+            yield None
+            return
+        self._pumping += 1
+        try:
+            with self._pumps.open() as pump:
+                yield pump
+        finally:
+            self._pumping -= 1
+
+    def hears_while_waiting(self) -> bool:
+        """Whether a front end's messages can be noticed while the running code waits: in
+        ipykernel's routing hook, on another thread (a subshell), or read by this code."""
+        return self._hooked or self._subshells.exist() or self._pumps.possible()
+
+    def await_front_end(self, seconds: float, pump: Pump | None = None) -> bool:
         """Waits up to ``seconds`` for a front end to send anything on this comm (seen as it
         arrives, even while the message itself waits for the running cell); whether one has:
         then a browser has this widget's model."""
-        return self._heard.wait(seconds)
+        return until(self._heard.wait, seconds, pump)
 
     def cannot_wait(self, ping: bool = True) -> str | None:
         """Why a wait on the current thread could not be answered, or None if it can. Where
@@ -272,13 +362,21 @@ class ReplyRoute:
             if here.name == f"subshell-{sub}":
                 return "this code runs on the subshell that reads the views' answers"
             return None
+        if self._pumps.possible():
+            return None  # this code reads them itself while it waits
+        if self._subshells.absent():
+            return (
+                "the views' messages are read on this very thread, after the running code "
+                "ends (ipykernel < 7 has no kernel subshells: `pip install jupyter-ui-poll` "
+                "lets a cell read them while it waits, or upgrade to ipykernel >= 7.4)"
+            )
         if self._reader is None:
             return "no view has sent a message yet, so which thread reads them is unknown"
         if self._reader == here.ident:
             return (
                 "the views' messages are read on this very thread, after the running code "
-                "ends (the kernel or front end does not use kernel subshells for widgets: "
-                "ipykernel >= 7 with JupyterLab >= 4.4 or Notebook >= 7.4 do)"
+                "ends (the front end does not use kernel subshells for widgets: "
+                "JupyterLab >= 4.4 and Notebook >= 7.4 do)"
             )
         return None
 

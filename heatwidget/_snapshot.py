@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
+from ._cell_wait import Pump, until
+
 #: Most bytes of one chunk's buffer. The JSON part of a chunk is under 1 KiB, so every
 #: message a view sends for a snapshot stays within 1 MiB (the front end's MAX_MESSAGE_BYTES).
 CHUNK_BYTES = (1 << 20) - 4096
@@ -87,6 +89,15 @@ class _Request:
     extended: bool = False
 
 
+def _done_within(future: Future[Any], seconds: float) -> bool:
+    """Whether ``future`` is done within ``seconds`` (its error, if any, is not raised here)."""
+    try:
+        future.exception(seconds)
+    except FutureTimeout:
+        return False
+    return True
+
+
 class Timer(Protocol):
     def cancel(self) -> None: ...
 
@@ -136,12 +147,12 @@ class Snapshots:
                 self.live.add(view)
                 self._hello.set()
 
-    def await_view(self, seconds: float) -> bool:
+    def await_view(self, seconds: float, pump: Pump | None = None) -> bool:
         """Waits up to ``seconds`` for a live view (one displayed a moment ago says hello as
         soon as the browser has rendered it); whether there is one."""
         self._hello.clear()
         if not self.live:
-            self._hello.wait(seconds)
+            until(self._hello.wait, seconds, pump)
         return bool(self.live)
 
     # ---- requests ---------------------------------------------------------------------------
@@ -171,26 +182,26 @@ class Snapshots:
         self,
         timeout: float | None,
         routed: Callable[[str], AbstractContextManager[object]],
+        pump: Pump | None = None,
     ) -> SnapshotFuture:
         """Asks the live views and blocks until one answers; returns the done Future (its
         ``info`` and result). ``routed(request_id)`` is held open while waiting: it makes the
-        answer reach a thread other than this one (see ``_cell_wait``). ``timeout`` counts
-        wall-clock seconds here, extended once while chunks are arriving; then the views that
-        did not answer are forgotten and ``TimeoutError`` is raised."""
+        answer reach a thread other than this one; or ``pump()`` reads it on this one (see
+        ``_cell_wait``). ``timeout`` counts wall-clock seconds here, extended once while chunks
+        are arriving; then the views that did not answer are forgotten and ``TimeoutError`` is
+        raised."""
         with self._lock:
             views = set(self.live)
         req = self._new(None, timeout, views, SnapshotFuture())
         with routed(req.id):
             self._send({"type": "snapshot", "id": req.id})
-            while True:
-                try:
-                    req.future.result(req.timeout)
-                except FutureTimeout:
-                    with self._lock:
-                        if self._keeps_waiting(req):
-                            continue
-                    raise self._give_up(req, "(the code that asked was waiting)") from None
-                return req.future
+            while not until(lambda wait: _done_within(req.future, wait), req.timeout, pump):
+                with self._lock:
+                    if self._keeps_waiting(req):
+                        continue
+                raise self._give_up(req, "(the code that asked was waiting)") from None
+            req.future.result(0)  # the view's error, if it sent one
+            return req.future
 
     def _new(
         self, target: Path | None, timeout: float | None, views: set[str], future: SnapshotFuture

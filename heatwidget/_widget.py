@@ -696,26 +696,25 @@ class Heatmap(anywidget.AnyWidget):
     ) -> tuple[_snapshot.PNG | None, str | None]:
         """(the live view's snapshot, waited for here, or None; why not, when there is a view
         but the Python rendering must stand in: a warning has said so)."""
-        if not self._snapshots.live:
-            self._await_new_view()
-        if not self._snapshots.live:
-            if required:
-                raise RuntimeError(
-                    "to_png(view=True): no view of this map is displayed. Display it "
-                    "(put `m` last in a cell), or call to_png() for the Python rendering."
-                )
-            return None, None
-        why = self._reply_route.cannot_wait()
-        if why is None:
-            try:
-                future = self._snapshots.wait(timeout, self._reply_route.awaiting)
-            except (TimeoutError, RuntimeError, ValueError) as exc:
-                # no answer in time; or the view could not compose one (a hidden map)
-                if required:
-                    raise
-                why = str(exc)
-            else:
-                return _snapshot.PNG(future.result(), future.info), None
+        route = self._reply_route
+        if not self._snapshots.live and not self._just_shown():
+            return self._no_view(required)
+        with route.reading() as pump:  # ipykernel 6: this code reads the views' messages
+            if not self._snapshots.live:
+                self._await_new_view(pump)
+            if not self._snapshots.live:
+                return self._no_view(required)
+            why = route.cannot_wait()
+            if why is None:
+                try:
+                    future = self._snapshots.wait(timeout, route.awaiting, pump)
+                except (TimeoutError, RuntimeError, ValueError) as exc:
+                    # no answer in time; or the view could not compose one (a hidden map)
+                    if required:
+                        raise
+                    why = str(exc)
+                else:
+                    return _snapshot.PNG(future.result(), future.info), None
         if required:
             raise RuntimeError(f"to_png(view=True) cannot wait for the displayed map: {why}.")
         warnings.warn(
@@ -727,20 +726,32 @@ class Heatmap(anywidget.AnyWidget):
         )
         return None, why
 
-    def _await_new_view(self) -> None:
+    @staticmethod
+    def _no_view(required: bool) -> tuple[None, None]:
+        if required:
+            raise RuntimeError(
+                "to_png(view=True): no view of this map is displayed. Display it "
+                "(put `m` last in a cell), or call to_png() for the Python rendering."
+            )
+        return None, None
+
+    def _just_shown(self) -> bool:
+        """Displayed in the last minute (on its own or in a layout): a view may be on its way."""
+        return self._shown_at is not None and time.monotonic() - self._shown_at <= 60.0
+
+    def _await_new_view(self, pump: _cell_wait.Pump | None) -> None:
         """A map displayed a moment ago from JupyterLab or Notebook 7 ("Run all": the map's
         cell, then this one) has no view yet: the browser is making the model, then the view,
         which says hello when it exists. Waits for both, a few seconds at most."""
-        shown = self._shown_at
-        if shown is None or time.monotonic() - shown > 60.0:
-            return
         route = self._reply_route
+        if not self._just_shown() or not route.hears_while_waiting():
+            return
         if not (route.await_front_end(0) or _cell_wait.run_from_a_browser()):
             return
         # no ping: there is no view to answer one yet
-        if not route.await_front_end(VIEW_GRACE_SECONDS) or route.cannot_wait(ping=False):
+        if not route.await_front_end(VIEW_GRACE_SECONDS, pump) or route.cannot_wait(ping=False):
             return
-        self._snapshots.await_view(VIEW_GRACE_SECONDS)
+        self._snapshots.await_view(VIEW_GRACE_SECONDS, pump)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._shown_at = time.monotonic()

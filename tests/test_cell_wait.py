@@ -4,9 +4,11 @@ whole wait with a "front end" answering from another thread, as a comm subshell 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import threading
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -93,6 +95,9 @@ class FakeSubshells:
         return True
 
     def exist(self) -> bool:
+        return False
+
+    def absent(self) -> bool:
         return False
 
     def helper(self) -> str:
@@ -359,6 +364,7 @@ def test_to_png_right_after_display_waits_for_the_view_to_appear(tmp_path: Path)
     import time
 
     m, sent = widget()
+    m._reply_route._subshells = KernelWithSubshells()  # the front end reads on a subshell
     m._repr_mimebundle_()  # displayed
     assert m.to_png(width=8, height=8).info["source"] == "python"  # no browser: no wait
     m._repr_mimebundle_()
@@ -389,3 +395,117 @@ def test_a_failing_route_never_loses_a_message() -> None:
         assert comm._reply_subshell_for(answer("r1"), None) == "main-ish"  # ipykernel's choice
     view = {"method": "custom", "content": {"type": "view", "view": "v", "event": "hello"}}
     assert comm._reply_subshell_for(view, "S") == "main-ish"
+
+
+@needs_host
+def test_run_all_does_not_wait_where_no_message_could_be_noticed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ipykernel 6 without jupyter-ui-poll: the view's hello could only be read after the cell,
+    so waiting 5 s for it would only delay the Python rendering."""
+    import time
+
+    from heatwidget import _cell_wait
+
+    monkeypatch.setattr(_cell_wait, "run_from_a_browser", lambda: True)
+    m, _ = widget()
+    m._repr_mimebundle_()
+    t0 = time.monotonic()
+    assert m.to_png(width=8, height=8).info["source"] == "python"
+    assert time.monotonic() - t0 < 2
+
+
+class Pumps:
+    """jupyter-ui-poll on ipykernel 6, for a widget: the front end's messages wait in a queue
+    until the waiting code reads them (``pump()``), on its own thread."""
+
+    def __init__(self, m: Any, data: bytes, hello: bool = True) -> None:
+        from heatwidget._widget import _on_custom_msg
+
+        self.queue: list[tuple[dict[str, Any], Any]] = []
+        self.read_on: set[int] = set()
+        self.opened = self.closed = 0
+        original = m.send
+
+        def send(content: dict[str, Any], buffers: Any = None) -> None:
+            original(content, buffers)
+            if content.get("type") == "snapshot":
+                self.queue.extend(chunks(data, content["id"], "v", width=64, height=32))
+
+        def pump() -> None:
+            while self.queue:
+                content, buffers = self.queue.pop(0)
+                self.read_on.add(threading.get_ident())
+                _on_custom_msg(m, content, buffers or [])
+
+        self.pump = pump
+        m.send = send
+        if hello:
+            self.queue.append(({"type": "view", "view": "v", "event": "hello"}, None))
+
+    def possible(self) -> bool:
+        return True
+
+    @contextlib.contextmanager
+    def open(self) -> Iterator[Any]:
+        self.opened += 1
+        try:
+            yield self.pump
+        finally:
+            self.closed += 1
+
+
+def test_on_ipykernel_6_the_cell_reads_the_views_answer_itself() -> None:
+    m, _ = widget()
+    data = png_bytes(CHUNK_BYTES + 5)  # two chunks
+    pumps = Pumps(m, data)
+    m._reply_route._pumps = pumps
+    pumps.pump()  # the view's hello, read after the map's cell
+    png = m.to_png(view=True)
+    assert png == data and png.info["source"] == "view" and png.info["chunks"] == 2
+    assert pumps.read_on == {threading.get_ident()}  # read by the waiting code itself
+    assert (pumps.opened, pumps.closed) == (1, 1)  # and let go of when it had the answer
+    # what the pump read says nothing of where messages are read otherwise: without the pump
+    # (jupyter-ui-poll gone), this thread still reads them only after the cell
+    m._reply_route._reader = None
+    m._handle_front_end({"type": "view", "view": "v", "event": "hello"})  # after the cell
+    with m._reply_route.reading() as pump:
+        assert pump is not None
+        t = threading.Thread(target=m._reply_route.handled)  # jupyter-ui-poll's own thread
+        t.start()
+        t.join()
+    m._reply_route._pumps = NoPumps()
+    assert "this very thread" in (m._reply_route.cannot_wait() or "")
+    # and on ipykernel 6 that is known before any view has spoken (all read through the pump)
+    m._reply_route._reader = None
+    m._reply_route._subshells = Ipykernel6()
+    assert "pip install jupyter-ui-poll" in (m._reply_route.cannot_wait() or "")
+
+
+class Ipykernel6(FakeSubshells):
+    def absent(self) -> bool:
+        return True
+
+
+class NoPumps:
+    def possible(self) -> bool:
+        return False
+
+
+@needs_host
+def test_on_ipykernel_6_run_all_reads_the_new_views_hello_too(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from heatwidget import _cell_wait
+
+    monkeypatch.setattr(_cell_wait, "run_from_a_browser", lambda: True)
+    m, _ = widget()
+    pumps = Pumps(m, png_bytes(100))  # the hello is still waiting to be read
+    m._reply_route._pumps = pumps
+    m._repr_mimebundle_()
+    assert m.to_png().info["source"] == "view"
+    # not displayed: no wait, nothing read, the Python rendering
+    m2, _ = widget()
+    pumps2 = Pumps(m2, png_bytes(100), hello=False)
+    m2._reply_route._pumps = pumps2
+    assert m2.to_png(width=8, height=8).info["source"] == "python" and pumps2.opened == 0
