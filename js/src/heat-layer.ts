@@ -1,7 +1,8 @@
 // A Leaflet layer that owns the heat canvas and decides when a frame is drawn: at most one per
 // animation frame, however many moves and trait changes asked for one.
 import * as L from "leaflet";
-import type { Frame, FrameParams, HeatKernel } from "./kernel";
+import type { Frame, FrameParams } from "./kernel";
+import type { ViewKernel } from "./model-kernel";
 
 /** The frame parameters that come from traits rather than from the map. */
 export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height"> & {
@@ -42,7 +43,7 @@ type MapInternals = L.Map & {
 export class HeatLayer extends L.Layer {
   private canvas: HTMLCanvasElement;
   private ctx: CanvasRenderingContext2D;
-  private kernel: HeatKernel | null = null;
+  private kernel: ViewKernel | null = null;
   private style: HeatStyle;
   private onFrame: (stats: FrameStats) => void;
   private pending = 0;
@@ -91,7 +92,7 @@ export class HeatLayer extends L.Layer {
     };
   }
 
-  setKernel(kernel: HeatKernel | null): void {
+  setKernel(kernel: ViewKernel | null): void {
     this.kernel = kernel;
     this.redraw();
   }

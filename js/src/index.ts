@@ -1,10 +1,11 @@
 // The anywidget entry: builds one view (map, outlines, basemap, heat layer, legend) and wires
-// it to the model. Each view owns its kernel instance and frees it in the cleanup it returns.
+// it to the model. The views of one model draw from one kernel (model-kernel.ts); each lets go
+// of it in the cleanup it returns, and the last one frees it.
 import * as L from "leaflet";
 import { HeatLayer, type FrameStats, type HeatStyle } from "./heat-layer";
-import { HeatKernel } from "./kernel";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
+import { ViewKernel } from "./model-kernel";
 import { bytesOf, sendToPython, type Model, type TraitName, type Traits } from "./model";
 import { addOutlines } from "./outlines";
 import { attachSnapshots } from "./snapshot";
@@ -27,14 +28,6 @@ const DEFAULTS: Partial<Traits> = {
 };
 
 type Window = [number | null, number | null];
-
-// requestIdleCallback where there is one (not in every browser), else soon after this task.
-function whenIdle(fn: () => void): void {
-  const ric = (globalThis as { requestIdleCallback?: (cb: () => void, o?: object) => number })
-    .requestIdleCallback;
-  if (ric) ric(fn, { timeout: 500 });
-  else setTimeout(fn, 0);
-}
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const get = <K extends TraitName>(name: K): Traits[K] =>
@@ -69,7 +62,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   el.classList.add("heatwidget-host");
 
   const map = createMap(mapEl);
-  const handle = { map };
+  // For notebooks and tests: the Leaflet map, and the kernel once it has loaded.
+  const handle: { map: L.Map; kernel?: ViewKernel } = { map };
   (root as any).__heatwidget = handle;
   (el as any).__heatwidget = handle;
   addOutlines(map);
@@ -89,7 +83,6 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   updateLegend();
 
   let frames = 0;
-  let indexPending = false;
   const onFrame = ({ frame, ms, kernelMs, points }: FrameStats) => {
     root.dataset.frames = String(++frames);
     if (appendedAt) {
@@ -100,16 +93,6 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     root.dataset.frameMs = ms.toFixed(2);
     root.dataset.kernelMs = kernelMs.toFixed(2);
     if (frame && points > 0) root.dataset.ready = "1";
-    if (indexPending && frame && points > 0) {
-      // The first frame after a load drew without spatial order (heat.h hw_points_index):
-      // sort now, between frames, so that the next frame does not wait for it.
-      indexPending = false;
-      whenIdle(() => {
-        kernel?.index();
-        // Redraw from the sorted order: what later frames, and the Python host, draw.
-        layer.redraw();
-      });
-    }
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -118,52 +101,35 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   layer.setOpacity(get("opacity"));
   layer.addTo(map);
 
-  // The model's points live in its store (store.ts, shared by the views of the page); this
-  // view's kernel loads them all once, then only the changes.
+  // The model's points live in its store (store.ts) and, once, in its kernel (model-kernel.ts),
+  // both shared by the views of the page; the kernel hears of a change before this view does.
   const { store, owned } = storeFor(model);
-  let kernel: HeatKernel | null = null;
+  let kernel: ViewKernel | null = null;
   let disposed = false;
   let appendedAt = 0;
   const showCount = () => {
     root.dataset.pointCount = String(kernel ? kernel.pointCount : 0);
     root.dataset.seq = String(store.seq);
   };
-  const loadAll = () => {
-    if (!kernel) return;
-    const t0 = performance.now();
-    try {
-      kernel.load(store.points());
-      indexPending = true;
-    } catch (err) {
-      console.error(err);
-    }
-    root.dataset.loadMs = (performance.now() - t0).toFixed(1);
-    showCount();
-    layer.redraw();
-  };
   const onStore = (e: StoreEvent) => {
-    if (!kernel) return; // loads everything when it is ready
-    if (e.kind === "reset") return loadAll();
-    try {
-      kernel.append(e.chunks);
-      kernel.dropFront(e.drop);
-    } catch (err) {
-      console.error(err);
-      return loadAll();
-    }
+    if (!kernel) return; // draws everything when the kernel is ready
+    if (e.kind === "reset") root.dataset.loadMs = kernel.loadMs.toFixed(1);
     // Appends faster than the screen refreshes share the next frame (the layer coalesces).
-    if (!appendedAt) appendedAt = e.at;
+    else if (!appendedAt) appendedAt = e.at;
     showCount();
     layer.redraw();
   };
   const unsubscribe = store.subscribe(onStore);
-  HeatKernel.create().then((k) => {
-    if (disposed) return k.free();
+  ViewKernel.acquire(store, () => layer.redraw()).then((k) => {
+    if (disposed) return k.release();
     kernel = k;
+    handle.kernel = k;
     k.setLut(lut);
-    loadAll();
+    root.dataset.loadMs = k.loadMs.toFixed(1);
+    root.dataset.views = String(k.viewCount); // views drawing from this model's kernel
+    showCount();
     layer.setKernel(k);
-  }, (err) => console.error("heatwidget: the heat kernel did not load", err));
+  }, (err) => disposed || console.error("heatwidget: the heat kernel did not load", err));
 
   // ---- time: the play control ----------------------------------------------------------------
   let playTimer: ReturnType<typeof setInterval> | undefined;
@@ -377,8 +343,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     basemap.clear();
     el.classList.remove("heatwidget-host");
     map.remove();
-    kernel?.free();
+    kernel?.release();
     kernel = null;
+    delete handle.kernel;
     delete (root as any).__heatwidget;
     delete (el as any).__heatwidget;
     root.remove();

@@ -109,6 +109,11 @@ export class HeatKernel {
     return this.count;
   }
 
+  /** Bytes of linear memory the instance holds (it grows, never shrinks, until freed). */
+  get memoryBytes(): number {
+    return this.wasm ? this.wasm.memory.buffer.byteLength : 0;
+  }
+
   private get k(): HeatExports {
     if (!this.wasm) throw new Error("heatwidget: kernel used after free()");
     return this.wasm;

@@ -5,7 +5,7 @@
 //   {type: "reset", seq} + one IPC buffer: replace everything
 // A delta whose seq is not the next one means a message was missed (the page was not there,
 // the IOPub rate limit dropped it): the store asks Python for a reset ({type: "resync"}).
-// Views subscribe and load only what changed into their kernel.
+// The model's kernel (model-kernel.ts) is fed each change first, once; then the views redraw.
 import { decodePoints, type PointChunk, type Points } from "./arrow";
 import { bytesOf, sendToPython, type Model } from "./model";
 
@@ -27,6 +27,7 @@ export class PointStore {
   length = 0;
   seq = 0;
   private listeners = new Set<Listener>();
+  private feeds = new Set<Listener>();
   private askedAt = -1;
 
   constructor(private model: Model) {
@@ -44,6 +45,7 @@ export class PointStore {
     this.model.off("change:_seq", this.onState);
     this.model.off("change:_points", this.onState);
     this.listeners.clear();
+    this.feeds.clear();
   }
 
   points(): Points {
@@ -61,12 +63,19 @@ export class PointStore {
     return () => this.listeners.delete(fn);
   }
 
+  /** Like subscribe, but heard before every view (the kernel the views draw from). */
+  feed(fn: Listener): () => void {
+    this.feeds.add(fn);
+    return () => this.feeds.delete(fn);
+  }
+
   /** The first subscribed view drives the play animation (one clock per page). */
   isFirst(fn: Listener): boolean {
     return this.listeners.values().next().value === fn;
   }
 
   private emit(e: StoreEvent): void {
+    for (const fn of this.feeds) fn(e);
     for (const fn of this.listeners) fn(e);
   }
 

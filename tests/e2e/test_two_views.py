@@ -1,0 +1,131 @@
+"""One model displayed twice in real JupyterLab + Chromium: both views draw from one kernel, so
+the points are held once in WebAssembly memory however many views show them. Each view's click
+reads its own frame; an append reaches both; closing a view keeps the other one working, and
+closing the last gives the kernel's memory back.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pytest
+
+if TYPE_CHECKING:
+    from conftest import HeatView, KernelClient, LabUI, Web
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
+
+NOTEBOOK = "two_views_e2e.ipynb"
+N = 1_000_000
+SETUP = f"""\
+import heatwidget
+m = heatwidget.Heatmap(heatwidget.datasets.cities({N}, seed=3), weight="mag", basemap=None,
+                       height=360)
+m
+"""
+AGAIN = "m\n"
+
+_KERNELS_JS = """
+() => [...document.querySelectorAll('div.heatwidget')].map((r) => r.__heatwidget?.kernel)
+  .filter(Boolean)
+"""
+_SHARED_JS = f"""
+() => {{
+  const ks = ({_KERNELS_JS})();
+  window.__heatwidgetModelKernel = ks[0]?.model;
+  return {{
+    views: ks.length,
+    same: ks.every((k) => k.model === ks[0].model),
+    viewCount: ks[0]?.viewCount,
+    points: ks[0]?.pointCount,
+    bytes: ks[0]?.memoryBytes,
+  }};
+}}
+"""
+# Clears the output of the notebook's cell `index` (disposing the views in it).
+_CLEAR_OUTPUT_JS = """
+async (index) => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  panel.content.activeCellIndex = index;
+  await app.commands.execute('notebook:clear-cell-output');
+}
+"""
+
+
+def click_event(web: Web, hv: HeatView, k: KernelClient, xy: tuple[int, int]) -> Any:
+    """Clicks the middle of the map's pixel `xy`; the click event Python received."""
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    before = k.eval("len(clicks)")
+    web.page.mouse.click(box["x"] + xy[0] + 0.5, box["y"] + xy[1] + 0.5)
+    return k.wait_for("clicks", lambda c: len(c) > before, "the click to reach Python")[-1]
+
+
+def test_two_views_of_one_model_share_one_kernel(
+    web: Web, lab_ui: LabUI, jupyter_lab: Any, kernel_client: Any, artifacts_dir: Path
+) -> None:
+    from conftest import wait_until, write_notebook
+
+    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SETUP, AGAIN)
+    nb = lab_ui.open_notebook(NOTEBOOK)
+    first, second = nb.widget(0), nb.widget(1)
+    k: KernelClient = kernel_client(NOTEBOOK)
+    assert nb.errors() == [], nb.errors()
+    px1, px2 = first.wait_stable(), second.wait_stable()
+    figures: dict[str, Any] = {}
+
+    # -- 1. one kernel for both views, holding the points once ----------------------------------
+    shared = web.page.evaluate(_SHARED_JS)
+    figures["shared"] = shared
+    assert shared["views"] == 2 and shared["same"] and shared["viewCount"] == 2, shared
+    assert shared["points"] == N
+    # a second kernel would hold its own copy: at least the 16 bytes of lon/lat per point
+    assert shared["bytes"] >= 16 * N
+    figures["kernel_mb_for_both_views"] = round(shared["bytes"] / 2**20, 1)
+    # both views drew the same heat (same model, same view of the world)
+    assert px1.shape == px2.shape and (px1[..., 3] > 0).sum() > 1000
+    assert np.array_equal(px1, px2)
+
+    # -- 2. a click reads the frame of the view clicked, whichever view drew last --------------
+    # (the kernel keeps one frame: the second click finds the other view's and draws its own)
+    k.execute("clicks = []\nm.on_click(clicks.append)")
+    w, h = first.view()["size"]
+    py_y, py_x = k.eval(f"divmod(int(m.density({w}, {h}).grid.argmax()), {w})")
+    near = k.eval(
+        f"m.density({w}, {h}).grid[max(0,{py_y}-1):{py_y}+2, max(0,{py_x}-1):{py_x}+2]"
+        ".ravel().tolist()"
+    )
+    lo, hi = min(near) * (1 - 1e-3) - 1e-6, max(near) * (1 + 1e-3) + 1e-6
+    events = [click_event(web, hv, k, (py_x, py_y)) for hv in (first, second, first)]
+    figures["clicks"] = events
+    for event in events:
+        assert lo <= event["value"] <= hi, (event, near)  # the density at that pixel
+        assert event["count"] > 0
+
+    # -- 3. an append reaches both views through the one kernel ---------------------------------
+    k.execute("m.append(lat=[48.85] * 500, lon=[2.35] * 500, weight=[1.0] * 500)")
+    for hv in (first, second):
+        wait_until(lambda hv=hv: hv.point_count == N + 500, 30, "both views to count the append")
+    assert web.page.evaluate(_SHARED_JS)["points"] == N + 500
+
+    # -- 4. closing one view leaves the other working; closing both frees the kernel ----------
+    web.page.evaluate(_CLEAR_OUTPUT_JS, 1)
+    wait_until(lambda: web.page.evaluate(_SHARED_JS)["views"] == 1, 30, "the second view to close")
+    left = web.page.evaluate(_SHARED_JS)
+    assert left["viewCount"] == 1 and left["points"] == N + 500, left
+    before = first.frames
+    k.execute("m.radius = 40")
+    wait_until(lambda: first.frames > before, 30, "the remaining view to draw again")
+    web.page.evaluate(_CLEAR_OUTPUT_JS, 0)
+    wait_until(
+        lambda: web.page.evaluate("() => window.__heatwidgetModelKernel.freed"),
+        30,
+        "the last view to free the model's kernel",
+    )
+
+    (artifacts_dir / "test_two_views.json").write_text(json.dumps(figures, indent=1))
+    assert not web.page_errors, web.page_errors
