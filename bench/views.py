@@ -1,0 +1,133 @@
+"""Browser memory of a map shown in several views, in a real JupyterLab: the views of one model
+share one kernel, against as many separate kernels (what each view used to hold).
+
+    python bench/views.py [--n 1000000] [--views 3]
+
+Starts JupyterLab on 127.0.0.1 with tests/e2e/conftest.py's helpers and runs one notebook in
+headless Chromium (offline). Its cells, on the same `cities(n, seed=0)` data with `mag` weights:
+
+- **one model, k views**: `m = Heatmap(df, ...)` shown in `k` cells (`m` last in each);
+- **baseline, k kernels**: `k` more models of the same data, each shown once: one kernel each,
+  which is what `k` views of one model cost before views shared their model's kernel.
+
+Once every view has drawn, the page reports, per model, the WebAssembly memory of its kernel
+(`memory.buffer.byteLength`: what the kernel's instance holds; it grows and never shrinks) and
+how many views draw from it. Prints MB and the baseline's ratio to the shared kernel.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+from e2e_helpers import load_conftest, offline  # noqa: E402
+
+SETUP = (
+    "import heatwidget\n"
+    "df = heatwidget.datasets.cities({n}, seed=0)\n"
+    "def make():\n"
+    "    return heatwidget.Heatmap(df, weight='mag', basemap=None, height=240)\n"
+    "m = make()\n"
+    "m"
+)
+
+# per model in the page (grouped by the kernel its views draw from): views, points, bytes
+_KERNELS_JS = """
+() => {
+  const models = new Map();
+  for (const root of document.querySelectorAll('div.heatwidget')) {
+    const k = root.__heatwidget?.kernel;
+    if (!k) continue;
+    const e = models.get(k.model) ?? {views: 0, points: k.pointCount, bytes: k.memoryBytes};
+    e.views += 1;
+    models.set(k.model, e);
+  }
+  return [...models.values()];
+}
+"""
+
+
+def notebook(cells: list[str]) -> dict[str, Any]:
+    return {
+        "cells": [
+            {
+                "cell_type": "code",
+                "execution_count": None,
+                "id": f"c{i}",
+                "metadata": {},
+                "outputs": [],
+                "source": src,
+            }
+            for i, src in enumerate(cells)
+        ],
+        "metadata": {
+            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
+        },
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--n", type=int, default=1_000_000)
+    ap.add_argument("--views", type=int, default=3)
+    args = ap.parse_args()
+    k = args.views
+    c = load_conftest()
+    from playwright.sync_api import sync_playwright
+
+    cells = [SETUP.format(n=args.n)] + ["m"] * (k - 1) + ["make()"] * k
+    base = Path(tempfile.mkdtemp(prefix="heatwidget-views-bench-"))
+    server = c.start_jupyter_lab(base, base / "lab.log")
+    (server.root_dir / "bench.ipynb").write_text(json.dumps(notebook(cells)))
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
+            )
+            context = browser.new_context(
+                viewport={"width": 1280, "height": 1000}, device_scale_factor=1
+            )
+            offline(context)
+            page = context.new_page()
+            web = c.Web(page=page, context=context, name="views-bench", artifacts=base)
+            ui = c.LabUI(web, server)
+            ui.open_notebook("bench.ipynb")
+            ui.wait_for_widget(2 * k - 1, timeout=300)  # every view has drawn its data
+            models = page.evaluate(_KERNELS_JS)
+            browser.close()
+    finally:
+        c.stop_jupyter_lab(server)
+
+    shared = next(e for e in models if e["views"] == k)
+    separate = [e for e in models if e is not shared]
+    assert len(separate) == k and all(e["views"] == 1 for e in separate), models
+    assert all(e["points"] == args.n for e in models), models
+    mb = 2**20
+    total = sum(e["bytes"] for e in separate)
+    print(f"\nJupyterLab + headless Chromium, {args.n:,} weighted points, {k} views\n")
+    print("| what the page holds | kernels | WebAssembly memory, MB | per view, MB | vs shared |")
+    print("|---|---|---|---|---|")
+    print(
+        f"| one model shown in {k} views (shared kernel) | 1 | {shared['bytes'] / mb:.1f} | "
+        f"{shared['bytes'] / mb / k:.1f} | 1.0× |"
+    )
+    print(
+        f"| baseline: {k} kernels of the same data, one per view | {k} | {total / mb:.1f} | "
+        f"{total / mb / k:.1f} | {total / shared['bytes']:.1f}× |"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
