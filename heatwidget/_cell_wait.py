@@ -225,6 +225,8 @@ class ReplyRoute:
         self._heard = threading.Event()
         # Open reading() blocks: messages are being read by the code that waits.
         self._pumping = 0
+        # Why the open reading() block has no pump, when jupyter-ui-poll refused to read.
+        self._pump_error: str | None = None
 
     # ---- wiring -------------------------------------------------------------------------------
 
@@ -295,12 +297,18 @@ class ReplyRoute:
         if self._hooked or not self._pumps.possible():
             yield None
             return
-        self._pumping += 1
-        try:
-            with self._pumps.open() as pump:
+        with contextlib.ExitStack() as stack:
+            try:
+                pump: Pump | None = stack.enter_context(self._pumps.open())
+            except Exception as exc:  # jupyter-ui-poll refuses (nested in its own reading)
+                pump = None
+                self._pump_error = f"this code cannot read the views' messages itself ({exc})"
+            self._pumping += 1
+            try:
                 yield pump
-        finally:
-            self._pumping -= 1
+            finally:
+                self._pumping -= 1
+                self._pump_error = None
 
     def hears_while_waiting(self) -> bool:
         """Whether a front end's messages can be noticed while the running code waits: in
@@ -363,7 +371,7 @@ class ReplyRoute:
                 return "this code runs on the subshell that reads the views' answers"
             return None
         if self._pumps.possible():
-            return None  # this code reads them itself while it waits
+            return self._pump_error  # None: this code reads them itself while it waits
         if self._subshells.absent():
             return (
                 "the views' messages are read on this very thread, after the running code "

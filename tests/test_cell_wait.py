@@ -509,3 +509,26 @@ def test_on_ipykernel_6_run_all_reads_the_new_views_hello_too(
     pumps2 = Pumps(m2, png_bytes(100), hello=False)
     m2._reply_route._pumps = pumps2
     assert m2.to_png(width=8, height=8).info["source"] == "python" and pumps2.opened == 0
+
+
+@needs_host
+def test_a_pump_that_refuses_to_open_means_the_python_rendering_at_once() -> None:
+    """jupyter-ui-poll does not nest: a to_png() from a widget callback that its reading ran,
+    inside a cell's to_png(), must not wait for answers nothing will read."""
+    import time
+
+    class Refusing(Pumps):
+        @contextlib.contextmanager
+        def open(self) -> Iterator[Any]:
+            raise ValueError("Nesting not supported")
+            yield self.pump  # pragma: no cover
+
+    m, _ = widget()
+    pumps = Refusing(m, png_bytes(100))
+    m._reply_route._pumps = pumps
+    pumps.pump()  # the view's hello
+    t0 = time.monotonic()
+    with pytest.warns(RuntimeWarning, match="cannot read the views' messages itself"):
+        png = m.to_png(width=8, height=8, timeout=30)
+    assert png.info["source"] == "python" and time.monotonic() - t0 < 5
+    assert m._reply_route._pump_error is None and m._reply_route._pumping == 0
