@@ -631,12 +631,14 @@ class Heatmap(anywidget.AnyWidget):
         arrives in chunks of at most 1 MiB, far below the 10 MiB browser-to-kernel limit). The
         cell waits for it, up to ``timeout`` seconds; a map displayed a moment ago from
         JupyterLab or Notebook 7 (the next cell of "Run all") is first given a few seconds for
-        its view to appear and draw its data. That needs a kernel and front end that
-        read widget messages while a cell runs: ipykernel >= 7 with JupyterLab >= 4.4 or
-        Notebook >= 7.4 (their default "Kernel comms over subshells"); with ipykernel >= 7.4
-        any front end works. Elsewhere, or when no view answers (a closed page, a hidden
-        map), it warns why and falls back to the Python rendering; use :meth:`snapshot`
-        there, which returns a Future that resolves after the cell.
+        its view to appear and draw its data (also when the map is inside a layout). That
+        needs a kernel and front end that read widget messages while a cell runs: ipykernel
+        >= 7 with JupyterLab >= 4.4 or Notebook >= 7.4 (their default "Kernel comms over
+        subshells"); with ipykernel >= 7.4 any front end works; on ipykernel 6 the cell reads
+        them itself with jupyter-ui-poll (``pip install "heatwidget[poll]"``). Elsewhere, or
+        when no view answers (a closed page, a hidden map), it warns why and falls back to the
+        Python rendering; use :meth:`snapshot` there, which returns a Future that resolves
+        after the cell.
 
         **Without a view** (never displayed, a script, nbconvert), or with ``view=False``, the
         heat layer is rendered in Python by the same WebAssembly kernel, at ``width`` ×
