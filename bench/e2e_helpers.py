@@ -3,8 +3,13 @@ clients), loaded for the benchmarks so both drive Chromium and Jupyter the same 
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
 import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -24,18 +29,19 @@ def load_conftest() -> Any:
     return mod
 
 
-def notebook(source: str) -> dict[str, Any]:
-    """An nbformat 4 notebook (as JSON data) of one code cell, for the Python 3 kernel."""
+def notebook(*sources: str) -> dict[str, Any]:
+    """An nbformat 4 notebook (as JSON data) of these code cells, for the Python 3 kernel."""
     return {
         "cells": [
             {
                 "cell_type": "code",
                 "execution_count": None,
-                "id": "a1",
+                "id": f"c{i}",
                 "metadata": {},
                 "outputs": [],
                 "source": source,
             }
+            for i, source in enumerate(sources)
         ],
         "metadata": {
             "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
@@ -43,6 +49,46 @@ def notebook(source: str) -> dict[str, Any]:
         "nbformat": 4,
         "nbformat_minor": 5,
     }
+
+
+@dataclass
+class LabSession:
+    pw: Any  # Playwright, for more browsers
+    page: Any
+    ui: Any  # conftest.LabUI
+    server: Any  # conftest.LabServer
+    base: Path  # a temporary folder for the run (the server's files, its log)
+
+
+@contextlib.contextmanager
+def lab_session(name: str, nb: dict[str, Any]) -> Iterator[LabSession]:
+    """JupyterLab on 127.0.0.1 and headless Chromium (offline, 1280 × 1000) with ``nb`` open as
+    bench.ipynb, all its cells run; stops both at the end."""
+    from playwright.sync_api import sync_playwright
+
+    c = load_conftest()
+    base = Path(tempfile.mkdtemp(prefix=f"heatwidget-{name}-"))
+    server = c.start_jupyter_lab(base, base / "lab.log")
+    (server.root_dir / "bench.ipynb").write_text(json.dumps(nb))
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(
+                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
+            )
+            try:
+                context = browser.new_context(
+                    viewport={"width": 1280, "height": 1000}, device_scale_factor=1
+                )
+                offline(context)
+                page = context.new_page()
+                web = c.Web(page=page, context=context, name=name, artifacts=base)
+                ui = c.LabUI(web, server)
+                ui.open_notebook("bench.ipynb")
+                yield LabSession(pw, page, ui, server, base)
+            finally:
+                browser.close()
+    finally:
+        c.stop_jupyter_lab(server)
 
 
 def offline(context: Any) -> None:

@@ -27,7 +27,6 @@ import argparse
 import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest, notebook, offline  # noqa: E402
+from e2e_helpers import lab_session, load_conftest, notebook, offline  # noqa: E402
 
 SETUP = (
     "import time\n"
@@ -85,61 +84,41 @@ def main() -> int:
     args = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
     c = load_conftest()
-    from playwright.sync_api import sync_playwright
-
     load_start = Path("/proc/loadavg").read_text().split()[:3]
-    base = Path(tempfile.mkdtemp(prefix="heatwidget-export-bench-"))
-    server = c.start_jupyter_lab(base, base / "lab.log")
-    (server.root_dir / "bench.ipynb").write_text(json.dumps(notebook(SETUP.format(n=args.n))))
     results: dict[tuple[int, int], dict[str, list[float]]] = {}
     info: dict[tuple[int, int], dict[str, Any]] = {}
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
-            )
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 1000}, device_scale_factor=1
-            )
-            offline(context)
-            page = context.new_page()
-            web = c.Web(page=page, context=context, name="export-bench", artifacts=base)
-            ui = c.LabUI(web, server)
-            ui.open_notebook("bench.ipynb")
-            hv = ui.wait_for_widget()
-            kc = c.KernelClient(server.connection_file(server.kernel_id_for("bench.ipynb")))
-            kc.wait_for("len(m._snapshots.live)", lambda v: v == 1, "the view to say hello")
-            for w, h in sizes:
-                kc.execute(f"m.height = {h}")
-                # the map takes the notebook's width: widen the page until the map is w wide
-                fit_map(c, page, hv, w, h)
-                hv.wait_stable()
-                times: dict[str, list[float]] = {"live": [], "python": [], "screenshot": []}
-                html = base / "map.html"
-                for _ in range(args.reps):
-                    out = kc.execute(
-                        "_t = time.perf_counter(); png = m.to_png()\n"
-                        "print(time.perf_counter() - _t, png.info['source'], len(png))"
-                    )
-                    seconds, source, nbytes = out.split()
-                    assert source == "view", out
-                    times["live"].append(float(seconds))
-                    out = kc.execute(
-                        f"_t = time.perf_counter(); p = m.to_png(view=False, width={w}, "
-                        f"height={h})\nprint(time.perf_counter() - _t)"
-                    )
-                    times["python"].append(float(out))
-                    t0 = time.perf_counter()
-                    kc.execute(f"m.save_html({str(html)!r})")
-                    shot = screenshot_baseline(pw, c, html, (w, h))
-                    times["screenshot"].append(time.perf_counter() - t0)
-                results[(w, h)] = times
-                info[(w, h)] = {"png_bytes": int(nbytes), "screenshot_bytes": len(shot)}
-                print(f"{w}x{h}: " + json.dumps(times), file=sys.stderr)
-            kc.close()
-            browser.close()
-    finally:
-        c.stop_jupyter_lab(server)
+    with lab_session("export-bench", notebook(SETUP.format(n=args.n))) as lab:
+        hv = lab.ui.wait_for_widget()
+        kc = c.KernelClient(lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb")))
+        kc.wait_for("len(m._snapshots.live)", lambda v: v == 1, "the view to say hello")
+        for w, h in sizes:
+            kc.execute(f"m.height = {h}")
+            # the map takes the notebook's width: widen the page until the map is w wide
+            fit_map(c, lab.page, hv, w, h)
+            hv.wait_stable()
+            times: dict[str, list[float]] = {"live": [], "python": [], "screenshot": []}
+            html = lab.base / "map.html"
+            for _ in range(args.reps):
+                out = kc.execute(
+                    "_t = time.perf_counter(); png = m.to_png()\n"
+                    "print(time.perf_counter() - _t, png.info['source'], len(png))"
+                )
+                seconds, source, nbytes = out.split()
+                assert source == "view", out
+                times["live"].append(float(seconds))
+                out = kc.execute(
+                    f"_t = time.perf_counter(); p = m.to_png(view=False, width={w}, "
+                    f"height={h})\nprint(time.perf_counter() - _t)"
+                )
+                times["python"].append(float(out))
+                t0 = time.perf_counter()
+                kc.execute(f"m.save_html({str(html)!r})")
+                shot = screenshot_baseline(lab.pw, c, html, (w, h))
+                times["screenshot"].append(time.perf_counter() - t0)
+            results[(w, h)] = times
+            info[(w, h)] = {"png_bytes": int(nbytes), "screenshot_bytes": len(shot)}
+            print(f"{w}x{h}: " + json.dumps(times), file=sys.stderr)
+        kc.close()
     load_end = Path("/proc/loadavg").read_text().split()[:3]
 
     def cell(v: list[float]) -> str:

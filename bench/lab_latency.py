@@ -16,10 +16,8 @@ encode + comm send), the page's data-load-ms (HeatKernel.load), and len(m._point
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest, notebook, offline  # noqa: E402
+from e2e_helpers import lab_session, load_conftest, notebook  # noqa: E402
 
 NOTEBOOK = notebook(
     "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
@@ -69,75 +67,54 @@ def main() -> int:
     )
     args = ap.parse_args()
     c = load_conftest()
-    from playwright.sync_api import sync_playwright
-
     print(
         f"load average at start: {Path('/proc/loadavg').read_text().split()[:3]}", file=sys.stderr
     )
-    base = Path(tempfile.mkdtemp(prefix="heatwidget-lab-bench-"))
-    log_path = base / "lab.log"
-    server = c.start_jupyter_lab(base, log_path)
-    (server.root_dir / "bench.ipynb").write_text(json.dumps(NOTEBOOK))
     rows = []
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
+    with lab_session("lab-latency", NOTEBOOK) as lab:
+        lab.ui.wait_for_widget()
+        kc = c.KernelClient(lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb")))
+        kc.execute("import time\nsmall = cities(1000, seed=0)")
+        for rep in range(1, args.reps + 1):
+            kc.execute(f"df = cities({args.n}, seed={rep})")  # untimed
+            lab.page.evaluate(OBSERVE_JS, args.n)
+            call = "m.set_data(df)" if args.no_weight else "m.set_data(df, weight='mag')"
+            out = kc.execute(
+                f"t0 = time.time(); {call}; t1 = time.time(); print(t0, t1, len(m._points))"
             )
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 1000}, device_scale_factor=1
+            t0, t1, nbytes = out.split()
+            t0, t1 = float(t0), float(t1)
+            st = c.wait_until(
+                lambda: (lambda s: s if s and s["paintedAt"] else None)(
+                    lab.page.evaluate("window.__lat")
+                ),
+                60,
+                "the first frame with the new points",
             )
-            offline(context)
-            page = context.new_page()
-            web = c.Web(page=page, context=context, name="lab-latency", artifacts=base)
-            ui = c.LabUI(web, server)
-            ui.open_notebook("bench.ipynb")
-            ui.wait_for_widget()
-            kc = c.KernelClient(server.connection_file(server.kernel_id_for("bench.ipynb")))
-            kc.execute("import time\nsmall = cities(1000, seed=0)")
-            for rep in range(1, args.reps + 1):
-                kc.execute(f"df = cities({args.n}, seed={rep})")  # untimed
-                page.evaluate(OBSERVE_JS, args.n)
-                call = "m.set_data(df)" if args.no_weight else "m.set_data(df, weight='mag')"
-                out = kc.execute(
-                    f"t0 = time.time(); {call}; t1 = time.time(); print(t0, t1, len(m._points))"
-                )
-                t0, t1, nbytes = out.split()
-                t0, t1 = float(t0), float(t1)
-                st = c.wait_until(
-                    lambda: (lambda s: s if s and s["paintedAt"] else None)(
-                        page.evaluate("window.__lat")
-                    ),
-                    60,
-                    "the first frame with the new points",
-                )
-                row = {
-                    "latency_s": st["paintedAt"] / 1000 - t0,
-                    "set_data_s": t1 - t0,
-                    "count_at_s": st["countAt"] / 1000 - t0,
-                    "page_load_ms": float(st["loadMs"] or "nan"),
-                    "frame_ms": float(st["frameMs"] or "nan"),
-                    "bytes_per_point": int(nbytes) / args.n,
-                }
-                rows.append(row)
-                print(
-                    f"rep {rep}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()),
-                    file=sys.stderr,
-                )
-                kc.execute("m.set_data(small)")
-                c.wait_until(
-                    lambda: (
-                        page.evaluate("document.querySelector('div.heatwidget').dataset.pointCount")
-                        == "1000"
-                    ),
-                    30,
-                    "reset",
-                )
-                time.sleep(0.5)
-            kc.close()
-            browser.close()
-    finally:
-        c.stop_jupyter_lab(server)
+            row = {
+                "latency_s": st["paintedAt"] / 1000 - t0,
+                "set_data_s": t1 - t0,
+                "count_at_s": st["countAt"] / 1000 - t0,
+                "page_load_ms": float(st["loadMs"] or "nan"),
+                "frame_ms": float(st["frameMs"] or "nan"),
+                "bytes_per_point": int(nbytes) / args.n,
+            }
+            rows.append(row)
+            print(
+                f"rep {rep}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()),
+                file=sys.stderr,
+            )
+            kc.execute("m.set_data(small)")
+            c.wait_until(
+                lambda: (
+                    lab.page.evaluate("document.querySelector('div.heatwidget').dataset.pointCount")
+                    == "1000"
+                ),
+                30,
+                "reset",
+            )
+            time.sleep(0.5)
+        kc.close()
     load_end = Path("/proc/loadavg").read_text().split()[:3]
 
     def s(key: str) -> str:

@@ -18,16 +18,13 @@ how many views draw from it. Prints MB and the baseline's ratio to the shared ke
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import tempfile
 from pathlib import Path
-from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from e2e_helpers import load_conftest, offline  # noqa: E402
+from e2e_helpers import lab_session, notebook  # noqa: E402
 
 SETUP = (
     "import heatwidget\n"
@@ -54,27 +51,6 @@ _KERNELS_JS = """
 """
 
 
-def notebook(cells: list[str]) -> dict[str, Any]:
-    return {
-        "cells": [
-            {
-                "cell_type": "code",
-                "execution_count": None,
-                "id": f"c{i}",
-                "metadata": {},
-                "outputs": [],
-                "source": src,
-            }
-            for i, src in enumerate(cells)
-        ],
-        "metadata": {
-            "kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"}
-        },
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -83,31 +59,10 @@ def main() -> int:
     ap.add_argument("--views", type=int, default=3)
     args = ap.parse_args()
     k = args.views
-    c = load_conftest()
-    from playwright.sync_api import sync_playwright
-
     cells = [SETUP.format(n=args.n)] + ["m"] * (k - 1) + ["make()"] * k
-    base = Path(tempfile.mkdtemp(prefix="heatwidget-views-bench-"))
-    server = c.start_jupyter_lab(base, base / "lab.log")
-    (server.root_dir / "bench.ipynb").write_text(json.dumps(notebook(cells)))
-    try:
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(
-                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
-            )
-            context = browser.new_context(
-                viewport={"width": 1280, "height": 1000}, device_scale_factor=1
-            )
-            offline(context)
-            page = context.new_page()
-            web = c.Web(page=page, context=context, name="views-bench", artifacts=base)
-            ui = c.LabUI(web, server)
-            ui.open_notebook("bench.ipynb")
-            ui.wait_for_widget(2 * k - 1, timeout=300)  # every view has drawn its data
-            models = page.evaluate(_KERNELS_JS)
-            browser.close()
-    finally:
-        c.stop_jupyter_lab(server)
+    with lab_session("views-bench", notebook(*cells)) as lab:
+        lab.ui.wait_for_widget(2 * k - 1, timeout=300)  # every view has drawn its data
+        models = lab.page.evaluate(_KERNELS_JS)
 
     shared = next(e for e in models if e["views"] == k)
     separate = [e for e in models if e is not shared]
