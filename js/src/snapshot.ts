@@ -150,9 +150,45 @@ function drawLegend(ctx: CanvasRenderingContext2D, legend: HTMLElement, rectOf: 
     .forEach((span) => drawText(ctx, span, rectOf(span)));
 }
 
-const toPng = (canvas: HTMLCanvasElement): Promise<Blob> =>
-  new Promise((resolve, reject) =>
-    canvas.toBlob((b) => (b ? resolve(b) : reject(new Error("canvas.toBlob gave nothing"))), "image/png"));
+/** How long toBlob may take before the PNG is encoded at once instead. */
+const TO_BLOB_MS = 150;
+
+/** The canvas as PNG bytes. Chromium encodes toBlob's PNG in idle time, and a page that is
+ * never idle (an animation, a busy notebook) waits up to 1 s + 5 s for it (its idle-task
+ * timeouts): past TO_BLOB_MS the PNG is encoded now, on this thread, by toDataURL. */
+const toPng = (canvas: HTMLCanvasElement): Promise<ArrayBuffer> =>
+  new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (bytes: Promise<ArrayBuffer> | ArrayBuffer) => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      resolve(bytes);
+    };
+    const timer = setTimeout(() => {
+      try {
+        finish(dataUrlBytes(canvas.toDataURL("image/png")));
+      } catch (err) {
+        done = true;
+        reject(err);
+      }
+    }, TO_BLOB_MS);
+    canvas.toBlob((b) => {
+      if (b) finish(b.arrayBuffer());
+      else if (!done) {
+        done = true;
+        clearTimeout(timer);
+        reject(new Error("canvas.toBlob gave nothing"));
+      }
+    }, "image/png");
+  });
+
+function dataUrlBytes(url: string): ArrayBuffer {
+  const text = atob(url.slice(url.indexOf(",") + 1));
+  const bytes = new Uint8Array(text.length);
+  for (let i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+  return bytes.buffer;
+}
 
 /** The next frame (so pending redraws are on the canvas), or 100 ms in a hidden tab. */
 const settled = (): Promise<void> =>
@@ -207,7 +243,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
       const { clientWidth: x, clientHeight: y } = map.getContainer();
       if (x === 0 || y === 0) throw new Error(`the map is not visible (${x} × ${y} px)`);
       const { canvas, tiles, tileCount } = compose(root, map);
-      const bytes = await (await toPng(canvas)).arrayBuffer();
+      const bytes = await toPng(canvas);
       const count = Math.max(1, Math.ceil(bytes.byteLength / CHUNK_BYTES));
       const ms = Math.round(performance.now() - t0);
       for (let index = 0; index < count; index++) {
