@@ -142,8 +142,7 @@ class KernelSubshells:
 
     def absent(self) -> bool:
         """Whether the running kernel is an ipykernel without subshells (< 7)."""
-        kernel = _kernel()
-        return kernel is not None and getattr(kernel, "shell_channel_thread", None) is None
+        return _kernel() is not None and not self.exist()
 
     def helper(self) -> str | None:
         """The helper subshell's id, made on first use. Call on the shell-channel thread only
@@ -303,11 +302,12 @@ class ReplyRoute:
             except Exception as exc:  # jupyter-ui-poll refuses (nested in its own reading)
                 pump = None
                 self._pump_error = f"this code cannot read the views' messages itself ({exc})"
-            self._pumping += 1
+            reads = 1 if pump is not None else 0
+            self._pumping += reads
             try:
                 yield pump
             finally:
-                self._pumping -= 1
+                self._pumping -= reads
                 self._pump_error = None
 
     def hears_while_waiting(self) -> bool:

@@ -742,11 +742,12 @@ class Heatmap(anywidget.AnyWidget):
         return self._shown_at is not None and time.monotonic() - self._shown_at <= 60.0
 
     def _await_new_view(self, pump: _cell_wait.Pump | None) -> None:
-        """A map displayed a moment ago from JupyterLab or Notebook 7 ("Run all": the map's
-        cell, then this one) has no view yet: the browser is making the model, then the view,
-        which says hello when it exists. Waits for both, a few seconds at most."""
+        """A map displayed a moment ago (the caller checked) from JupyterLab or Notebook 7
+        ("Run all": the map's cell, then this one) has no view yet: the browser is making the
+        model, then the view, which says hello when it exists. Waits for both, a few seconds
+        at most."""
         route = self._reply_route
-        if not self._just_shown() or not route.hears_while_waiting():
+        if not route.hears_while_waiting():
             return
         if not (route.await_front_end(0) or _cell_wait.run_from_a_browser()):
             return

@@ -35,11 +35,8 @@ export class ModelKernel {
 
   constructor(private store: PointStore, private onForget: () => void) {
     this.unfeed = store.feed(this.onStore);
+    // No view can let go before this resolves (each gets its ViewKernel from it).
     this.ready = HeatKernel.create().then((k) => {
-      if (this.freed) {
-        k.free();
-        throw new Error("heatwidget: the model's views closed before its kernel loaded");
-      }
       this.kernel = k;
       this.loadAll();
       return k;
