@@ -220,7 +220,7 @@ def main() -> int:
     ensure_built(args.rebuild)
     files = {s: make_data(SIZES[s]) for s in sizes}
 
-    from heatwidget._colormaps import resolve_lut
+    from heatwidget.traits.colormaps import resolve_lut
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     port = server.server_address[1]

@@ -1,3 +1,3 @@
-from heatwidget._cli import main
+from heatwidget.cli import main
 
 raise SystemExit(main())

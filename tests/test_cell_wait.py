@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from test_snapshot import chunks, png_bytes, widget
 
-from heatwidget._cell_wait import ReplyRoute
-from heatwidget._snapshot import CHUNK_BYTES, PNG
+from heatwidget.views.cell_wait import ReplyRoute
+from heatwidget.views.snapshot import CHUNK_BYTES, PNG
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_host = pytest.mark.skipif(
@@ -183,7 +183,7 @@ def test_a_hello_from_before_the_front_ends_subshell_started_is_checked_by_a_pin
 
 
 def test_an_unanswered_ping_is_not_repeated_until_a_message_comes_another_way() -> None:
-    import heatwidget._cell_wait as cell_wait
+    import heatwidget.views.cell_wait as cell_wait
 
     pinger = Pinger()  # a front end without comm subshells: the pong waits for the cell
     route = ReplyRoute(KernelWithSubshells(), ping=pinger)
@@ -259,7 +259,7 @@ class FrontEnd:
             self._say_hello()
 
     def _handle(self, content: dict[str, Any], buffers: Any = None) -> None:
-        from heatwidget._widget import _on_custom_msg
+        from heatwidget.widget.heatmap import _on_custom_msg
 
         self.handled_on.add(threading.get_ident())
         _on_custom_msg(self.m, content, buffers or [])
@@ -405,7 +405,7 @@ def test_run_all_does_not_wait_where_no_message_could_be_noticed(
     so waiting 5 s for it would only delay the Python rendering."""
     import time
 
-    from heatwidget import _cell_wait
+    from heatwidget.views import cell_wait as _cell_wait
 
     monkeypatch.setattr(_cell_wait, "run_from_a_browser", lambda: True)
     m, _ = widget()
@@ -420,7 +420,7 @@ class Pumps:
     until the waiting code reads them (``pump()``), on its own thread."""
 
     def __init__(self, m: Any, data: bytes, hello: bool = True) -> None:
-        from heatwidget._widget import _on_custom_msg
+        from heatwidget.widget.heatmap import _on_custom_msg
 
         self.queue: list[tuple[dict[str, Any], Any]] = []
         self.read_on: set[int] = set()
@@ -496,7 +496,7 @@ class NoPumps:
 def test_on_ipykernel_6_run_all_reads_the_new_views_hello_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from heatwidget import _cell_wait
+    from heatwidget.views import cell_wait as _cell_wait
 
     monkeypatch.setattr(_cell_wait, "run_from_a_browser", lambda: True)
     m, _ = widget()

@@ -1,4 +1,4 @@
-"""Colour tables (heatwidget/_colormaps.py, data in heatwidget/colormaps.json)."""
+"""Colour tables (heatwidget/_colormaps.py, data in heatwidget/traits/colormaps.json)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heatwidget._colormaps import names, resolve_lut
+from heatwidget.traits.colormaps import names, resolve_lut
 
 ROOT = Path(__file__).resolve().parent.parent
 REQUIRED = [
@@ -138,7 +138,7 @@ def test_bad_values_name_themselves(value: object, match: str) -> None:
 def test_the_json_needs_no_matplotlib() -> None:
     code = (
         "import sys; sys.modules['matplotlib'] = None\n"
-        "from heatwidget._colormaps import resolve_lut, names\n"
+        "from heatwidget.traits.colormaps import resolve_lut, names\n"
         "assert len(resolve_lut('viridis_r')) == 1024 and len(names()) > 40\n"
         "assert len(resolve_lut(['navy', 'gold'])) == 1024\n"
     )
@@ -149,7 +149,7 @@ def test_generated_file_is_up_to_date() -> None:
     mpl = pytest.importorskip("matplotlib")
     import json
 
-    doc = json.loads((ROOT / "heatwidget" / "colormaps.json").read_text())
+    doc = json.loads((ROOT / "heatwidget" / "traits" / "colormaps.json").read_text())
     if doc["source"].split(",")[0] != f"matplotlib {mpl.__version__}":
         pytest.skip(f"colormaps.json was made with {doc['source']}, not {mpl.__version__}")
     res = subprocess.run(

@@ -11,7 +11,7 @@ import pytest
 from IPython.core.formatters import DisplayFormatter
 
 import heatwidget
-from heatwidget import _displayed
+from heatwidget.views import displayed as _displayed
 
 VIEW_MIME = "application/vnd.jupyter.widget-view+json"
 

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from heatwidget import Heatmap
-from heatwidget._html import _module, render_html, save_html
-from heatwidget._wire import decode
+from heatwidget.export.html import _module, render_html, save_html
+from heatwidget.points.wire import decode
 
 STATIC = Path(__file__).resolve().parents[1] / "heatwidget" / "static"
 pytestmark = pytest.mark.skipif(not (STATIC / "widget.js").is_file(), reason="front end not built")

@@ -1,4 +1,4 @@
-"""heatwidget._inputs: every input form → the canonical table, and every error message."""
+"""heatwidget.points.inputs: every input form → the canonical table, and every error message."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heatwidget._inputs import (
+from heatwidget.points.inputs import (
     MAX_LATITUDE,
     DroppedRowsWarning,
     MercatorEdgeWarning,

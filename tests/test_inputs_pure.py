@@ -19,8 +19,8 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from heatwidget._inputs import to_table
-from heatwidget._wire import encode
+from heatwidget.points.inputs import to_table
+from heatwidget.points.wire import encode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,7 +88,9 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {root!r})
     import array, base64, dataclasses, datetime, decimal, fractions, json, warnings
     import heatwidget
-    from heatwidget import _inputs, _wire, _stream_pure
+    from heatwidget.points import inputs as _inputs
+    from heatwidget.points import wire as _wire
+    from heatwidget.points import store_pure as _stream_pure
     out = []
     for case in json.loads(sys.stdin.read()):
         with warnings.catch_warnings(record=True) as caught:

@@ -21,12 +21,12 @@ import pyarrow as pa
 import pytest
 import reference as R  # tests/reference.py (pytest puts tests/ on sys.path)
 
-from heatwidget import _kernel
-from heatwidget._colormaps import resolve_lut
-from heatwidget._kernel import Kernel
-from heatwidget._png import composite, encode_png
-from heatwidget._render import render
-from heatwidget._viewport import Viewport, project, unproject
+from heatwidget.host import kernel as _kernel
+from heatwidget.host.kernel import Kernel
+from heatwidget.host.png import composite, encode_png
+from heatwidget.host.render import render
+from heatwidget.host.viewport import Viewport, project, unproject
+from heatwidget.traits.colormaps import resolve_lut
 
 hypothesis = pytest.importorskip("hypothesis")
 from hypothesis import given, settings  # noqa: E402
@@ -93,7 +93,7 @@ def table(lon, lat, weight=None) -> pa.Table:
 
 
 def wrap_lon(lon: np.ndarray) -> np.ndarray:
-    """Into [-180, 180), as heatwidget._inputs does."""
+    """Into [-180, 180), as heatwidget.points.inputs does."""
     return (np.asarray(lon) + 180.0) % 360.0 - 180.0
 
 

@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from heatwidget import _snapshot
-from heatwidget._snapshot import CHUNK_BYTES, IdleClock, Snapshots, thread_timer
+from heatwidget.views import snapshot as _snapshot
+from heatwidget.views.snapshot import CHUNK_BYTES, IdleClock, Snapshots, thread_timer
 
 ROOT = Path(__file__).resolve().parents[1]
 WASM = ROOT / "heatwidget" / "static" / "heat.wasm"
@@ -324,7 +324,7 @@ def widget() -> Any:
 
 
 def test_widget_routes_view_and_snapshot_messages(tmp_path: Path) -> None:
-    from heatwidget._widget import _on_custom_msg
+    from heatwidget.widget.heatmap import _on_custom_msg
 
     m, sent = widget()
     _on_custom_msg(m, {"type": "view", "view": "v9", "event": "hello"}, [])

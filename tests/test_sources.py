@@ -13,8 +13,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from heatwidget._inputs import DroppedRowsWarning, to_table
-from heatwidget._wire import decode, encode
+from heatwidget.points.inputs import DroppedRowsWarning, to_table
+from heatwidget.points.wire import decode, encode
 
 pd = pytest.importorskip("pandas")
 
@@ -255,7 +255,7 @@ def test_bad_paths(tmp_path: Path) -> None:
 
 
 def test_missing_optional_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from heatwidget import _sources
+    from heatwidget.points import sources as _sources
 
     monkeypatch.setitem(__import__("sys").modules, "pyproj", None)
     with pytest.raises(ImportError, match=r'pip install "heatwidget\[geo\]"'):

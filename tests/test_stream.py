@@ -15,8 +15,8 @@ import pytest
 import traitlets
 
 from heatwidget import Heatmap
-from heatwidget._stream import PointStore
-from heatwidget._wire import decode
+from heatwidget.points.store import PointStore
+from heatwidget.points.wire import decode
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_host = pytest.mark.skipif(
@@ -317,7 +317,7 @@ def test_bounds_is_written_by_the_map_only() -> None:
 
 @needs_host
 def test_kernel_count_near_counts_points_within_radius() -> None:
-    from heatwidget._kernel import Kernel
+    from heatwidget.host.kernel import Kernel
 
     with Kernel() as k:
         k.load(pa.table({"lon": [0.0, 0.0, 1.0], "lat": [0.0, 0.0, 0.0]}))
@@ -331,7 +331,7 @@ def test_kernel_count_near_counts_points_within_radius() -> None:
 
 @needs_host
 def test_kernel_append_and_drop_front_match_a_fresh_load() -> None:
-    from heatwidget._kernel import Kernel
+    from heatwidget.host.kernel import Kernel
 
     rng = np.random.default_rng(1)
     t = pa.table({"lon": rng.uniform(-10, 10, 300), "lat": rng.uniform(-10, 10, 300)})

@@ -7,7 +7,7 @@ import math
 import numpy as np
 import pytest
 
-from heatwidget._viewport import (
+from heatwidget.host.viewport import (
     MAX_LATITUDE,
     Viewport,
     fit_bounds,

@@ -15,9 +15,9 @@ import traitlets
 
 import heatwidget
 from heatwidget import Density, Heatmap
-from heatwidget._colormaps import resolve_lut
-from heatwidget._inputs import DroppedRowsWarning
-from heatwidget._wire import decode
+from heatwidget.points.inputs import DroppedRowsWarning
+from heatwidget.points.wire import decode
+from heatwidget.traits.colormaps import resolve_lut
 
 pd = pytest.importorskip("pandas")
 
@@ -363,7 +363,7 @@ def test_demo_notebooks_are_valid() -> None:
 
 
 def test_cli_builds_voila_and_lab_commands(tmp_path: Path) -> None:
-    from heatwidget._cli import demo_command
+    from heatwidget.cli import demo_command
 
     nb = tmp_path / "demo.ipynb"
     argv, url = demo_command(nb, lab=False, port=8123, open_browser=False)
@@ -470,7 +470,7 @@ def test_missing_wasmtime_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 def test_meters_per_pixel_matches_leaflet() -> None:
-    from heatwidget._viewport import meters_per_pixel
+    from heatwidget.host.viewport import meters_per_pixel
 
     # Leaflet: 2 pi R / 256 at zoom 0 on the equator (R = 6378137); halves per zoom level
     assert meters_per_pixel(0.0, 0) == pytest.approx(156543.03392804097)
@@ -480,7 +480,7 @@ def test_meters_per_pixel_matches_leaflet() -> None:
 
 def test_radius_in_meters_covers_the_same_ground_at_every_zoom() -> None:
     pytest.importorskip("wasmtime")
-    from heatwidget._viewport import meters_per_pixel
+    from heatwidget.host.viewport import meters_per_pixel
 
     m = Heatmap(lat=[45.0], lon=[7.0], radius=2000, radius_units="meters", center=(45.0, 7.0))
     widths = []

@@ -1,4 +1,4 @@
-"""heatwidget._wire: canonical table ⇄ Arrow IPC stream bytes."""
+"""heatwidget.points.wire: canonical table ⇄ Arrow IPC stream bytes."""
 
 from __future__ import annotations
 
@@ -6,8 +6,8 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heatwidget._inputs import empty_table, to_table
-from heatwidget._wire import decode, encode
+from heatwidget.points.inputs import empty_table, to_table
+from heatwidget.points.wire import decode, encode
 
 
 def test_schema_and_values_round_trip(rng: np.random.Generator) -> None:
@@ -77,14 +77,14 @@ import sys, warnings
 sys.modules["pyarrow"] = None  # `import pyarrow` now raises ImportError
 import types
 # The data path only (heatwidget/__init__ imports the widget, whose other modules are not
-# part of this test): a bare package object lets heatwidget._inputs/_wire import alone.
+# part of this test): a bare package object lets heatwidget.points.inputs/_wire import alone.
 pkg = types.ModuleType("heatwidget")
 pkg.__path__ = [HEATWIDGET_DIR]
 sys.modules["heatwidget"] = pkg
 import numpy as np
 import arro3.core as ac
-from heatwidget._inputs import PointColumns, to_table
-from heatwidget._wire import decode, encode
+from heatwidget.points.inputs import PointColumns, to_table
+from heatwidget.points.wire import decode, encode
 
 lat = np.array([10.0, np.nan, 20.0, -30.5, 89.0])
 lon = np.array([190.0, 0.0, -2.0, 3.5, 0.0])
@@ -132,8 +132,8 @@ def test_without_pyarrow_arro3_encodes_the_same_table(tmp_path: object) -> None:
 
 def test_arro3_and_pyarrow_encoders_agree() -> None:
     pytest.importorskip("arro3.io")
-    from heatwidget._inputs import PointColumns
-    from heatwidget._wire import _encode_arro3, _encode_pyarrow
+    from heatwidget.points.inputs import PointColumns
+    from heatwidget.points.wire import _encode_arro3, _encode_pyarrow
 
     table, _ = to_table(lat=[1.0, 2.0], lon=[3.0, 4.0], weight=[0.5, 1.5], time=[0, 1])
     cols = PointColumns({n: table.column(n).to_numpy() for n in table.column_names})

@@ -12,9 +12,9 @@ import time
 import numpy as np
 import pyarrow as pa
 
-from heatwidget._colormaps import resolve_lut
-from heatwidget._kernel import HW_AGG_SUM, HW_SCALE_LINEAR, Kernel
-from heatwidget._viewport import Viewport, unproject
+from heatwidget.host.kernel import HW_AGG_SUM, HW_SCALE_LINEAR, Kernel
+from heatwidget.host.viewport import Viewport, unproject
+from heatwidget.traits.colormaps import resolve_lut
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
-"""Generate heatwidget/colormaps.json from matplotlib (run once; the output is committed).
+"""Generate heatwidget/traits/colormaps.json from matplotlib (run once; the output is committed).
 
-    python tools/make_colormaps.py            # writes heatwidget/colormaps.json
+    python tools/make_colormaps.py            # writes heatwidget/traits/colormaps.json
     python tools/make_colormaps.py --check    # exits 1 if the committed file differs
 
 Every built-in matplotlib colormap except the qualitative ones (tab10, Set1, ...: categorical
@@ -25,7 +25,7 @@ import matplotlib
 import matplotlib.colors as mcolors
 import numpy as np
 
-OUT = Path(__file__).resolve().parent.parent / "heatwidget" / "colormaps.json"
+OUT = Path(__file__).resolve().parent.parent / "heatwidget" / "traits" / "colormaps.json"
 
 QUALITATIVE = {
     "Accent", "Dark2", "Paired", "Pastel1", "Pastel2", "Set1", "Set2", "Set3",

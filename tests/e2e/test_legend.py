@@ -167,7 +167,7 @@ def test_legend_shows_the_domain(
     py = k.eval(
         f"(lambda d, v: {{'vmin': d.vmin, 'vmax': d.vmax, 'max': float(d.grid.max()),"
         f" 'shape': d.grid.shape, 'origin': v.origin}})(m.density({w}, {h}),"
-        f" __import__('heatwidget._viewport', fromlist=['Viewport']).Viewport("
+        f" __import__('heatwidget.host.viewport', fromlist=['Viewport']).Viewport("
         f"center=m.center, zoom=m.zoom, width={w}, height={h}))"
     )
     where = f"browser origin {view['origin']}, Python origin {py['origin']}, {w}x{h}"

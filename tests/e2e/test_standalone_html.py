@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from heatwidget import Heatmap
-from heatwidget._html import save_html
+from heatwidget.export.html import save_html
 
 if TYPE_CHECKING:
     from playwright.sync_api import Route

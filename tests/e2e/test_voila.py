@@ -209,7 +209,7 @@ def window(px: np.ndarray, x: float, y: float, r: int) -> np.ndarray:
 
 def lut_rgb(colormap: str) -> set[tuple[int, int, int]]:
     """The RGB colours of a colormap's entries 64..255 (the kernel's fully opaque range)."""
-    from heatwidget._colormaps import resolve_lut
+    from heatwidget.traits.colormaps import resolve_lut
 
     lut = np.frombuffer(resolve_lut(colormap), dtype=np.uint8).reshape(256, 4)
     return {tuple(int(c) for c in row[:3]) for row in lut[64:]}  # type: ignore[misc]

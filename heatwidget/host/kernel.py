@@ -60,7 +60,7 @@ _MODULES: dict[str, tuple[Any, Any]] = {}
 def wasm_path() -> Path:
     """Where the kernel is loaded from: ``$HEATWIDGET_WASM`` if set, else ``static/heat.wasm``."""
     env = os.environ.get("HEATWIDGET_WASM")
-    return Path(env) if env else Path(__file__).with_name("static") / "heat.wasm"
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "static" / "heat.wasm"
 
 
 @atexit.register

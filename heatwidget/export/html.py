@@ -29,7 +29,7 @@ from typing import Any
 
 __all__ = ["BYTES_PER_POINT", "render_html", "save_html"]
 
-_STATIC = Path(__file__).with_name("static")
+_STATIC = Path(__file__).resolve().parent.parent / "static"
 
 #: Bytes of HTML per point: base64 (4/3) of the IPC columns (lon, lat float64; weight float32).
 BYTES_PER_POINT = {"lon+lat": 16 * 4 / 3, "lon+lat+weight": 20 * 4 / 3}
@@ -200,7 +200,7 @@ def render_html(widget: Any, *, title: str | None = None) -> str:
     if title is None:
         count = int(state.get("point_count") or 0)
         title = f"heatwidget: {count:,} points"
-    from . import __version__
+    from ..version import __version__
 
     blobs = "\n".join(
         f'<script type="application/octet-stream" id="heatwidget-{name}">'

@@ -158,5 +158,5 @@ def resolve_lut(colormap: str | Sequence[Any]) -> bytes:
         return _lut_from_colors(list(colormap))
     raise ValueError(
         f"bad colormap {colormap!r}: give a name such as 'inferno' (see "
-        "heatwidget._colormaps.names()) or a list of colours"
+        "heatwidget.traits.colormaps.names()) or a list of colours"
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ._kernel import (
+from .kernel import (
     HW_AGG_COUNT,
     HW_AGG_MAX,
     HW_AGG_MEAN,
@@ -23,7 +23,7 @@ from ._kernel import (
     HW_SCALE_SQRT,
     Kernel,
 )
-from ._viewport import Bounds, Viewport
+from .viewport import Bounds, Viewport
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -111,7 +111,7 @@ def render(
     if not (math.isfinite(radius) and radius >= 0):
         raise ValueError(f"radius must be a finite number >= 0, got {radius!r}")
     if len(bytes(lut)) != 1024:
-        raise ValueError("lut must be 1024 bytes (see heatwidget._colormaps.resolve_lut)")
+        raise ValueError("lut must be 1024 bytes (see heatwidget.traits.colormaps.resolve_lut)")
 
     own = kernel is None
     k = Kernel() if kernel is None else kernel

@@ -1,12 +1,12 @@
 """The points a Heatmap holds when pyarrow is not installed (JupyterLite): ``_stream``'s
 ``PointStore`` in pure Python, over ``array.array`` columns.
 
-Same interface and behaviour as :class:`heatwidget._stream.PointStore` (numbered deltas, a
+Same interface and behaviour as :class:`heatwidget.points.store.PointStore` (numbered deltas, a
 ``max_points`` sliding window, rows sorted by time on ``replace``, a missing weight read as 1 and
 a missing time as NaN when batches differ), so ``Heatmap`` uses whichever it can import. Rows
 are kept as one set of contiguous columns rather than a list of batches: an append copies the
 new rows once (``array.extend``), a drop at the front moves the rest. The bytes are made by
-:func:`heatwidget._wire.encode` (arro3 without pyarrow). Needs neither numpy nor pyarrow.
+:func:`heatwidget.points.wire.encode` (arro3 without pyarrow). Needs neither numpy nor pyarrow.
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from . import _wire
-from ._inputs import COLUMN_TYPES, TYPECODES, PointColumns
+from . import wire as _wire
+from .inputs import COLUMN_TYPES, TYPECODES, PointColumns
 
 __all__ = ["Delta", "PointStore"]
 

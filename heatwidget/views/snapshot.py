@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from ._cell_wait import Pump, until
+from .cell_wait import Pump, until
 
 #: Most bytes of one chunk's buffer. The JSON part of a chunk is under 1 KiB, so every
 #: message a view sends for a snapshot stays within 1 MiB (the front end's MAX_MESSAGE_BYTES).

@@ -11,7 +11,7 @@ The canonical table (docs/architecture.md, "Wire format") has the columns
 * ``time`` float64, optional (``time=``): milliseconds since the Unix epoch, UTC.
 
 It is a pyarrow Table when pyarrow is installed, else a :class:`PointColumns` (numpy columns,
-encoded by :mod:`heatwidget._wire` with arro3): pyarrow is not the only way in.
+encoded by :mod:`heatwidget.points.wire` with arro3): pyarrow is not the only way in.
 
 numpy is not the only way in either (JupyterLite offline has neither numpy nor pyarrow): when
 numpy cannot be imported, :func:`to_table` reads lists, tuples, ``array.array``, a dict of those,
@@ -65,7 +65,7 @@ if TYPE_CHECKING:
     import numpy as np
     import pyarrow as pa
 
-    from . import _sources
+    from . import sources as _sources
 
     HAS_NUMPY: bool
 else:
@@ -77,7 +77,7 @@ else:
         np = None
     HAS_NUMPY = np is not None
     if HAS_NUMPY:
-        from . import _sources
+        from . import sources as _sources
 
 __all__ = [
     "LAT_NAMES",
@@ -204,7 +204,7 @@ class PointColumns:
         return f"PointColumns({', '.join(self.columns)}; {self.num_rows} rows)"
 
     def __arrow_c_stream__(self, requested_schema: object = None) -> object:
-        from . import _wire
+        from . import wire as _wire
 
         return _wire.arro3_table(self).__arrow_c_stream__(requested_schema)
 
@@ -336,7 +336,7 @@ def _from_structured(arr: np.ndarray) -> _Source:
 def _source(data: Any) -> _Source:
     """Dispatch on the type of ``data`` to its reader."""
     if not HAS_NUMPY:
-        from ._inputs_pure import _source_pure
+        from .inputs_pure import _source_pure
 
         return _source_pure(data)
     if isinstance(data, (str, os.PathLike)):
@@ -820,7 +820,7 @@ def to_table(
     else:
         raw = _raw_from_source(_source(data), lat, lon, weight, time)
     if not HAS_NUMPY:
-        from ._inputs_pure import _to_table_pure
+        from .inputs_pure import _to_table_pure
 
         return _to_table_pure(raw, time_unit, stacklevel + 1)
 

@@ -35,7 +35,7 @@ _ORDER = ("lon", "lat", "weight", "time")
 
 def encode_ipc(table: pa.Table | pa.RecordBatch) -> bytes:
     """Arrow IPC stream bytes of ``table`` (``_wire.encode``: the wire format)."""
-    from . import _wire
+    from . import wire as _wire
 
     return _wire.encode(table if isinstance(table, pa.Table) else pa.Table.from_batches([table]))
 

@@ -1,11 +1,11 @@
 """Readers for the input forms that are not plain columns: files, GeoJSON, geometries.
 
-Each function here turns one form into something :mod:`heatwidget._inputs` already reads (a
+Each function here turns one form into something :mod:`heatwidget.points.inputs` already reads (a
 table-like object) or into point coordinates (:class:`Points`): file paths (CSV, Parquet,
 GeoParquet, Arrow IPC, GeoJSON), GeoJSON FeatureCollections, geopandas GeoDataFrames, and
 GeoArrow / WKB geometry columns of Arrow tables.
 
-Decisions (documented in :func:`heatwidget._inputs.to_table` too):
+Decisions (documented in :func:`heatwidget.points.inputs.to_table` too):
 
 * Only Point and MultiPoint geometries are accepted; any other type is an error that names the
   type, the row and the fix (``gdf.centroid`` or ``gdf.representative_point()``): a heatmap of

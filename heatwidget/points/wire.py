@@ -3,7 +3,7 @@
 Uncompressed IPC stream, one or more record batches, columns ``lon`` float64, ``lat`` float64
 and optionally ``weight`` float32 and ``time`` float64 (docs/architecture.md, "Wire format").
 The canonical table is a pyarrow Table or, without pyarrow, a
-:class:`heatwidget._inputs.PointColumns`. The encoder is picked in one place,
+:class:`heatwidget.points.inputs.PointColumns`. The encoder is picked in one place,
 :func:`_encoder`: pyarrow when installed, else arro3 (``arro3-core`` + ``arro3-io``, which
 publish Pyodide wheels). Both write the same stream; tests check they decode to one table.
 Neither needs numpy: without it the columns are ``array.array`` buffers, wrapped as they are.
@@ -16,8 +16,8 @@ import io
 from collections.abc import Callable
 from typing import Any
 
-from ._inputs import COLUMN_TYPES, HAS_NUMPY, TYPECODES, PointColumns, _pa
-from ._inputs import _require as require
+from .inputs import COLUMN_TYPES, HAS_NUMPY, TYPECODES, PointColumns, _pa
+from .inputs import _require as require
 
 __all__ = ["arro3_table", "decode", "encode"]
 
@@ -74,7 +74,7 @@ def arro3_table(table: Any) -> Any:
 def _encode_pyarrow(table: Any) -> bytes:
     pa = _pa()
     if isinstance(table, PointColumns):
-        from ._inputs import _build
+        from .inputs import _build
 
         table = _build(table.columns)
     elif not isinstance(table, pa.Table):

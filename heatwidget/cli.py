@@ -148,7 +148,7 @@ def _serve(argv: list[str], workdir: Path) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    from . import __version__
+    from .version import __version__
 
     parser = argparse.ArgumentParser(prog="heatwidget", description=__doc__)
     parser.add_argument("--version", action="version", version=f"heatwidget {__version__}")

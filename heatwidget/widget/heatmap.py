@@ -22,8 +22,10 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from . import _basemaps, _cell_wait, _colormaps, _displayed, _inputs, _snapshot
-from ._traits import (
+from ..points import inputs as _inputs
+from ..traits import basemaps as _basemaps
+from ..traits import colormaps as _colormaps
+from ..traits.values import (
     WINDOW_JSON,
     Basemap,
     Bounds,
@@ -38,28 +40,31 @@ from ._traits import (
     Vmax,
     time_ms,
 )
+from ..views import cell_wait as _cell_wait
+from ..views import displayed as _displayed
+from ..views import snapshot as _snapshot
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     import numpy as np
 
-    from ._stream import Delta
+    from ..points.store import Delta
 
 
 def _point_store() -> Any:
     """A new PointStore: pyarrow's (``_stream``), or the pure-Python one without pyarrow or
     numpy (``_stream_pure``: JupyterLite offline has neither)."""
     try:
-        from ._stream import PointStore
+        from ..points.store import PointStore
     except ImportError:
-        from ._stream_pure import PointStore  # type: ignore[assignment]
+        from ..points.store_pure import PointStore  # type: ignore[assignment]
     return PointStore()
 
 
 __all__ = ["Density", "Heatmap"]
 
-_STATIC = Path(__file__).with_name("static")
+_STATIC = Path(__file__).resolve().parent.parent / "static"
 #: Seconds to_png() waits for the view of a map displayed a moment ago to appear.
 VIEW_GRACE_SECONDS = 5.0
 
@@ -95,7 +100,9 @@ def _host() -> Any:
         raise ImportError(_PYODIDE_HINT)
     if importlib.util.find_spec("wasmtime") is None:
         raise ImportError(_PNG_HINT)
-    from . import _png, _render, _viewport
+    from ..host import png as _png
+    from ..host import render as _render
+    from ..host import viewport as _viewport
 
     return _render, _png, _viewport
 
@@ -561,7 +568,7 @@ class Heatmap(anywidget.AnyWidget):
         """``radius`` in pixels of a view centred at ``lat`` (``radius_units``)."""
         if self.radius_units == "pixels":
             return float(self.radius)
-        from . import _viewport
+        from ..host import viewport as _viewport
 
         return float(self.radius) / _viewport.meters_per_pixel(lat, zoom)
 
@@ -831,7 +838,7 @@ class Heatmap(anywidget.AnyWidget):
         The bundle, the points and the current settings are embedded (about 330 KB plus
         21 bytes a point, 27 with weights); the file needs no server and no network.
         """
-        from . import _html
+        from ..export import html as _html
 
         return _html.save_html(self, path, title=title)
 

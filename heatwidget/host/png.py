@@ -19,7 +19,7 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
 
 
 def _background_rgb(background: Any) -> np.ndarray:
-    from ._colormaps import _parse_color
+    from ..traits.colormaps import _parse_color
 
     try:
         rgb = _parse_color(background)

@@ -1,4 +1,4 @@
-"""Inputs without numpy: the checks of heatwidget._inputs in pure Python (JupyterLite/Pyodide).
+"""Inputs without numpy: the checks of heatwidget.points.inputs in pure Python (Pyodide).
 
 Used only when numpy cannot be imported. Columns are array.array("d") (float64) and
 array.array("f") (float32), encoded by _wire through arro3 (Array.from_buffer: no copy). Every
@@ -16,7 +16,7 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
-from ._inputs import (
+from .inputs import (
     _UNIT_MS,
     MAX_LATITUDE,
     Bounds,

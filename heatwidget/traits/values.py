@@ -17,7 +17,8 @@ from typing import Any
 
 import traitlets
 
-from . import _basemaps, _colormaps
+from . import basemaps as _basemaps
+from . import colormaps as _colormaps
 
 __all__ = [
     "WINDOW_JSON",
