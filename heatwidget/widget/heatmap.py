@@ -22,7 +22,7 @@ import anywidget
 import ipywidgets
 import traitlets
 
-from ..points import inputs as _inputs
+from ..points import empty_table, new_store, to_table
 from ..traits import basemaps as _basemaps
 from ..traits import colormaps as _colormaps
 from ..traits.values import (
@@ -50,16 +50,6 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..points.store import Delta
-
-
-def _point_store() -> Any:
-    """A new PointStore: pyarrow's (``_stream``), or the pure-Python one without pyarrow or
-    numpy (``_stream_pure``: JupyterLite offline has neither)."""
-    try:
-        from ..points.store import PointStore
-    except ImportError:
-        from ..points.store_pure import PointStore  # type: ignore[assignment]
-    return PointStore()
 
 
 __all__ = ["Density", "Heatmap"]
@@ -320,7 +310,7 @@ class Heatmap(anywidget.AnyWidget):
         if unknown:
             raise TypeError(self._unknown_message(unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
-        self._store = _point_store()
+        self._store = new_store()
         self._click_handlers = ipywidgets.CallbackDispatcher()
         self._hover_handlers = ipywidgets.CallbackDispatcher()
         self._resets_sent: set[int] = set()
@@ -396,8 +386,8 @@ class Heatmap(anywidget.AnyWidget):
     ) -> Any:
         """The canonical pyarrow Table of one input (``_inputs`` does the work)."""
         if data is None and lat is None and lon is None and weight is None and time is None:
-            return _inputs.empty_table()
-        table, _report = _inputs.to_table(
+            return empty_table()
+        table, _report = to_table(
             data,
             lat=lat,
             lon=lon,
