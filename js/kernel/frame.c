@@ -212,8 +212,8 @@ static Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uin
       BODY;                                                                             \
   } while (0)
 
-/* The same for row i of the points p. */
-#define FOR_EACH_POSITION(sp, p, i, BODY) FOR_EACH_XY(sp, (p)->x[i], (p)->y[i], BODY)
+/* The same for row i of the points' coordinates xs, ys. */
+#define FOR_EACH_POSITION(sp, xs, ys, i, BODY) FOR_EACH_XY(sp, (xs)[i], (ys)[i], BODY)
 
 /* Deposits w into the cell under (px, py) at full resolution. */
 #define DEPOSIT_CELL(g, gw, px, py, OP) OP((g)[(uint32_t)(py) * (gw) + (uint32_t)(px)])
@@ -240,38 +240,43 @@ static void splat(const Splat *sp, uint32_t aggregation, const Rows *rows) {
 #define ADD1(cell) ((cell) += 1.0f)
 #define ADDW(cell) ((cell) += w[i])
   if (full && plain && (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w))) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, p, i, DEPOSIT_CELL(g, gw, px, py, ADD1));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_CELL(g, gw, px, py, ADD1));
     return;
   }
   if (full && plain && aggregation == HW_AGG_SUM) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, p, i, DEPOSIT_CELL(g, gw, px, py, ADDW));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_CELL(g, gw, px, py, ADDW));
     return;
   }
   if (!full && plain && (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w))) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, p, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADD1));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADD1));
     return;
   }
   if (!full && plain && aggregation == HW_AGG_SUM) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, p, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADDW));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADDW));
     return;
   }
   /* everything else: one general loop */
+  const uint32_t *xs = p->x, *ys = p->y;
   for (uint32_t i = rows->begin; i < rows->end; i++) {
     float wi = row_weight(p, rows, i);
     if (wi < 0.0f) continue;
     float value = aggregation == HW_AGG_COUNT ? (rows->decay ? wi / (p->w ? p->w[i] : 1.0f) : 1.0f)
                                               : wi;
     if (aggregation == HW_AGG_MAX) {
-      FOR_EACH_POSITION(*sp, p, i, {
+      FOR_EACH_POSITION(*sp, xs, ys, i, {
         float *cell = g + (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
         *cell = *cell > value ? *cell : value;
       });
     } else {
-      FOR_EACH_POSITION(*sp, p, i, {
+      FOR_EACH_POSITION(*sp, xs, ys, i, {
         uint32_t cell = (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
         g[cell] += value;
         if (aggregation == HW_AGG_MEAN) c[cell] += 1.0f;
@@ -494,6 +499,7 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
 uint32_t hw_frame_count_near(double px, double py, float radius) {
   if (!fr.placed) return 0;
   const Points *p = points();
+  const uint32_t *xs = p->x, *ys = p->y;
   Rows rows = rows_in_window();
   uint32_t m = (uint32_t)(radius > 0.0f ? radius + 2.0f : 2.0f);
   Splat sp = splat_setup(fr.x0 + px - m, fr.y0 + py - m, fr.zoom, 0, 2 * m, 2 * m, 1);
@@ -501,7 +507,7 @@ uint32_t hw_frame_count_near(double px, double py, float radius) {
   uint32_t n = 0;
   for (uint32_t i = rows.begin; i < rows.end; i++) {
     if (row_weight(p, &rows, i) < 0.0f) continue;
-    FOR_EACH_POSITION(sp, p, i, {
+    FOR_EACH_POSITION(sp, xs, ys, i, {
       double dx = px - m;
       double dy = py - m;
       if (dx * dx + dy * dy <= r2) n++;
