@@ -1,4 +1,5 @@
-/* colour.c — the colour domain (quantiles) and colour mapping through the table. */
+/* colour.c — the colour domain (quantiles) and colour mapping through the table. Reads the
+ * last frame through frame() (frame.c); writes only the table and the frame's colours. */
 #include "kernel.h"
 #include "maths.h"
 
@@ -37,11 +38,13 @@ static float select_kth(float *a, uint32_t n, uint32_t k) {
 }
 
 float hw_frame_quantile(float q) {
-  uint32_t n = fr.width * fr.height, m = 0;
-  if (!fr.grid || !n) return 0.0f;
-  if (fit(&fr.sorted, &fr.sorted_cap, n)) return 0.0f;
+  const Frame *fr = frame();
+  uint32_t n = fr->width * fr->height, m = 0;
+  if (!fr->grid || !n) return 0.0f;
+  float *sorted = frame_scratch(n);
+  if (!sorted) return 0.0f;
   for (uint32_t i = 0; i < n; i++)
-    if (fr.grid[i] > 0.0f) fr.sorted[m++] = fr.grid[i];
+    if (fr->grid[i] > 0.0f) sorted[m++] = fr->grid[i];
   if (!m) return 0.0f;
   if (!(q >= 0.0f)) q = 0.0f;
   if (q > 1.0f) q = 1.0f;
@@ -51,12 +54,13 @@ float hw_frame_quantile(float q) {
   if ((float)k < rank) k++; /* ceil */
   k = k ? k - 1 : 0;
   if (k >= m) k = m - 1;
-  return select_kth(fr.sorted, m, k);
+  return select_kth(sorted, m, k);
 }
 
 void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
-  uint32_t n = fr.width * fr.height;
-  if (!fr.grid || !fr.rgba) return;
+  const Frame *fr = frame();
+  uint32_t n = fr->width * fr->height;
+  if (!fr->grid || !fr->rgba) return;
   /* the colour table with the alpha ramp applied, packed as little-endian RGBA words;
    * entry 256 is "transparent", for pixels without heat */
   uint32_t table[257];
@@ -80,7 +84,8 @@ void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
   float log_inv = log_span > 0.0f ? 1.0f / log_span : 0.0f;
   /* values at or below zero, and below the threshold, are transparent */
   float floor_v = threshold > 0.0f ? threshold : 0.0f;
-  const float *g = fr.grid;
+  const float *g = fr->grid;
+  uint32_t *rgba = fr->rgba;
   uint32_t start = 0;
   if (span > 0.0f && scale != HW_SCALE_LOG) {
     /* linear and sqrt: four pixels at a time, the table look-ups stay scalar */
@@ -97,7 +102,7 @@ void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
       if (scale == HW_SCALE_SQRT) t = __builtin_elementwise_sqrt(t);
       v4i index = __builtin_convertvector(t * k255 + half, v4i);
       index = (empty & none) | (~empty & index);
-      uint32_t *out = fr.rgba + start;
+      uint32_t *out = rgba + start;
       out[0] = table[index[0]];
       out[1] = table[index[1]];
       out[2] = table[index[2]];
@@ -121,6 +126,6 @@ void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold) {
       if (scale == HW_SCALE_SQRT) t = __builtin_sqrtf(t);
       index = (uint32_t)(t * 255.0f + 0.5f);
     }
-    fr.rgba[i] = table[index];
+    rgba[i] = table[index];
   }
 }

@@ -1,5 +1,6 @@
 /* frame.c — one frame: the grid, the footprint, splatting points (or pyramid cells), and
- * reading the visible density back. */
+ * reading the visible density back. Calls window.c, spatial.c, points.c and memory.c; owns the
+ * frame's buffers (colour.c reads them through frame()). */
 #include "kernel.h"
 #include "maths.h"
 
@@ -17,9 +18,11 @@
  *    difference). This makes a frame's cost nearly independent of the radius, and a coarse
  *    grid that fits in cache makes binning millions of points cheap. */
 
+static Frame fr;
 
-Frame fr;
+const Frame *frame(void) { return &fr; }
 
+float *frame_scratch(uint32_t n) { return fit(&fr.sorted, &fr.sorted_cap, n) ? NULL : fr.sorted; }
 
 static int frame_alloc(uint32_t width, uint32_t height, uint32_t margin, uint32_t f) {
   if (width == 0 || height == 0 || width > 16384 || height > 16384) return -1;
@@ -209,8 +212,8 @@ static Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uin
       BODY;                                                                             \
   } while (0)
 
-/* The same for row i of the points. */
-#define FOR_EACH_POSITION(sp, i, BODY) FOR_EACH_XY(sp, pt_x[i], pt_y[i], BODY)
+/* The same for row i of the points' coordinates xs, ys. */
+#define FOR_EACH_POSITION(sp, xs, ys, i, BODY) FOR_EACH_XY(sp, (xs)[i], (ys)[i], BODY)
 
 /* Deposits w into the cell under (px, py) at full resolution. */
 #define DEPOSIT_CELL(g, gw, px, py, OP) OP((g)[(uint32_t)(py) * (gw) + (uint32_t)(px)])
@@ -220,54 +223,60 @@ static Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uin
   OP((g)[(uint32_t)((py) * (inv_f)) * (gw) + (uint32_t)((px) * (inv_f))])
 
 /* The weight of row i in this frame (weights, then time decay), or < 0 to skip the row. */
-static inline float row_weight(const Rows *rows, uint32_t i) {
-  float w = pt_w ? pt_w[i] : 1.0f;
-  if (rows->check_time && !(pt_t[i] >= win_t0 && pt_t[i] < win_t1)) return -1.0f;
-  if (rows->decay) w *= exp2_fast((float)(rows->t_ref - pt_t[i]) * rows->decay_k);
+static inline float row_weight(const Points *p, const Rows *rows, uint32_t i) {
+  float w = p->w ? p->w[i] : 1.0f;
+  if (rows->check_time && !(p->t[i] >= rows->t0 && p->t[i] < rows->t1)) return -1.0f;
+  if (rows->decay) w *= exp2_fast((float)(rows->t_ref - p->t[i]) * rows->decay_k);
   return w;
 }
 
 static void splat(const Splat *sp, uint32_t aggregation, const Rows *rows) {
+  const Points *p = points();
   float *g = fr.pad, *c = fr.cnt;
   uint32_t gw = fr.gw;
   double inv_f = sp->inv_f;
   int full = fr.f == 1, plain = !rows->check_time && !rows->decay;
-  const float *w = pt_w;
+  const float *w = p->w;
 #define ADD1(cell) ((cell) += 1.0f)
 #define ADDW(cell) ((cell) += w[i])
   if (full && plain && (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w))) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, i, DEPOSIT_CELL(g, gw, px, py, ADD1));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_CELL(g, gw, px, py, ADD1));
     return;
   }
   if (full && plain && aggregation == HW_AGG_SUM) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, i, DEPOSIT_CELL(g, gw, px, py, ADDW));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_CELL(g, gw, px, py, ADDW));
     return;
   }
   if (!full && plain && (aggregation == HW_AGG_COUNT || (aggregation == HW_AGG_SUM && !w))) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADD1));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADD1));
     return;
   }
   if (!full && plain && aggregation == HW_AGG_SUM) {
+    const uint32_t *xs = p->x, *ys = p->y;
     for (uint32_t i = rows->begin; i < rows->end; i++)
-      FOR_EACH_POSITION(*sp, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADDW));
+      FOR_EACH_POSITION(*sp, xs, ys, i, DEPOSIT_COARSE(g, gw, inv_f, px, py, ADDW));
     return;
   }
   /* everything else: one general loop */
+  const uint32_t *xs = p->x, *ys = p->y;
   for (uint32_t i = rows->begin; i < rows->end; i++) {
-    float wi = row_weight(rows, i);
+    float wi = row_weight(p, rows, i);
     if (wi < 0.0f) continue;
-    float value = aggregation == HW_AGG_COUNT ? (rows->decay ? wi / (pt_w ? pt_w[i] : 1.0f) : 1.0f)
+    float value = aggregation == HW_AGG_COUNT ? (rows->decay ? wi / (p->w ? p->w[i] : 1.0f) : 1.0f)
                                               : wi;
     if (aggregation == HW_AGG_MAX) {
-      FOR_EACH_POSITION(*sp, i, {
+      FOR_EACH_POSITION(*sp, xs, ys, i, {
         float *cell = g + (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
         *cell = *cell > value ? *cell : value;
       });
     } else {
-      FOR_EACH_POSITION(*sp, i, {
+      FOR_EACH_POSITION(*sp, xs, ys, i, {
         uint32_t cell = (uint32_t)(py * inv_f) * gw + (uint32_t)(px * inv_f);
         g[cell] += value;
         if (aggregation == HW_AGG_MEAN) c[cell] += 1.0f;
@@ -280,7 +289,7 @@ static void splat(const Splat *sp, uint32_t aggregation, const Rows *rows) {
 
 /* Splats the cells of pyramid level l instead of points (aggregates per cell). */
 static void splat_level(const Splat *sp, uint32_t aggregation, int l) {
-  const Level *lv = &pyr[l];
+  const Level *lv = pyramid(l);
   float *g = fr.pad, *c = fr.cnt;
   uint32_t gw = fr.gw, shift = 32 - (uint32_t)l, half = 1u << (31 - l);
   double inv_f = sp->inv_f;
@@ -317,12 +326,13 @@ static int pyramid_level(const Splat *sp, float radius, uint32_t aggregation) {
  * the unsorted tail row by row. */
 static void splat_spatial(const Splat *sp, uint32_t aggregation, const Rows *rows, double x0,
                           double y0, float radius) {
+  uint32_t count = points()->count, sorted = spatial_sorted();
   Rows part = *rows;
   int l = pyramid_level(sp, radius, aggregation);
-  if (l && pyr[l].n) {
+  if (l && pyramid(l)->n) {
     splat_level(sp, aggregation, l);
-    part.begin = sp_sorted;
-    part.end = pt_count;
+    part.begin = sorted;
+    part.end = count;
     splat(sp, aggregation, &part);
     return;
   }
@@ -334,10 +344,11 @@ static void splat_spatial(const Splat *sp, uint32_t aggregation, const Rows *row
   if (ty1 > 255) ty1 = 255;
   if (tx1 - tx0 + 1 >= 256 || (tx1 - tx0 + 1) * (ty1 - ty0 + 1) > 4096) {
     part.begin = 0;
-    part.end = pt_count;
+    part.end = count;
     splat(sp, aggregation, &part);
     return;
   }
+  const uint32_t *tile_start = spatial_tiles();
   for (int64_t ty = ty0; ty <= ty1; ty++) {
     for (int64_t tx = tx0; tx <= tx1; tx++) {
       uint32_t t = morton12((uint32_t)(tx & 255), (uint32_t)ty);
@@ -346,8 +357,8 @@ static void splat_spatial(const Splat *sp, uint32_t aggregation, const Rows *row
       if (part.end > part.begin) splat(sp, aggregation, &part);
     }
   }
-  part.begin = sp_sorted;
-  part.end = pt_count;
+  part.begin = sorted;
+  part.end = count;
   splat(sp, aggregation, &part);
 }
 
@@ -453,13 +464,12 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
   fr.y0 = y0;
   fr.zoom = zoom;
   fr.placed = 1;
-  /* the first sort waits for the second frame (or hw_points_index); merges do not wait */
-  int may_sort = sp_sorted > 0 || sp_frame_drawn;
-  sp_frame_drawn = 1;
-  int window_level = sp_streaming && !pt_t ? pyramid_level(&sp, radius, aggregation) : 0;
+  int may_sort = spatial_frame_begins();
+  int timed = points()->t != NULL;
+  int window_level = spatial_streaming() && !timed ? pyramid_level(&sp, radius, aggregation) : 0;
   if (window_level && sw_level(window_level))
     splat_level(&sp, aggregation, window_level); /* a sliding window's pyramid (window.c) */
-  else if (!pt_t && rows.end > rows.begin && spatial_ready(may_sort))
+  else if (!timed && rows.end > rows.begin && spatial_ready(may_sort))
     splat_spatial(&sp, aggregation, &rows, x0, y0, radius);
   else
     splat(&sp, aggregation, &rows);
@@ -488,14 +498,16 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
 
 uint32_t hw_frame_count_near(double px, double py, float radius) {
   if (!fr.placed) return 0;
+  const Points *p = points();
+  const uint32_t *xs = p->x, *ys = p->y;
   Rows rows = rows_in_window();
   uint32_t m = (uint32_t)(radius > 0.0f ? radius + 2.0f : 2.0f);
   Splat sp = splat_setup(fr.x0 + px - m, fr.y0 + py - m, fr.zoom, 0, 2 * m, 2 * m, 1);
   double r2 = (double)radius * radius;
   uint32_t n = 0;
   for (uint32_t i = rows.begin; i < rows.end; i++) {
-    if (row_weight(&rows, i) < 0.0f) continue;
-    FOR_EACH_POSITION(sp, i, {
+    if (row_weight(p, &rows, i) < 0.0f) continue;
+    FOR_EACH_POSITION(sp, xs, ys, i, {
       double dx = px - m;
       double dy = py - m;
       if (dx * dx + dy * dy <= r2) n++;

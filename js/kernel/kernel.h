@@ -1,12 +1,22 @@
 /*
  * kernel.h — what the kernel's rooms share. Not the ABI (that is heat.h): nothing here is
  * exported. The rooms, in the order a point meets them:
- *   points.c   staging, projection to fixed point, appends, sliding window, time window
- *   spatial.c  points without times in Morton order: tile index and pyramid
- *   frame.c    the grid, splatting, the Gaussian footprint, reading the density back
- *   window.c   the pyramid of a sliding window, following appends and drops
- *   colour.c   the colour domain (quantiles) and colour mapping
  *   memory.c   the allocator; maths.h the maths without libm
+ *   points.c   staging, projection to fixed point, appends and removals, the time window
+ *   spatial.c  points without times in Morton order: tile index and pyramid
+ *   window.c   the pyramid of a sliding window, following appends and drops
+ *   frame.c    the grid, splatting, the Gaussian footprint, reading the density back
+ *   colour.c   the colour domain (quantiles) and colour mapping
+ *   lifetime.c the exports that change what is held in several rooms: append, drop, clear,
+ *              release
+ *
+ * The calls between rooms form a DAG in that order: a room calls only rooms before it,
+ *   memory <- points <- spatial <- window <- frame <- colour <- lifetime
+ * (lifetime.c calls points, spatial, window and frame; no room calls it). Each room's state is
+ * file-static: others read it through the const accessors below (points(), pyramid(),
+ * frame()) and change it through the room's functions. Two hand-overs of buffers, not of
+ * variables: spatial.c reorders the rows of points.c in place, and window.c fills the levels
+ * of spatial.c's pyramid (spatial_levels()) while rows stream.
  */
 #ifndef HEATWIDGET_KERNEL_H
 #define HEATWIDGET_KERNEL_H
@@ -28,19 +38,33 @@ int fit(void *buf, uint32_t *cap, uint32_t count);
 /* y of a point without a position (NaN coordinates): never drawn */
 #define NO_POSITION 0xFFFFFFFFu
 
-extern uint32_t *pt_x, *pt_y; /* fixed-point Web Mercator (heat.h) */
-extern float *pt_w;           /* NULL while every weight is 1 */
-extern double *pt_t;          /* NULL while no row has a time */
-/* Arrival numbers, once rows have been reordered (spatial.c), so the oldest can be dropped;
- * the rows held arrived as [seq_next - pt_count, seq_next). */
-extern uint32_t *pt_seq;
-extern uint32_t pt_count, pt_capacity, seq_next;
-/* Whether the times held never decrease, so a time window is one run of rows. */
-extern int pt_t_sorted;
+/* The rows held (points.c writes them; spatial.c may reorder rows in place). */
+typedef struct Points {
+  uint32_t *x, *y; /* fixed-point Web Mercator (heat.h) */
+  float *w;        /* NULL while every weight is 1 */
+  double *t;       /* NULL while no row has a time */
+  /* Arrival numbers, once rows have been reordered (spatial.c), so the oldest can be dropped;
+   * the rows held arrived as [seq_next - count, seq_next). */
+  uint32_t *seq;
+  uint32_t count, capacity, seq_next;
+  int t_sorted; /* whether the times held never decrease, so a time window is one run of rows */
+} Points;
+const Points *points(void);
 
-/* The time window (hw_time_window). */
-extern double win_t0, win_t1, win_half_life;
-extern int win_bounded;
+/* Appending, in three steps so lifetime.c can restore arrival order between them: room for n
+ * more rows (and weights, with HW_HAS_WEIGHT), then times, then the staged rows themselves. */
+int points_room(uint32_t n, uint32_t flags);
+int points_ensure_times(void);
+void points_append_staged(uint32_t n, uint32_t flags);
+/* Numbers the rows in arrival order (before spatial.c first reorders them). */
+int points_ensure_seq(void);
+/* Forgets the oldest n rows, rows in arrival order (n < count). */
+void points_drop_oldest(uint32_t n);
+/* Forgets rows whose arrival number is below `cut`, keeping the order of the rest; returns how
+ * many of the first `sorted` rows are kept. */
+uint32_t points_drop_before(uint32_t cut, uint32_t sorted);
+void points_clear(void);
+void points_release(void);
 
 /* The rows a frame visits, and how it treats each. */
 typedef struct Rows {
@@ -49,6 +73,7 @@ typedef struct Rows {
   int decay;      /* multiply weights by the half-life decay */
   double t_ref;   /* decay reference time */
   float decay_k;  /* -1 / half_life */
+  double t0, t1;  /* the window, when check_time */
 } Rows;
 Rows rows_in_window(void);
 
@@ -56,10 +81,6 @@ Rows rows_in_window(void);
 #define PYR_MIN 4
 #define PYR_MAX 12
 
-/* Rows [0, sp_sorted) are in spatial order; the rest, the tail, in arrival order. */
-extern uint32_t sp_sorted;
-/* Set by the first hw_points_drop_front: rows then stay in arrival order until cleared. */
-extern int sp_streaming;
 typedef struct Level {
   uint32_t n, cap;
   uint32_t *cx, *cy;   /* cell coordinates at this level */
@@ -68,8 +89,14 @@ typedef struct Level {
   uint32_t *slot, slots, live;
   int usable;
 } Level;
-extern Level pyr[PYR_MAX + 1];
-extern uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
+/* Level l (PYR_MIN..PYR_MAX) of the pyramid, for reading; spatial_levels() is the whole
+ * array, for window.c, which alone changes it while rows stream. */
+const Level *pyramid(int l);
+Level *spatial_levels(void);
+/* Rows [0, spatial_sorted()) are in spatial order; the rest, the tail, in arrival order. */
+uint32_t spatial_sorted(void);
+/* 65537 row offsets into the sorted rows, by level-8 Morton key. */
+const uint32_t *spatial_tiles(void);
 
 /* Interleaves the low 12 bits of x (even bits) and y (odd bits). */
 static inline uint32_t morton12(uint32_t x, uint32_t y) {
@@ -87,10 +114,20 @@ static inline uint32_t morton12(uint32_t x, uint32_t y) {
 }
 
 int spatial_ready(int may_sort);
-extern int sp_frame_drawn;
-void spatial_forget(void);
+/* A frame begins: returns whether it may sort (the first sort waits for the second frame, or
+ * hw_points_index; merges do not wait). */
+int spatial_frame_begins(void);
+/* Whether a sliding window has dropped rows: they then stay in arrival order until cleared. */
+int spatial_streaming(void);
+/* The first hw_points_drop_front: rows stay in arrival order from now on; returns whether this
+ * is the first. */
+int spatial_stream(void);
+/* Drops rows whose arrival number is below `cut`, keeping the spatial order of the rest. */
 void spatial_compact(uint32_t cut);
 int arrival_order(void);
+void spatial_forget(void);
+/* hw_points_clear: forgets the order, the streaming mode, and that a frame was drawn. */
+void spatial_clear(void);
 void spatial_release(void);
 
 /* ---- window.c: the pyramid of a sliding window (rows in arrival order) ---- */
@@ -120,7 +157,11 @@ typedef struct Frame {
   double x0, y0, zoom;
   int placed;
 } Frame;
-extern Frame fr;
+/* The last frame, for reading (colour.c writes the pixels of rgba, which frame.c allocates
+ * with the grid). */
+const Frame *frame(void);
+/* The frame's scratch of n floats (quantiles, "mean" counts), or NULL if memory is short. */
+float *frame_scratch(uint32_t n);
 void frame_release(void);
 
 #endif

@@ -1,5 +1,7 @@
 /* points.c — the points held: staging, projection to fixed-point Web Mercator, appends,
- * the sliding window, and which rows a frame visits (the time window). */
+ * removals, and which rows a frame visits (the time window). The bottom of the rooms above
+ * memory.c: it calls nothing but the allocator. What the others read is points() (the rows
+ * and counts, read-only) and rows_in_window(); only spatial.c reorders rows, in place. */
 #include "kernel.h"
 #include "maths.h"
 
@@ -8,12 +10,9 @@ static double stage_lat[STAGE_ROWS];
 static double stage_time[STAGE_ROWS];
 static float stage_weight[STAGE_ROWS];
 
-uint32_t *pt_x, *pt_y;
-float *pt_w;
-double *pt_t;
-uint32_t *pt_seq;
-uint32_t pt_count, pt_capacity, seq_next;
-int pt_t_sorted = 1;
+static Points P = {.t_sorted = 1};
+
+const Points *points(void) { return &P; }
 
 uint32_t hw_abi_version(void) { return HW_ABI_VERSION; }
 uint32_t hw_stage_capacity(void) { return STAGE_ROWS; }
@@ -21,7 +20,7 @@ double *hw_stage_lon(void) { return stage_lon; }
 double *hw_stage_lat(void) { return stage_lat; }
 double *hw_stage_time(void) { return stage_time; }
 float *hw_stage_weight(void) { return stage_weight; }
-uint32_t hw_points_count(void) { return pt_count; }
+uint32_t hw_points_count(void) { return P.count; }
 
 /* Moves `count` live elements of `size` bytes into a new buffer of `capacity` elements. */
 static void *regrow(void *old, uint32_t count, uint32_t capacity, uint32_t size) {
@@ -35,63 +34,65 @@ static void *regrow(void *old, uint32_t count, uint32_t capacity, uint32_t size)
 }
 
 static int ensure_weights(void) {
-  if (pt_w) return 0;
-  pt_w = hw_malloc(pt_capacity * 4u);
-  if (!pt_w) return -1;
-  for (uint32_t i = 0; i < pt_count; i++) pt_w[i] = 1.0f;
+  if (P.w) return 0;
+  P.w = hw_malloc(P.capacity * 4u);
+  if (!P.w) return -1;
+  for (uint32_t i = 0; i < P.count; i++) P.w[i] = 1.0f;
   return 0;
 }
 
-static int ensure_times(void) {
-  if (pt_t) return 0;
-  pt_t = hw_malloc(pt_capacity * 8u);
-  if (!pt_t) return -1;
-  for (uint32_t i = 0; i < pt_count; i++) pt_t[i] = __builtin_nan("");
-  pt_t_sorted = pt_count == 0;
+int points_ensure_times(void) {
+  if (P.t) return 0;
+  P.t = hw_malloc(P.capacity * 8u);
+  if (!P.t) return -1;
+  for (uint32_t i = 0; i < P.count; i++) P.t[i] = __builtin_nan("");
+  P.t_sorted = P.count == 0;
   return 0;
 }
 
 int32_t hw_points_reserve(uint32_t capacity) {
-  if (capacity <= pt_capacity) return 0;
+  if (capacity <= P.capacity) return 0;
   if (capacity > 0x1FFFFFFFu) return -1;
-  uint32_t *x = regrow(pt_x, pt_count, capacity, 4);
+  uint32_t *x = regrow(P.x, P.count, capacity, 4);
   if (!x) return -1;
-  pt_x = x;
-  uint32_t *y = regrow(pt_y, pt_count, capacity, 4);
+  P.x = x;
+  uint32_t *y = regrow(P.y, P.count, capacity, 4);
   if (!y) return -1;
-  pt_y = y;
-  if (pt_w) {
-    float *w = regrow(pt_w, pt_count, capacity, 4);
+  P.y = y;
+  if (P.w) {
+    float *w = regrow(P.w, P.count, capacity, 4);
     if (!w) return -1;
-    pt_w = w;
+    P.w = w;
   }
-  if (pt_t) {
-    double *t = regrow(pt_t, pt_count, capacity, 8);
+  if (P.t) {
+    double *t = regrow(P.t, P.count, capacity, 8);
     if (!t) return -1;
-    pt_t = t;
+    P.t = t;
   }
-  if (pt_seq) {
-    uint32_t *q = regrow(pt_seq, pt_count, capacity, 4);
+  if (P.seq) {
+    uint32_t *q = regrow(P.seq, P.count, capacity, 4);
     if (!q) return -1;
-    pt_seq = q;
+    P.seq = q;
   }
-  pt_capacity = capacity;
+  P.capacity = capacity;
   return 0;
 }
 
-int32_t hw_points_append(uint32_t n, uint32_t flags) {
-  if (n > STAGE_ROWS) n = STAGE_ROWS;
-  uint32_t total = pt_count + n;
-  if (total < pt_count) return -1;
-  if (total > pt_capacity) {
+int points_room(uint32_t n, uint32_t flags) {
+  uint32_t total = P.count + n;
+  if (total < P.count) return -1;
+  if (total > P.capacity) {
     /* grow by a quarter: the memory budget is 1.5x the input bytes, so no doubling */
-    uint32_t grown = pt_capacity + pt_capacity / 4u;
+    uint32_t grown = P.capacity + P.capacity / 4u;
     if (hw_points_reserve(total > grown ? total : grown)) return -1;
   }
   if ((flags & HW_HAS_WEIGHT) && ensure_weights()) return -1;
-  if ((flags & HW_HAS_TIME) && (arrival_order() || ensure_times())) return -1;
+  return 0;
+}
 
-  uint32_t *xs = pt_x + pt_count, *ys = pt_y + pt_count;
+void points_append_staged(uint32_t n, uint32_t flags) {
+  uint32_t total = P.count + n;
+  uint32_t *xs = P.x + P.count, *ys = P.y + P.count;
   for (uint32_t i = 0; i < n; i++) {
     double lon = stage_lon[i], lat = stage_lat[i];
     if (!(lon - lon == 0.0) || !(lat - lat == 0.0)) { /* NaN or infinite */
@@ -111,76 +112,90 @@ int32_t hw_points_append(uint32_t n, uint32_t flags) {
     if (fy > 4294967294.0) fy = 4294967294.0;
     ys[i] = (uint32_t)fy;
   }
-  if (pt_w) {
-    float *ws = pt_w + pt_count;
+  if (P.w) {
+    float *ws = P.w + P.count;
     if (flags & HW_HAS_WEIGHT)
       __builtin_memcpy(ws, stage_weight, n * 4u);
     else
       for (uint32_t i = 0; i < n; i++) ws[i] = 1.0f;
   }
-  if (pt_t) {
-    double *ts = pt_t + pt_count;
+  if (P.t) {
+    double *ts = P.t + P.count;
     if (flags & HW_HAS_TIME) {
       __builtin_memcpy(ts, stage_time, n * 8u);
-      double prev = pt_count ? pt_t[pt_count - 1] : -__builtin_inf();
-      for (uint32_t i = 0; i < n && pt_t_sorted; i++) {
-        if (!(ts[i] >= prev)) pt_t_sorted = 0; /* a decrease, or NaN */
+      double prev = P.count ? P.t[P.count - 1] : -__builtin_inf();
+      for (uint32_t i = 0; i < n && P.t_sorted; i++) {
+        if (!(ts[i] >= prev)) P.t_sorted = 0; /* a decrease, or NaN */
         prev = ts[i];
       }
     } else {
       for (uint32_t i = 0; i < n; i++) ts[i] = __builtin_nan("");
-      if (n) pt_t_sorted = 0;
+      if (n) P.t_sorted = 0;
     }
   }
-  if (pt_seq)
-    for (uint32_t i = pt_count; i < total; i++) pt_seq[i] = seq_next++;
-  uint32_t first = pt_count;
-  pt_count = total;
-  if (sp_streaming) sw_rows(first, total, 1.0f);
-  return (int32_t)pt_count;
+  if (P.seq)
+    for (uint32_t i = P.count; i < total; i++) P.seq[i] = P.seq_next++;
+  P.count = total;
 }
 
-uint32_t hw_points_drop_front(uint32_t n) {
-  if (n >= pt_count) {
-    hw_points_clear();
-    return 0;
-  }
-  /* A sliding window drops rows at every append: in spatial order each drop would rewrite
-   * every row and rebuild the index, so from the first drop on rows stay in arrival order
-   * (until hw_points_clear), where dropping the oldest is one move of memory. */
-  int first = !sp_streaming;
-  sp_streaming = 1;
-  if (sp_sorted && arrival_order()) {
-    /* no memory to restore the order: drop by arrival number, in place */
-    spatial_compact(seq_next - pt_count + n);
-    return pt_count;
-  }
-  if (first) sw_build(); /* the window's pyramid, which then follows every change */
-  sw_rows(0, n, -1.0f);
-  uint32_t left = pt_count - n;
-  __builtin_memmove(pt_x, pt_x + n, left * 4u);
-  __builtin_memmove(pt_y, pt_y + n, left * 4u);
-  if (pt_w) __builtin_memmove(pt_w, pt_w + n, left * 4u);
-  if (pt_t) __builtin_memmove(pt_t, pt_t + n, left * 8u);
-  if (pt_seq) __builtin_memmove(pt_seq, pt_seq + n, left * 4u);
-  pt_count = left;
-  return left;
+int points_ensure_seq(void) {
+  if (P.seq) return 0;
+  P.seq = hw_malloc(P.capacity * 4u);
+  if (!P.seq) return -1;
+  for (uint32_t i = 0; i < P.count; i++) P.seq[i] = i;
+  P.seq_next = P.count;
+  return 0;
 }
 
-void hw_points_clear(void) {
-  pt_count = 0;
-  sp_streaming = 0;
-  sw_reset();
-  sp_frame_drawn = 0;
-  pt_t_sorted = 1;
-  seq_next = 0;
-  spatial_forget();
+void points_drop_oldest(uint32_t n) {
+  uint32_t left = P.count - n;
+  __builtin_memmove(P.x, P.x + n, left * 4u);
+  __builtin_memmove(P.y, P.y + n, left * 4u);
+  if (P.w) __builtin_memmove(P.w, P.w + n, left * 4u);
+  if (P.t) __builtin_memmove(P.t, P.t + n, left * 8u);
+  if (P.seq) __builtin_memmove(P.seq, P.seq + n, left * 4u);
+  P.count = left;
+}
+
+uint32_t points_drop_before(uint32_t cut, uint32_t sorted) {
+  uint32_t k = 0, kept = 0;
+  for (uint32_t i = 0; i < P.count; i++) {
+    if (P.seq[i] < cut) continue;
+    P.x[k] = P.x[i];
+    P.y[k] = P.y[i];
+    P.seq[k] = P.seq[i];
+    if (P.w) P.w[k] = P.w[i];
+    if (P.t) P.t[k] = P.t[i];
+    if (i < sorted) kept++;
+    k++;
+  }
+  P.count = k;
+  return kept;
+}
+
+void points_clear(void) {
+  P.count = 0;
+  P.t_sorted = 1;
+  P.seq_next = 0;
+}
+
+void points_release(void) {
+  hw_free(P.x);
+  hw_free(P.y);
+  hw_free(P.w);
+  hw_free(P.t);
+  hw_free(P.seq);
+  P.x = P.y = P.seq = NULL;
+  P.w = NULL;
+  P.t = NULL;
+  P.count = P.capacity = P.seq_next = 0;
+  P.t_sorted = 1;
 }
 
 /* ---- Time window -------------------------------------------------------------------------- */
 
-double win_t0 = -__builtin_inf(), win_t1 = __builtin_inf(), win_half_life = 0.0;
-int win_bounded;
+static double win_t0 = -__builtin_inf(), win_t1 = __builtin_inf(), win_half_life = 0.0;
+static int win_bounded;
 
 void hw_time_window(double t0, double t1, double half_life) {
   win_bounded = (t0 == t0) || (t1 == t1);
@@ -189,13 +204,12 @@ void hw_time_window(double t0, double t1, double half_life) {
   win_half_life = half_life > 0.0 ? half_life : 0.0;
 }
 
-
 /* First row whose time is >= t (times sorted), by bisection. */
 static uint32_t lower_bound(double t) {
-  uint32_t lo = 0, hi = pt_count;
+  uint32_t lo = 0, hi = P.count;
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (pt_t[mid] < t)
+    if (P.t[mid] < t)
       lo = mid + 1;
     else
       hi = mid;
@@ -204,17 +218,17 @@ static uint32_t lower_bound(double t) {
 }
 
 Rows rows_in_window(void) {
-  Rows r = {0, pt_count, 0, 0, 0.0, 0.0f};
+  Rows r = {0, P.count, 0, 0, 0.0, 0.0f, win_t0, win_t1};
   int timed = win_bounded || win_half_life > 0.0;
   if (!timed) return r;
-  if (!pt_t) { /* no times held: a bounded window shows nothing */
+  if (!P.t) { /* no times held: a bounded window shows nothing */
     if (win_bounded) r.end = 0;
     return r;
   }
   if (win_bounded) {
-    if (pt_t_sorted) {
+    if (P.t_sorted) {
       r.begin = win_t0 == -__builtin_inf() ? 0 : lower_bound(win_t0);
-      r.end = win_t1 == __builtin_inf() ? pt_count : lower_bound(win_t1);
+      r.end = win_t1 == __builtin_inf() ? P.count : lower_bound(win_t1);
       if (r.end < r.begin) r.end = r.begin;
     } else {
       r.check_time = 1;
@@ -227,24 +241,9 @@ Rows rows_in_window(void) {
       r.t_ref = win_t1;
     } else {
       double latest = -__builtin_inf();
-      for (uint32_t i = 0; i < pt_count; i++) latest = pt_t[i] > latest ? pt_t[i] : latest;
+      for (uint32_t i = 0; i < P.count; i++) latest = P.t[i] > latest ? P.t[i] : latest;
       r.t_ref = latest;
     }
   }
   return r;
-}
-
-void hw_release(void) {
-  hw_free(pt_x);
-  hw_free(pt_y);
-  hw_free(pt_w);
-  hw_free(pt_t);
-  hw_free(pt_seq);
-  pt_x = pt_y = pt_seq = NULL;
-  pt_w = NULL;
-  pt_t = NULL;
-  pt_count = pt_capacity = seq_next = 0;
-  pt_t_sorted = 1;
-  spatial_release();
-  frame_release();
 }

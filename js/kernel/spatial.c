@@ -1,8 +1,13 @@
-/* spatial.c — points without times in spatial order: tile index and pyramid. */
+/* spatial.c — points without times in spatial order: tile index and pyramid. Calls points.c
+ * and memory.c only (the levels' streaming upkeep is window.c's, above it). */
 #include "kernel.h"
 
-uint32_t sp_sorted;
-int sp_streaming;
+static uint32_t sp_sorted;
+/* Set by the first hw_points_drop_front: rows then stay in arrival order until cleared. */
+static int sp_streaming;
+/* Whether a frame has been drawn since the data were loaded: the first frame after a load
+ * does not wait for the first sort (hw_points_index), so data show as soon as they arrive. */
+static int sp_frame_drawn;
 /* ---- Spatial order ------------------------------------------------------------------------
  * Points without times are kept in Morton (Z) order of their level-12 cell (the world cut into
  * 4096 x 4096 cells), which gives two shortcuts:
@@ -17,41 +22,46 @@ int sp_streaming;
 
 
 
-Level pyr[PYR_MAX + 1];
-uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
+static Level pyr[PYR_MAX + 1];
+static uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
 static uint32_t *sort_key;
 static uint32_t sort_key_cap;
 
+const Level *pyramid(int l) { return &pyr[l]; }
+Level *spatial_levels(void) { return pyr; }
+uint32_t spatial_sorted(void) { return sp_sorted; }
+const uint32_t *spatial_tiles(void) { return tile_start; }
+int spatial_streaming(void) { return sp_streaming; }
 
-static inline uint32_t cell_key(uint32_t i) {
-  if (pt_y[i] == NO_POSITION) return 1u << 24; /* after every cell */
-  return morton12(pt_x[i] >> 20, pt_y[i] >> 20);
+static inline uint32_t cell_key(const Points *p, uint32_t i) {
+  if (p->y[i] == NO_POSITION) return 1u << 24; /* after every cell */
+  return morton12(p->x[i] >> 20, p->y[i] >> 20);
 }
 
-static inline void swap_rows(uint32_t a, uint32_t b) {
+static inline void swap_rows(const Points *p, uint32_t a, uint32_t b) {
   uint32_t t;
-  t = pt_x[a]; pt_x[a] = pt_x[b]; pt_x[b] = t;
-  t = pt_y[a]; pt_y[a] = pt_y[b]; pt_y[b] = t;
-  t = pt_seq[a]; pt_seq[a] = pt_seq[b]; pt_seq[b] = t;
+  t = p->x[a]; p->x[a] = p->x[b]; p->x[b] = t;
+  t = p->y[a]; p->y[a] = p->y[b]; p->y[b] = t;
+  t = p->seq[a]; p->seq[a] = p->seq[b]; p->seq[b] = t;
   t = sort_key[a]; sort_key[a] = sort_key[b]; sort_key[b] = t;
-  if (pt_w) {
-    float u = pt_w[a];
-    pt_w[a] = pt_w[b];
-    pt_w[b] = u;
+  if (p->w) {
+    float u = p->w[a];
+    p->w[a] = p->w[b];
+    p->w[b] = u;
   }
-  if (pt_t) {
-    double u = pt_t[a];
-    pt_t[a] = pt_t[b];
-    pt_t[b] = u;
+  if (p->t) {
+    double u = p->t[a];
+    p->t[a] = p->t[b];
+    p->t[b] = u;
   }
 }
 
 /* In-place MSD radix sort of rows [lo, hi) by sort_key, 8 bits at a time from `shift`
  * ("American flag sort"): no second copy of the points is ever made. */
-static void flag_sort(uint32_t lo, uint32_t hi, int shift) {
+static void flag_sort(const Points *p, uint32_t lo, uint32_t hi, int shift) {
   if (hi - lo < 24) {
     for (uint32_t i = lo + 1; i < hi; i++)
-      for (uint32_t j = i; j > lo && sort_key[j - 1] > sort_key[j]; j--) swap_rows(j - 1, j);
+      for (uint32_t j = i; j > lo && sort_key[j - 1] > sort_key[j]; j--) swap_rows(p, j - 1, j);
     return;
   }
   uint32_t count[256] = {0}, start[257], next[256];
@@ -65,21 +75,12 @@ static void flag_sort(uint32_t lo, uint32_t hi, int shift) {
       if (d == (uint32_t)b)
         next[b]++;
       else
-        swap_rows(i, next[d]++);
+        swap_rows(p, i, next[d]++);
     }
   }
   if (shift == 0) return;
   for (int b = 0; b < 256; b++)
-    if (start[b + 1] - start[b] > 1) flag_sort(start[b], start[b + 1], shift - 8);
-}
-
-static int ensure_seq(void) {
-  if (pt_seq) return 0;
-  pt_seq = hw_malloc(pt_capacity * 4u);
-  if (!pt_seq) return -1;
-  for (uint32_t i = 0; i < pt_count; i++) pt_seq[i] = i;
-  seq_next = pt_count;
-  return 0;
+    if (start[b + 1] - start[b] > 1) flag_sort(p, start[b], start[b + 1], shift - 8);
 }
 
 static int level_fit(Level *l, uint32_t n) {
@@ -100,6 +101,7 @@ static int level_fit(Level *l, uint32_t n) {
 
 /* The tile index and the pyramid of the sorted rows; sort_key must hold their keys. */
 static void spatial_index(void) {
+  const Points *p = points();
   uint32_t n = sp_sorted;
   for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
   if (!tile_start) tile_start = hw_malloc(65537u * 4u);
@@ -129,10 +131,10 @@ static void spatial_index(void) {
   uint32_t k = 0;
   for (uint32_t i = 0; i < drawn; i++) {
     uint32_t key = sort_key[i] >> shift;
-    float w = pt_w ? pt_w[i] : 1.0f;
+    float w = p->w ? p->w[i] : 1.0f;
     if (i == 0 || key != (sort_key[i - 1] >> shift)) {
-      b->cx[k] = pt_x[i] >> (32 - base);
-      b->cy[k] = pt_y[i] >> (32 - base);
+      b->cx[k] = p->x[i] >> (32 - base);
+      b->cy[k] = p->y[i] >> (32 - base);
       b->sum[k] = b->cnt[k] = b->mx[k] = 0.0f;
       k++;
     }
@@ -173,42 +175,42 @@ static void keys_done(void) {
 }
 
 /* Moves row `from` to row `to` (keys included). */
-static inline void move_row(uint32_t from, uint32_t to) {
-  pt_x[to] = pt_x[from];
-  pt_y[to] = pt_y[from];
-  pt_seq[to] = pt_seq[from];
+static inline void move_row(const Points *p, uint32_t from, uint32_t to) {
+  p->x[to] = p->x[from];
+  p->y[to] = p->y[from];
+  p->seq[to] = p->seq[from];
   sort_key[to] = sort_key[from];
-  if (pt_w) pt_w[to] = pt_w[from];
+  if (p->w) p->w[to] = p->w[from];
 }
 
 /* Merges the tail into the sorted rows: the tail is sorted on its own, copied aside, and the
  * two runs are merged from the back, so the work is one pass over the rows rather than a
  * sort of all of them, and the extra memory is the tail's. sort_key must hold every row's
  * key. Returns -1 (nothing changed) if the copy cannot be had. */
-static int merge_tail(void) {
-  uint32_t m = sp_sorted, n = pt_count - sp_sorted, cols = pt_w ? 5 : 4;
-  flag_sort(m, pt_count, 24);
+static int merge_tail(const Points *p) {
+  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = p->w ? 5 : 4;
+  flag_sort(p, m, p->count, 24);
   uint32_t *copy = hw_malloc(n * cols * 4u);
   if (!copy) return -1;
   uint32_t *cx = copy, *cy = cx + n, *cs = cy + n, *ck = cs + n;
   float *cw = (float *)(ck + n);
-  __builtin_memcpy(cx, pt_x + m, n * 4u);
-  __builtin_memcpy(cy, pt_y + m, n * 4u);
-  __builtin_memcpy(cs, pt_seq + m, n * 4u);
+  __builtin_memcpy(cx, p->x + m, n * 4u);
+  __builtin_memcpy(cy, p->y + m, n * 4u);
+  __builtin_memcpy(cs, p->seq + m, n * 4u);
   __builtin_memcpy(ck, sort_key + m, n * 4u);
-  if (pt_w) __builtin_memcpy(cw, pt_w + m, n * 4u);
-  uint32_t i = m, j = n, k = pt_count; /* one past the next row to take from each run */
+  if (p->w) __builtin_memcpy(cw, p->w + m, n * 4u);
+  uint32_t i = m, j = n, k = p->count; /* one past the next row to take from each run */
   while (j > 0) {
     k--;
     if (i > 0 && sort_key[i - 1] > ck[j - 1]) { /* equal keys: older rows stay first */
-      move_row(--i, k);
+      move_row(p, --i, k);
     } else {
       j--;
-      pt_x[k] = cx[j];
-      pt_y[k] = cy[j];
-      pt_seq[k] = cs[j];
+      p->x[k] = cx[j];
+      p->y[k] = cy[j];
+      p->seq[k] = cs[j];
       sort_key[k] = ck[j];
-      if (pt_w) pt_w[k] = cw[j];
+      if (p->w) p->w[k] = cw[j];
     }
   }
   hw_free(copy);
@@ -222,16 +224,17 @@ static int merge_tail(void) {
  * whether the spatial shortcuts may be used (never for points with times, nor once a
  * sliding window has dropped rows: see hw_points_drop_front). */
 int spatial_ready(int may_sort) {
-  if (pt_t || sp_streaming) return 0;
-  uint32_t tail = pt_count - sp_sorted;
+  const Points *p = points();
+  if (p->t || sp_streaming) return 0;
+  uint32_t tail = p->count - sp_sorted;
   if (may_sort && tail >= 4096 && tail * 8 >= sp_sorted) {
-    if (ensure_seq() || keys_for(pt_count)) return sp_sorted > 0;
-    for (uint32_t i = 0; i < pt_count; i++) sort_key[i] = cell_key(i);
+    if (points_ensure_seq() || keys_for(p->count)) return sp_sorted > 0;
+    for (uint32_t i = 0; i < p->count; i++) sort_key[i] = cell_key(p, i);
     if (!sp_sorted)
-      flag_sort(0, pt_count, 24);
-    else if (merge_tail())
-      flag_sort(0, pt_count, 24); /* no memory for the copy: sort in place instead */
-    sp_sorted = pt_count;
+      flag_sort(p, 0, p->count, 24);
+    else if (merge_tail(p))
+      flag_sort(p, 0, p->count, 24); /* no memory for the copy: sort in place instead */
+    sp_sorted = p->count;
     spatial_index();
     keys_done();
   }
@@ -240,21 +243,10 @@ int spatial_ready(int may_sort) {
 
 /* Removes rows whose arrival number is below `cut`, keeping the order of the rest. */
 void spatial_compact(uint32_t cut) {
-  uint32_t k = 0, sorted = 0;
-  for (uint32_t i = 0; i < pt_count; i++) {
-    if (pt_seq[i] < cut) continue;
-    pt_x[k] = pt_x[i];
-    pt_y[k] = pt_y[i];
-    pt_seq[k] = pt_seq[i];
-    if (pt_w) pt_w[k] = pt_w[i];
-    if (pt_t) pt_t[k] = pt_t[i];
-    if (i < sp_sorted) sorted++;
-    k++;
-  }
-  pt_count = k;
-  sp_sorted = sorted;
+  const Points *p = points();
+  sp_sorted = points_drop_before(cut, sp_sorted);
   if (sp_sorted && !keys_for(sp_sorted)) {
-    for (uint32_t i = 0; i < sp_sorted; i++) sort_key[i] = cell_key(i);
+    for (uint32_t i = 0; i < sp_sorted; i++) sort_key[i] = cell_key(p, i);
     spatial_index();
     keys_done();
   } else {
@@ -264,10 +256,11 @@ void spatial_compact(uint32_t cut) {
 
 /* Puts rows back in arrival order (when times arrive for points held in spatial order). */
 int arrival_order(void) {
+  const Points *p = points();
   if (!sp_sorted) return 0;
-  if (keys_for(pt_count)) return -1;
-  for (uint32_t i = 0; i < pt_count; i++) sort_key[i] = pt_seq[i];
-  flag_sort(0, pt_count, 24);
+  if (keys_for(p->count)) return -1;
+  for (uint32_t i = 0; i < p->count; i++) sort_key[i] = p->seq[i];
+  flag_sort(p, 0, p->count, 24);
   keys_done();
   spatial_forget();
   return 0;
@@ -278,8 +271,26 @@ void spatial_forget(void) {
   for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
 }
 
+void spatial_clear(void) {
+  sp_streaming = 0;
+  sp_frame_drawn = 0;
+  spatial_forget();
+}
+
+int spatial_stream(void) {
+  int first = !sp_streaming;
+  sp_streaming = 1;
+  return first;
+}
+
+int spatial_frame_begins(void) {
+  int may_sort = sp_sorted > 0 || sp_frame_drawn;
+  sp_frame_drawn = 1;
+  return may_sort;
+}
+
+/* Frees the pyramid and the tile index (lifetime.c has window.c free its tables first). */
 void spatial_release(void) {
-  sw_release();
   spatial_forget();
   for (int l = PYR_MIN; l <= PYR_MAX; l++) {
     hw_free(pyr[l].cx);
@@ -288,10 +299,6 @@ void spatial_release(void) {
   hw_free(tile_start);
   tile_start = NULL;
 }
-
-/* Whether a frame has been drawn since the data were loaded: the first frame after a load
- * does not wait for the first sort (hw_points_index), so data show as soon as they arrive. */
-int sp_frame_drawn;
 
 void hw_points_index(void) {
   sp_frame_drawn = 1;

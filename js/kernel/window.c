@@ -6,7 +6,9 @@
  * splat cells (frame.c) and cost in proportion to the cells in view, as in spatial order.
  * Cells emptied by drops stay in place (count 0, skipped by frames) until there are as many of
  * them as live ones; then the level is rebuilt from the rows. A level that grows past a quarter
- * of the points is given up (frames use the rows instead), as spatial.c does. */
+ * of the points is given up (frames use the rows instead), as spatial.c does. The levels are
+ * spatial.c's (spatial_levels()); while rows stream, this room alone changes them. Calls
+ * spatial.c, points.c and memory.c. */
 #include "kernel.h"
 
 /* Whether the levels follow the rows (set by sw_build, cleared by sw_reset). */
@@ -88,7 +90,8 @@ static void cell_add(Level *l, uint32_t cx, uint32_t cy, float w, float sign) {
     return;
   }
   if (sign < 0) return; /* not held: nothing to remove */
-  uint32_t limit = pt_count / 4 > 4096 ? pt_count / 4 : 4096;
+  uint32_t count = points()->count;
+  uint32_t limit = count / 4 > 4096 ? count / 4 : 4096;
   if (l->n >= limit || (l->n == l->cap && cells_fit(l, l->cap ? l->cap * 2 : 1024))) {
     give_up(l);
     return;
@@ -106,6 +109,7 @@ static void cell_add(Level *l, uint32_t cx, uint32_t cy, float w, float sign) {
 
 /* Builds level l from every row held. */
 static void level_build(Level *l, int level) {
+  const Points *p = points();
   l->n = l->live = 0;
   l->usable = 1;
   if (cells_fit(l, 1024) || slots_fit(l, 4096)) {
@@ -113,21 +117,24 @@ static void level_build(Level *l, int level) {
     return;
   }
   uint32_t shift = 32 - (uint32_t)level;
-  for (uint32_t i = 0; i < pt_count && l->usable; i++) {
-    if (pt_y[i] == NO_POSITION) continue;
-    cell_add(l, pt_x[i] >> shift, pt_y[i] >> shift, pt_w ? pt_w[i] : 1.0f, 1.0f);
+  for (uint32_t i = 0; i < p->count && l->usable; i++) {
+    if (p->y[i] == NO_POSITION) continue;
+    cell_add(l, p->x[i] >> shift, p->y[i] >> shift, p->w ? p->w[i] : 1.0f, 1.0f);
   }
 }
 
 void sw_build(void) {
-  if (pt_t) return; /* frames with times use the rows in the time window instead */
+  Level *pyr = spatial_levels();
+  if (points()->t) return; /* frames with times use the rows in the time window instead */
   sw_on = 1;
   for (int level = PYR_MIN; level <= PYR_MAX; level++) level_build(&pyr[level], level);
 }
 
 void sw_rows(uint32_t begin, uint32_t end, float sign) {
   if (!sw_on) return;
-  if (pt_t) { /* times arrived: the levels cannot follow a time window */
+  const Points *p = points();
+  Level *pyr = spatial_levels();
+  if (p->t) { /* times arrived: the levels cannot follow a time window */
     sw_reset();
     return;
   }
@@ -136,8 +143,8 @@ void sw_rows(uint32_t begin, uint32_t end, float sign) {
     if (!l->usable) continue;
     uint32_t shift = 32 - (uint32_t)level;
     for (uint32_t i = begin; i < end && l->usable; i++) {
-      if (pt_y[i] == NO_POSITION) continue;
-      cell_add(l, pt_x[i] >> shift, pt_y[i] >> shift, pt_w ? pt_w[i] : 1.0f, sign);
+      if (p->y[i] == NO_POSITION) continue;
+      cell_add(l, p->x[i] >> shift, p->y[i] >> shift, p->w ? p->w[i] : 1.0f, sign);
     }
     /* as many empty cells as live ones: rebuild from the rows (after a removal, the caller
      * has not dropped the rows yet, so rebuild on the next addition instead) */
@@ -146,15 +153,18 @@ void sw_rows(uint32_t begin, uint32_t end, float sign) {
 }
 
 int sw_level(int level) {
-  return sw_on && pyr[level].usable && pyr[level].n ? 1 : 0;
+  const Level *l = pyramid(level);
+  return sw_on && l->usable && l->n ? 1 : 0;
 }
 
 void sw_reset(void) {
+  Level *pyr = spatial_levels();
   sw_on = 0;
   for (int level = PYR_MIN; level <= PYR_MAX; level++) give_up(&pyr[level]);
 }
 
 void sw_release(void) {
+  Level *pyr = spatial_levels();
   sw_reset();
   for (int level = PYR_MIN; level <= PYR_MAX; level++) {
     hw_free(pyr[level].slot);

@@ -1,0 +1,51 @@
+/* lifetime.c — the exports that change what is held in several rooms at once: appends, drops,
+ * clearing and release. The top of the rooms (kernel.h): it calls points.c, spatial.c,
+ * window.c and frame.c, and none of them calls it, so each room below only looks after its
+ * own state. */
+#include "kernel.h"
+
+int32_t hw_points_append(uint32_t n, uint32_t flags) {
+  if (n > STAGE_ROWS) n = STAGE_ROWS;
+  if (points_room(n, flags)) return -1;
+  /* times keep rows in arrival order (heat.h "Cost"): undo a spatial order first */
+  if ((flags & HW_HAS_TIME) && (arrival_order() || points_ensure_times())) return -1;
+  uint32_t first = points()->count;
+  points_append_staged(n, flags);
+  uint32_t total = points()->count;
+  if (spatial_streaming()) sw_rows(first, total, 1.0f);
+  return (int32_t)total;
+}
+
+uint32_t hw_points_drop_front(uint32_t n) {
+  const Points *p = points();
+  if (n >= p->count) {
+    hw_points_clear();
+    return 0;
+  }
+  /* A sliding window drops rows at every append: in spatial order each drop would rewrite
+   * every row and rebuild the index, so from the first drop on rows stay in arrival order
+   * (until hw_points_clear), where dropping the oldest is one move of memory. */
+  int first = spatial_stream();
+  if (spatial_sorted() && arrival_order()) {
+    /* no memory to restore the order: drop by arrival number, in place */
+    spatial_compact(p->seq_next - p->count + n);
+    return p->count;
+  }
+  if (first) sw_build(); /* the window's pyramid, which then follows every change */
+  sw_rows(0, n, -1.0f);
+  points_drop_oldest(n);
+  return p->count;
+}
+
+void hw_points_clear(void) {
+  points_clear();
+  sw_reset();
+  spatial_clear();
+}
+
+void hw_release(void) {
+  points_release();
+  sw_release();
+  spatial_release();
+  frame_release();
+}
