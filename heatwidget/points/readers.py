@@ -1,11 +1,11 @@
 """Readers for the input forms that are not plain columns: files, GeoJSON, geometries.
 
-Each function here turns one form into something :mod:`heatwidget.points.inputs` already reads (a
+Each function here turns one form into something :mod:`heatwidget.points.forms` already reads (a
 table-like object) or into point coordinates (:class:`Points`): file paths (CSV, Parquet,
 GeoParquet, Arrow IPC, GeoJSON), GeoJSON FeatureCollections, geopandas GeoDataFrames, and
 GeoArrow / WKB geometry columns of Arrow tables.
 
-Decisions (documented in :func:`heatwidget.points.inputs.to_table` too):
+Decisions (documented in :func:`heatwidget.points.to_table` too):
 
 * Only Point and MultiPoint geometries are accepted; any other type is an error that names the
   type, the row and the fix (``gdf.centroid`` or ``gdf.representative_point()``): a heatmap of
@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from .deps import require
+
 __all__ = [
     "GEO_HINT",
     "Points",
@@ -41,33 +43,9 @@ __all__ = [
     "is_geodataframe",
     "is_geojson",
     "read_path",
-    "require",
 ]
 
 GEO_HINT = "gdf.centroid (or gdf.representative_point(), which lies inside each shape)"
-
-_EXTRAS = {
-    "pyarrow": "parquet",
-    "pandas": "pandas",
-    "polars": "polars",
-    "geopandas": "geo",
-    "shapely": "geo",
-    "pyproj": "geo",
-    "arro3.core": "arro3",
-    "arro3.io": "arro3",
-}
-
-
-def require(module: str, why: str) -> Any:
-    """Import ``module`` or raise an ImportError that names the extra to install."""
-    try:
-        return __import__(module, fromlist=["_"])
-    except ImportError as e:
-        extra = _EXTRAS.get(module, module)
-        raise ImportError(
-            f"{why} needs {module.split('.')[0]}, which is not installed: "
-            f'pip install "heatwidget[{extra}]"'
-        ) from e
 
 
 @dataclass(frozen=True)
