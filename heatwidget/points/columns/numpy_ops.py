@@ -213,16 +213,20 @@ class NumpyOps:
         ok = np.isfinite(cols[0])
         for c in cols[1:]:
             ok &= np.isfinite(c)
-        return ~ok
+        out: np.ndarray = ~ok
+        return out
 
     def over(self, col: np.ndarray, limit: float) -> np.ndarray:
-        return np.abs(col) > limit
+        out: np.ndarray = np.abs(col) > limit
+        return out
 
     def bad_weights(self, col: np.ndarray) -> np.ndarray:
-        return ~(col >= 0.0) | ~np.isfinite(col)
+        out: np.ndarray = ~(col >= 0.0) | ~np.isfinite(col)
+        return out
 
     def differs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        return a != b
+        out: np.ndarray = a != b
+        return out
 
     def count(self, mask: np.ndarray) -> int:
         return int(np.count_nonzero(mask))
@@ -235,7 +239,8 @@ class NumpyOps:
         return np.flatnonzero(~mask)
 
     def take(self, col: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        return col[rows]
+        out: np.ndarray = col[rows]
+        return out
 
     def min_max(self, col: np.ndarray) -> tuple[float, float]:
         return float(col.min()), float(col.max())
@@ -248,7 +253,8 @@ class NumpyOps:
         return float(np.abs(col).max())
 
     def clip(self, col: np.ndarray, limit: float) -> np.ndarray:
-        return np.clip(col, -limit, limit)
+        out: np.ndarray = np.clip(col, -limit, limit)
+        return out
 
     def wrap(self, col: np.ndarray) -> np.ndarray:
         # k = 0 for longitudes in range, and lon - 0 is exact: they are not changed.

@@ -11,7 +11,7 @@ import itertools
 import math
 import numbers
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeAlias
 
 from .. import deps
 from ..errors import beyond_float64, non_numeric, not_1d
@@ -19,7 +19,7 @@ from ..times import times_ms_list
 
 __all__ = ["OPS", "PureOps"]
 
-Col = array.array  # type: ignore[type-arg]
+Col: TypeAlias = "array.array[float]"
 
 _CODES = {"float64": "d", "float32": "f"}
 _KINDS = {"d": "float64", "f": "float32"}
@@ -110,7 +110,7 @@ class PureOps:
         if isinstance(values, array.array) and values.typecode == code:
             return values
         if hasattr(values, "tobytes"):  # numpy (or another buffer of the right type)
-            out = array.array(code)
+            out: Col = array.array(code)
             out.frombytes(values.astype(kind).tobytes())
             return out
         listed = values.to_pylist() if hasattr(values, "to_pylist") else list(values)
@@ -125,7 +125,7 @@ class PureOps:
     def concat(self, cols: Sequence[Col], kind: str) -> Col:
         if len(cols) == 1:
             return cols[0]
-        out = array.array(_CODES[kind])
+        out: Col = array.array(_CODES[kind])
         for c in cols:
             out.extend(c)
         return out
