@@ -15,7 +15,7 @@ from typing import Any
 
 from ..constants import MAX_LATITUDE, Bounds
 from .columns import ColumnOps
-from .errors import show
+from .scalars import show
 from .schema import DroppedRowsWarning, InputReport, MercatorEdgeWarning
 from .times import unit_ms
 

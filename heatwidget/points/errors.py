@@ -2,18 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
-__all__ = ["beyond_float64", "non_numeric", "not_1d", "show"]
+from .scalars import show
 
-
-def show(value: Any) -> str:
-    """repr of a value as the user wrote it (numpy scalars as plain Python ones)."""
-    np = sys.modules.get("numpy")
-    if np is not None and isinstance(value, np.generic):
-        value = value.item()
-    return repr(value)
+__all__ = ["beyond_float64", "non_numeric", "not_1d"]
 
 
 def non_numeric(label: str, dtype: Any, row: int, value: Any) -> ValueError:

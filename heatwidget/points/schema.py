@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..constants import Bounds
 from . import deps
-from .columns import default_ops, ops_of
+from .columns import ColumnOps, ops_of
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -149,16 +149,14 @@ def build(columns: Mapping[str, Any]) -> Any:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def build_chunks(chunks: list[Mapping[str, Any]], names: tuple[str, ...]) -> Any:
+def build_chunks(chunks: list[Mapping[str, Any]], names: tuple[str, ...], ops: ColumnOps) -> Any:
     """Chunks of backend columns (each with the columns ``names``) → one canonical table: a
     pyarrow Table of one batch per chunk (no copy), else a PointColumns (concatenated)."""
     pa = deps.pyarrow()
-    if pa is None or not chunks:
-        ops = default_ops()
-        merged = {n: ops.concat([c[n] for c in chunks], COLUMN_TYPES[n]) for n in names}
-        if not chunks:
-            merged = {n: ops.full(0, 0.0, COLUMN_TYPES[n]) for n in names}
-        return build(merged)
+    if not chunks:
+        return build({n: ops.full(0, 0.0, COLUMN_TYPES[n]) for n in names})
+    if pa is None:
+        return build({n: ops.concat([c[n] for c in chunks], COLUMN_TYPES[n]) for n in names})
     batches = []
     schema = None
     for chunk in chunks:

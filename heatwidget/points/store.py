@@ -95,7 +95,7 @@ class PointStore:
     def table(self) -> Any:
         """All rows as one canonical table (one schema: see the module docstring)."""
         names = self.names
-        return build_chunks([self._conform(c, names) for c in self._chunks], names)
+        return build_chunks([self._conform(c, names) for c in self._chunks], names, self._ops)
 
     def encode(self) -> bytes:
         """The full IPC stream of the rows held, encoded on each call: it is needed only when

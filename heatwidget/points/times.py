@@ -9,15 +9,13 @@ from __future__ import annotations
 import datetime as _dt
 import math
 import numbers
-import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ..constants import EPOCH
-from . import deps
-from .errors import show
+from .scalars import is_bool, is_missing, numpy_module, show
 
-__all__ = ["UNIT_MS", "is_missing", "times_ms_list", "unit_ms"]
+__all__ = ["UNIT_MS", "times_ms_list", "unit_ms"]
 
 #: Milliseconds per unit of ``time_unit=`` (plain numbers are seconds unless it says otherwise).
 UNIT_MS = {"s": 1e3, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
@@ -30,27 +28,6 @@ def unit_ms(unit: str) -> float:
     return UNIT_MS[unit]
 
 
-def _numpy() -> Any:
-    # Only a value made by numpy can be a numpy scalar, so numpy is never imported here.
-    return sys.modules.get("numpy")
-
-
-def is_missing(v: Any) -> bool:
-    """None, pandas.NA, NaT or a NaT datetime64 (a NaN float is checked by the caller)."""
-    if v is None:
-        return True
-    pd = deps.pandas()
-    if pd is not None and (v is pd.NA or v is pd.NaT):
-        return True
-    np = _numpy()
-    return np is not None and isinstance(v, np.datetime64) and bool(np.isnat(v))
-
-
-def is_bool(v: Any) -> bool:
-    np = _numpy()
-    return isinstance(v, bool) or (np is not None and isinstance(v, np.bool_))
-
-
 def _kind(v: Any) -> str:
     if is_bool(v):
         return "bool"
@@ -58,7 +35,7 @@ def _kind(v: Any) -> str:
         return "number"
     if isinstance(v, _dt.datetime):  # pandas Timestamp is a datetime
         return "aware datetime" if v.tzinfo is not None else "naive datetime"
-    np = _numpy()
+    np = numpy_module()
     if np is not None and isinstance(v, np.datetime64):
         return "naive datetime"
     if isinstance(v, _dt.date):
@@ -93,7 +70,7 @@ def times_ms_list(arr: Sequence[Any], label: str, unit_ms: float) -> list[float]
             "pandas.to_datetime(df[col], utc=True) for datetimes (naive ones are taken as UTC), "
             "or numbers (seconds since 1970-01-01 UTC, see time_unit=)."
         )
-    np = _numpy()
+    np = numpy_module()
     out = [math.nan] * len(arr)
     for i, v in enumerate(arr):
         if _absent(v):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -11,7 +10,8 @@ import numpy as np
 
 from .. import deps
 from ..errors import non_numeric, not_1d
-from ..times import is_bool, times_ms_list
+from ..scalars import is_real_number
+from ..times import times_ms_list
 
 __all__ = ["OPS", "NumpyOps"]
 
@@ -23,15 +23,8 @@ def _first_bad(values: Any) -> tuple[int, Any]:
     pd = deps.pandas()
     na = pd.NA if pd is not None else None
     for i, v in enumerate(values):
-        if v is None or v is na:
-            continue
-        # Real numbers, and Decimal (a Number that is not Complex); bools are not numbers here.
-        real = isinstance(v, numbers.Real) or (
-            isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex)
-        )
-        if real and not is_bool(v):
-            continue
-        return i, v
+        if not (v is None or v is na or is_real_number(v)):
+            return i, v
     return -1, None
 
 

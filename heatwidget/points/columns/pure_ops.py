@@ -9,12 +9,12 @@ from __future__ import annotations
 import array
 import itertools
 import math
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
 from .. import deps
 from ..errors import beyond_float64, non_numeric, not_1d
+from ..scalars import is_real_number
 from ..times import times_ms_list
 
 __all__ = ["OPS", "PureOps"]
@@ -24,15 +24,6 @@ Col: TypeAlias = "array.array[float]"
 _CODES = {"float64": "d", "float32": "f"}
 _KINDS = {"d": "float64", "f": "float32"}
 _NUMERIC_CODES = "fdbBhHiIlLqQ"
-
-
-def _is_real_number(v: Any) -> bool:
-    """A real number (Decimal too), not a bool: what the numpy path accepts in object columns."""
-    if isinstance(v, bool):
-        return False
-    return isinstance(v, numbers.Real) or (
-        isinstance(v, numbers.Number) and not isinstance(v, numbers.Complex)
-    )
 
 
 def _sequence(values: Any) -> list[Any]:
@@ -82,7 +73,7 @@ class PureOps:
         for i, v in enumerate(seq):
             if v is None:
                 continue
-            if not _is_real_number(v):
+            if not is_real_number(v):
                 if isinstance(v, (list, tuple, array.array)):
                     raise not_1d(label, (len(seq), len(v)))
                 raise non_numeric(label, "object", i, v)
