@@ -1,8 +1,9 @@
 """The points: every input form → one canonical table, checked; its wire bytes; the rows held.
 
 The rest of the package takes what it needs from here, not from the modules inside. Modules
-import in one direction: deps, errors → times → columns → schema → wire, checks → readers →
-forms → tables, store.
+import in one direction (each only from those before it): deps → scalars → errors → times →
+columns (numpy_ops, pure_ops) → schema → wire → checks → store; readers → geoarrow (numpy only);
+forms → tables.
 """
 
 from __future__ import annotations

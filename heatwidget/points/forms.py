@@ -64,7 +64,9 @@ def _from_pandas(df: Any) -> Source:
     return src
 
 
-def _from_geopandas(gdf: Any, readers: Any) -> Source:
+def _from_geopandas(gdf: Any) -> Source:
+    from . import readers  # needs numpy
+
     geometry = gdf.geometry.name
     columns = [c for c in gdf.columns if c != geometry]
     src = _from_pandas(gdf[columns])
@@ -74,9 +76,11 @@ def _from_geopandas(gdf: Any, readers: Any) -> Source:
     return src
 
 
-def _from_arrow(table: Any, kind: str, readers: Any) -> Source:
+def _from_arrow(table: Any, kind: str) -> Source:
     """A pyarrow Table/RecordBatch or an arro3 Table; GeoArrow/WKB columns become points."""
-    found = readers.arrow_geometry(table, kind)
+    from . import geoarrow  # needs numpy
+
+    found = geoarrow.arrow_geometry(table, kind)
     names = list(table.column_names)
     src = Source(kind, [n for n in names if found is None or n != found[0]], table.column)
     if found is not None:
@@ -84,16 +88,18 @@ def _from_arrow(table: Any, kind: str, readers: Any) -> Source:
     return src
 
 
-def _from_capsule(data: Any, readers: Any) -> Source:
+def _from_capsule(data: Any) -> Source:
     """polars, duckdb, arro3, … : anything speaking the Arrow PyCapsule stream interface."""
     pa = deps.pyarrow()
     if pa is not None:
-        return _from_arrow(pa.table(data), type(data).__name__, readers)
+        return _from_arrow(pa.table(data), type(data).__name__)
     ac = deps.require("arro3.core", f"reading a {type(data).__name__} without pyarrow")
-    return _from_arrow(ac.Table.from_arrow(data), type(data).__name__, readers)
+    return _from_arrow(ac.Table.from_arrow(data), type(data).__name__)
 
 
-def _from_geojson(obj: Mapping[str, Any], readers: Any) -> Source:
+def _from_geojson(obj: Mapping[str, Any]) -> Source:
+    from . import readers  # needs numpy
+
     columns, points = readers.geojson_columns(obj)
     src = Source("GeoJSON properties", list(columns), columns.__getitem__)
     src.points = points
@@ -129,18 +135,18 @@ def source(data: Any) -> Source:
     if isinstance(data, (str, os.PathLike)):
         return source(readers.read_path(data))
     if readers.is_geodataframe(data):
-        return _from_geopandas(data, readers)
+        return _from_geopandas(data)
     if _is_dataframe(data):
         return _from_pandas(data)
     pa = deps.pyarrow() if "pyarrow" in sys.modules else None
     if pa is not None and isinstance(data, (pa.Table, pa.RecordBatch)):
-        return _from_arrow(data, type(data).__name__, readers)
+        return _from_arrow(data, type(data).__name__)
     if readers.is_geojson(data):
-        return _from_geojson(data, readers)
+        return _from_geojson(data)
     if isinstance(data, Mapping):
         return Source("dict", list(data.keys()), data.__getitem__)
     if hasattr(data, "__arrow_c_stream__"):
-        return _from_capsule(data, readers)
+        return _from_capsule(data)
     if isinstance(data, np.ndarray):
         if data.dtype.names:
             return Source("structured array", list(data.dtype.names), data.__getitem__)
