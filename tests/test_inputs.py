@@ -1,4 +1,4 @@
-"""heatwidget.points.inputs: every input form → the canonical table, and every error message."""
+"""heatwidget.points.to_table: every input form → the canonical table, and every error message."""
 
 from __future__ import annotations
 
@@ -10,13 +10,9 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heatwidget.points.inputs import (
-    MAX_LATITUDE,
-    DroppedRowsWarning,
-    MercatorEdgeWarning,
-    canonical_schema,
-    to_table,
-)
+from heatwidget.constants import MAX_LATITUDE
+from heatwidget.points import DroppedRowsWarning, MercatorEdgeWarning, to_table
+from heatwidget.points.schema import canonical_schema
 
 pd = pytest.importorskip("pandas")
 

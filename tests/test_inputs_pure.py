@@ -1,9 +1,10 @@
-"""heatwidget without numpy and pyarrow (JupyterLite offline): the pure-Python input path.
+"""The contract of the column backends (heatwidget.points.columns): numpy and pure Python.
 
-Each case runs twice: in a subprocess where ``sys.modules["numpy"] = sys.modules["pyarrow"] =
-None`` (so ``import numpy`` fails, as in Pyodide without them; the bytes are written by arro3),
-and here on the numpy/pyarrow path. The IPC bytes must decode to the same table, and the
-reports, warnings and errors must be the same.
+Same inputs → same table, same report, same errors and warnings text, whichever backend runs.
+Each case runs in a subprocess where ``sys.modules["numpy"] = sys.modules["pyarrow"] = None``
+(so ``import numpy`` fails, as in Pyodide without them; the bytes are written by arro3), and
+here over each backend (``ops=``). The IPC bytes must decode to the same table, and the
+reports, warnings and errors must be the same. The store is held to the same contract.
 """
 
 from __future__ import annotations
@@ -19,8 +20,11 @@ from typing import Any
 import pyarrow as pa
 import pytest
 
-from heatwidget.points.inputs import to_table
+from heatwidget.points import PointStore, to_table
+from heatwidget.points.columns import ColumnOps, numpy_ops, pure_ops
 from heatwidget.points.wire import encode
+
+BACKENDS: dict[str, ColumnOps] = {"numpy": numpy_ops.OPS, "pure": pure_ops.OPS}
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -88,15 +92,15 @@ CHILD = textwrap.dedent(
     sys.path.insert(0, {root!r})
     import array, base64, dataclasses, datetime, decimal, fractions, json, warnings
     import heatwidget
-    from heatwidget.points import inputs as _inputs
+    from heatwidget.points import tables as _tables
     from heatwidget.points import wire as _wire
-    from heatwidget.points import store_pure as _stream_pure
+    from heatwidget.points import store as _store
     out = []
     for case in json.loads(sys.stdin.read()):
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             try:
-                table, report = _inputs.to_table(**eval(case))
+                table, report = _tables.to_table(**eval(case))
                 data = _wire.encode(table)
                 res = {{"ipc": base64.b64encode(data).decode(), "kind": type(table).__name__,
                         "report": dataclasses.asdict(report),
@@ -105,6 +109,12 @@ CHILD = textwrap.dedent(
                 res = {{"error": [type(e).__name__, str(e)]}}
         res["warnings"] = [[w.category.__name__, str(w.message)] for w in caught]
         out.append(res)
+    store = _store.PointStore()
+    store.replace(_tables.to_table(lat=[1.0, 2.0], lon=[3.0, 4.0], time=[2, 1])[0], 3)
+    delta = store.append(_tables.to_table(lat=[5.0, 6.0], lon=[7.0, 8.0])[0], 3)
+    out.append({{"ops": store._ops.name, "full": base64.b64encode(store.encode()).decode(),
+                 "delta": [delta.seq, delta.rows, delta.drop], "count": store.count,
+                 "bounds": store.bounds, "time_extent": store.time_extent}})
     # the widget's module and the store load without numpy/pyarrow too
     out.append({{"numpy": "numpy" in sys.modules and sys.modules["numpy"] is not None,
                  "has_heatmap": "Heatmap" in dir(heatwidget)}})
@@ -126,7 +136,7 @@ def run_pure(cases: list[str]) -> list[dict[str, Any]]:
     return list(json.loads(proc.stdout))
 
 
-def run_numpy(case: str) -> dict[str, Any]:
+def run_numpy(case: str, ops: ColumnOps | None = None) -> dict[str, Any]:
     import array  # noqa: F401 - used by the evaluated cases
     import dataclasses
     import datetime  # noqa: F401
@@ -137,7 +147,7 @@ def run_numpy(case: str) -> dict[str, Any]:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
-            table, report = to_table(**eval(case))
+            table, report = to_table(**eval(case), ops=ops)
             res: dict[str, Any] = {"ipc": encode(table), "report": dataclasses.asdict(report)}
         except Exception as e:
             res = {"error": [type(e).__name__, str(e)]}
@@ -191,3 +201,63 @@ def test_pure_path_errors(pure_results: list[dict[str, Any]], index: int) -> Non
 def test_import_without_numpy_and_pyarrow(pure_results: list[dict[str, Any]]) -> None:
     last = pure_results[-1]
     assert last == {"numpy": False, "has_heatmap": True}
+
+
+@pytest.mark.parametrize("backend", list(BACKENDS))
+@pytest.mark.parametrize("index", range(len(SAME)), ids=[c[:60] for c in SAME])
+def test_backend_matches_the_pure_python_process(
+    pure_results: list[dict[str, Any]], index: int, backend: str
+) -> None:
+    """Each backend, here (with numpy and pyarrow importable), gives what Pyodide would."""
+    case = SAME[index]
+    pure, res = pure_results[index], run_numpy(case, BACKENDS[backend])
+    assert res.get("error") == pure.get("error"), case
+    assert res["warnings"] == pure["warnings"], case
+    if "error" in pure:
+        return
+    assert {k: (list(v) if isinstance(v, tuple) else v) for k, v in res["report"].items()} == (
+        pure["report"]
+    ), case
+    import base64
+
+    assert rows(res["ipc"]) == rows(base64.b64decode(pure["ipc"])), case
+
+
+@pytest.mark.parametrize("index", range(3), ids=[c[:60] for c, _ in PURE_ONLY[:3]])
+def test_pure_backend_errors_in_process(index: int) -> None:
+    case, words = PURE_ONLY[index]
+    res = run_numpy(case, BACKENDS["pure"])
+    assert "error" in res, f"{case} did not fail: {res}"
+    for w in words:
+        assert w in res["error"][1], f"{case}: {res['error']}"
+
+
+def _store_run(ops: ColumnOps) -> tuple[PointStore, list[Any]]:
+    store = PointStore(ops)
+    table, _ = to_table(lat=[1.0, 2.0], lon=[3.0, 4.0], time=[2, 1], ops=ops)
+    store.replace(table, 3)
+    table, _ = to_table(lat=[5.0, 6.0], lon=[7.0, 8.0], ops=ops)
+    delta = store.append(table, 3)
+    return store, [delta.seq, delta.rows, delta.drop]
+
+
+@pytest.mark.parametrize("backend", list(BACKENDS))
+def test_store_is_the_same_over_both_backends(
+    pure_results: list[dict[str, Any]], backend: str
+) -> None:
+    import base64
+
+    ref = pure_results[-2]
+    assert ref["ops"] == "pure"
+    store, delta = _store_run(BACKENDS[backend])
+    assert delta == ref["delta"] == [2, 2, 1]
+    assert store.count == ref["count"] == 3
+    assert list(store.bounds or ()) == ref["bounds"] == [1.0, 3.0, 6.0, 8.0]
+    assert list(store.time_extent or ()) == ref["time_extent"] == [2000.0, 2000.0]
+    assert rows(store.encode()) == rows(base64.b64decode(ref["full"]))
+    names, _types, values = rows(store.encode())
+    assert names == ["lon", "lat", "time"]
+    assert values == {"lon": [3.0, 7.0, 8.0], "lat": [1.0, 5.0, 6.0], "time": [2000.0, None, None]}
+    d = store.trim(1)
+    assert d is not None and (d.seq, d.rows, d.drop, d.payload) == (3, 0, 2, b"")
+    assert store.trim(5) is None and store.count == 1

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from heatwidget.points.inputs import DroppedRowsWarning, to_table
+from heatwidget.points import DroppedRowsWarning, to_table
 from heatwidget.points.wire import decode, encode
 
 pd = pytest.importorskip("pandas")
@@ -255,11 +255,11 @@ def test_bad_paths(tmp_path: Path) -> None:
 
 
 def test_missing_optional_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
-    from heatwidget.points import sources as _sources
+    from heatwidget.points import deps
 
     monkeypatch.setitem(__import__("sys").modules, "pyproj", None)
     with pytest.raises(ImportError, match=r'pip install "heatwidget\[geo\]"'):
-        _sources.require("pyproj", "reprojecting")
+        deps.require("pyproj", "reprojecting")
 
 
 # ---- time ----------------------------------------------------------------------------------

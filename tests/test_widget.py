@@ -15,7 +15,7 @@ import traitlets
 
 import heatwidget
 from heatwidget import Density, Heatmap
-from heatwidget.points.inputs import DroppedRowsWarning
+from heatwidget.points import DroppedRowsWarning
 from heatwidget.points.wire import decode
 from heatwidget.traits.colormaps import resolve_lut
 

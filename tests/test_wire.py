@@ -6,7 +6,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
-from heatwidget.points.inputs import empty_table, to_table
+from heatwidget.points import empty_table, to_table
 from heatwidget.points.wire import decode, encode
 
 
@@ -77,13 +77,13 @@ import sys, warnings
 sys.modules["pyarrow"] = None  # `import pyarrow` now raises ImportError
 import types
 # The data path only (heatwidget/__init__ imports the widget, whose other modules are not
-# part of this test): a bare package object lets heatwidget.points.inputs/_wire import alone.
+# part of this test): a bare package object lets heatwidget.points import alone.
 pkg = types.ModuleType("heatwidget")
 pkg.__path__ = [HEATWIDGET_DIR]
 sys.modules["heatwidget"] = pkg
 import numpy as np
 import arro3.core as ac
-from heatwidget.points.inputs import PointColumns, to_table
+from heatwidget.points import PointColumns, to_table
 from heatwidget.points.wire import decode, encode
 
 lat = np.array([10.0, np.nan, 20.0, -30.5, 89.0])
@@ -132,7 +132,7 @@ def test_without_pyarrow_arro3_encodes_the_same_table(tmp_path: object) -> None:
 
 def test_arro3_and_pyarrow_encoders_agree() -> None:
     pytest.importorskip("arro3.io")
-    from heatwidget.points.inputs import PointColumns
+    from heatwidget.points import PointColumns
     from heatwidget.points.wire import _encode_arro3, _encode_pyarrow
 
     table, _ = to_table(lat=[1.0, 2.0], lon=[3.0, 4.0], weight=[0.5, 1.5], time=[0, 1])

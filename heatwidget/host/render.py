@@ -7,12 +7,12 @@ This is where the user-facing strings (aggregation, scale, vmax) become the kern
 from __future__ import annotations
 
 import math
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..constants import PERCENTILE
 from .kernel import (
     HW_AGG_COUNT,
     HW_AGG_MAX,
@@ -38,8 +38,6 @@ AGGREGATIONS: dict[str, int] = {
 }
 SCALES: dict[str, int] = {"linear": HW_SCALE_LINEAR, "sqrt": HW_SCALE_SQRT, "log": HW_SCALE_LOG}
 
-_PCT = re.compile(r"^p(\d+(?:\.\d*)?|\.\d+)$")
-
 
 @dataclass(frozen=True)
 class Frame:
@@ -59,7 +57,7 @@ def parse_vmax(vmax: float | str) -> float | str:
         text = vmax.strip().lower()
         if text == "auto":
             return "auto"
-        m = _PCT.match(text)
+        m = PERCENTILE.fullmatch(text)
         if m and 0.0 < float(m.group(1)) <= 100.0:
             return text
         raise ValueError(

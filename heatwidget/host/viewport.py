@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from ..constants import MAX_LATITUDE, Bounds
+
 __all__ = [
     "MAX_LATITUDE",
     "TILE_SIZE",
@@ -45,8 +47,6 @@ __all__ = [
     "unproject",
 ]
 
-#: Leaflet's ``L.Projection.SphericalMercator.MAX_LATITUDE``.
-MAX_LATITUDE = 85.0511287798
 #: Leaflet's ``SphericalMercator.R`` (metres).
 EARTH_RADIUS = 6378137.0
 #: Pixels of one tile, so the world is ``TILE_SIZE * 2**zoom`` pixels wide at ``zoom``.
@@ -60,9 +60,6 @@ POINT_ZOOM = 12
 _D = math.pi / 180.0
 # Leaflet's EPSG3857 transformation: scale = 0.5 / (pi * R), Transformation(s, 0.5, -s, 0.5).
 _T_SCALE = 0.5 / (math.pi * EARTH_RADIUS)
-
-#: (south, west, north, east) in degrees.
-Bounds = tuple[float, float, float, float]
 
 
 def scale(zoom: float) -> float:

@@ -1,37 +1,34 @@
 """The points: every input form → one canonical table, checked; its wire bytes; the rows held.
 
-The rest of the package takes what it needs from here, not from the modules inside.
+The rest of the package takes what it needs from here, not from the modules inside. Modules
+import in one direction (each only from those before it): deps → scalars → errors → times →
+columns (numpy_ops, pure_ops) → schema → wire → checks → store; readers → geoarrow (numpy only);
+forms → tables.
 """
 
 from __future__ import annotations
 
-from typing import Any
-
-from .inputs import (
-    DroppedRowsWarning,
-    InputReport,
-    MercatorEdgeWarning,
-    PointColumns,
-    empty_table,
-    to_table,
-)
+from .schema import DroppedRowsWarning, InputReport, MercatorEdgeWarning, PointColumns
+from .store import Delta, PointStore
+from .tables import empty_table, to_table
+from .wire import decode, encode
 
 __all__ = [
+    "Delta",
     "DroppedRowsWarning",
     "InputReport",
     "MercatorEdgeWarning",
     "PointColumns",
+    "PointStore",
+    "decode",
     "empty_table",
+    "encode",
     "new_store",
     "to_table",
 ]
 
 
-def new_store() -> Any:
-    """A new, empty PointStore: pyarrow's, or the pure-Python one without pyarrow or numpy
-    (JupyterLite offline has neither)."""
-    try:
-        from .store import PointStore
-    except ImportError:
-        from .store_pure import PointStore  # type: ignore[assignment]
+def new_store() -> PointStore:
+    """A new, empty PointStore over the column backend there is (numpy's, or pure Python's
+    without numpy: JupyterLite offline has neither numpy nor pyarrow)."""
     return PointStore()

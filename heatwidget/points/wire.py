@@ -2,24 +2,22 @@
 
 Uncompressed IPC stream, one or more record batches, columns ``lon`` float64, ``lat`` float64
 and optionally ``weight`` float32 and ``time`` float64 (docs/architecture.md, "Wire format").
-The canonical table is a pyarrow Table or, without pyarrow, a
-:class:`heatwidget.points.inputs.PointColumns`. The encoder is picked in one place,
-:func:`_encoder`: pyarrow when installed, else arro3 (``arro3-core`` + ``arro3-io``, which
-publish Pyodide wheels). Both write the same stream; tests check they decode to one table.
-Neither needs numpy: without it the columns are ``array.array`` buffers, wrapped as they are.
+The encoder is picked in one place, :func:`_encoder`: pyarrow when installed, else arro3
+(``arro3-core`` + ``arro3-io``, which publish Pyodide wheels). Both write the same stream;
+tests check they decode to one table. Neither needs numpy.
 """
 
 from __future__ import annotations
 
-import array
 import io
 from collections.abc import Callable
 from typing import Any
 
-from .inputs import COLUMN_TYPES, HAS_NUMPY, TYPECODES, PointColumns, _pa
-from .inputs import _require as require
+from . import deps
+from .columns import default_ops
+from .schema import COLUMN_TYPES, PointColumns, arro3_table, build
 
-__all__ = ["arro3_table", "decode", "encode"]
+__all__ = ["decode", "encode"]
 
 _ORDERS = (
     ["lon", "lat"],
@@ -44,39 +42,16 @@ def _check(table: Any) -> None:
     if names not in _ORDERS:
         raise ValueError(f"not a canonical table: columns {names}, want lon, lat[, weight][, time]")
     if isinstance(table, PointColumns):
-        return  # its constructor checked the dtypes
+        return  # its constructor checked the types
     for name, field in zip(names, table.schema, strict=True):
         if _type_name(field.type) != COLUMN_TYPES[name]:
             raise ValueError(f"column {name!r} is {field.type}, want {COLUMN_TYPES[name]}")
 
 
-def arro3_table(table: Any) -> Any:
-    """A canonical table (pyarrow Table, PointColumns or arro3 Table) as an arro3 Table."""
-    ac = require("arro3.core", "encoding points without pyarrow")
-    if not isinstance(table, PointColumns):
-        return ac.Table.from_arrow(table)
-    types = {"float64": ac.DataType.float64(), "float32": ac.DataType.float32()}
-    fields = [ac.Field(n, types[COLUMN_TYPES[n]], nullable=False) for n in table.column_names]
-    arrays = []
-    for name in table.column_names:
-        col = table.column(name)
-        if not isinstance(col, array.array):  # numpy
-            import numpy as np
-
-            arrays.append(ac.Array.from_numpy(np.ascontiguousarray(col)))
-        elif len(col):
-            arrays.append(ac.Array.from_buffer(col))  # no copy; float64 'd', float32 'f'
-        else:  # from_buffer refuses an empty buffer
-            arrays.append(ac.Array([], types[COLUMN_TYPES[name]]))
-    return ac.Table.from_arrays(arrays, schema=ac.Schema(fields))
-
-
 def _encode_pyarrow(table: Any) -> bytes:
-    pa = _pa()
+    pa = deps.require("pyarrow", "encoding points with pyarrow")
     if isinstance(table, PointColumns):
-        from .inputs import _build
-
-        table = _build(table.columns)
+        table = build(table.columns)
     elif not isinstance(table, pa.Table):
         table = pa.table(table)
     sink = pa.BufferOutputStream()
@@ -87,7 +62,7 @@ def _encode_pyarrow(table: Any) -> bytes:
 
 
 def _encode_arro3(table: Any) -> bytes:
-    aio = require("arro3.io", "encoding points without pyarrow")
+    aio = deps.require("arro3.io", "encoding points without pyarrow")
     sink = io.BytesIO()
     # arro3 compresses with LZ4 by default; the front end reads uncompressed streams only.
     aio.write_ipc_stream(arro3_table(table), sink, compression=None)
@@ -96,7 +71,7 @@ def _encode_arro3(table: Any) -> bytes:
 
 def _encoder() -> Callable[[Any], bytes]:
     """The IPC stream encoder to use (the one place that chooses an Arrow library)."""
-    return _encode_pyarrow if _pa() is not None else _encode_arro3
+    return _encode_pyarrow if deps.pyarrow() is not None else _encode_arro3
 
 
 def encode(table: Any) -> bytes:
@@ -108,23 +83,18 @@ def encode(table: Any) -> bytes:
 def decode(data: bytes | bytearray | memoryview) -> Any:
     """Arrow IPC stream bytes → a pyarrow Table (a PointColumns without pyarrow, of numpy
     columns, or of ``array.array`` ones without numpy)."""
-    pa = _pa()
+    pa = deps.pyarrow()
     if pa is not None:
         with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
             return reader.read_all()
-    aio = require("arro3.io", "decoding points without pyarrow")
-    ac = require("arro3.core", "decoding points without pyarrow")
+    aio = deps.require("arro3.io", "decoding points without pyarrow")
+    ac = deps.require("arro3.core", "decoding points without pyarrow")
     table = ac.Table.from_arrow(aio.read_ipc_stream(io.BytesIO(bytes(data))))
+    ops = default_ops()
     columns: dict[str, Any] = {}
     for name in table.column_names:
         col = table.column(name)
         kind = COLUMN_TYPES.get(name, "float64")
-        if not HAS_NUMPY:
-            columns[name] = array.array(TYPECODES[kind], col.to_pylist())
-            continue
-        import numpy as np
-
-        dtype = np.dtype(kind)
-        values = col.to_numpy() if col.num_chunks else np.empty(0, dtype)
-        columns[name] = np.asarray(values, dtype)
+        empty = col.num_chunks == 0  # arro3 cannot export a column of no chunks
+        columns[name] = ops.full(0, 0.0, kind) if empty else ops.column(col, kind)
     return PointColumns(columns)

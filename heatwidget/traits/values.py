@@ -11,12 +11,12 @@ import datetime as dt
 import difflib
 import math
 import numbers
-import re
 from collections.abc import Sequence
 from typing import Any
 
 import traitlets
 
+from ..constants import EPOCH, PERCENTILE
 from . import basemaps as _basemaps
 from . import colormaps as _colormaps
 
@@ -123,9 +123,6 @@ class Choice(_Checked):
         raise ValueError(f"must be {self.info_text}, got {value!r}{hint}")
 
 
-_PERCENTILE = re.compile(r"p(\d+(?:\.\d*)?|\.\d+)")
-
-
 class Vmax(_Checked):
     """The top of the colour scale: a number, ``"auto"`` (the frame's maximum) or ``"p<q>"``."""
 
@@ -135,7 +132,7 @@ class Vmax(_Checked):
         if isinstance(value, str):
             if value == "auto":
                 return value
-            m = _PERCENTILE.fullmatch(value)
+            m = PERCENTILE.fullmatch(value)
             if m and 0.0 < float(m.group(1)) <= 100.0:
                 return value
             raise ValueError(
@@ -223,9 +220,6 @@ class MaxPoints(_Checked):
         return int(value)
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
 def to_datetime(value: Any) -> dt.datetime:
     """One instant → an aware UTC datetime.
 
@@ -244,7 +238,7 @@ def to_datetime(value: Any) -> dt.datetime:
                 f"got {value!r}"
             ) from None
     if isinstance(value, numbers.Real):
-        return _EPOCH + dt.timedelta(seconds=_as_float(value))
+        return EPOCH + dt.timedelta(seconds=_as_float(value))
     if type(value).__name__ == "Timestamp":  # pandas, without importing it
         if value != value:  # NaT
             raise ValueError("expected a time, got NaT")
@@ -255,7 +249,7 @@ def to_datetime(value: Any) -> dt.datetime:
         if np.isnat(value):
             raise ValueError("expected a time, got NaT")
         us = int(value.astype("datetime64[us]").astype("int64"))
-        return _EPOCH + dt.timedelta(microseconds=us)
+        return EPOCH + dt.timedelta(microseconds=us)
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.timezone.utc)
@@ -270,11 +264,11 @@ def to_datetime(value: Any) -> dt.datetime:
 
 def time_ms(value: Any) -> float:
     """One instant → milliseconds since the Unix epoch (the unit of the ``time`` column)."""
-    return (to_datetime(value) - _EPOCH) / dt.timedelta(milliseconds=1)
+    return (to_datetime(value) - EPOCH) / dt.timedelta(milliseconds=1)
 
 
 def ms_to_datetime(ms: float) -> dt.datetime:
-    return _EPOCH + dt.timedelta(milliseconds=float(ms))
+    return EPOCH + dt.timedelta(milliseconds=float(ms))
 
 
 def _window_to_json(value: Any, widget: Any = None) -> list[float | None] | None:

@@ -295,7 +295,7 @@ def test_heatmap_in_offline_jupyterlite(
     info = json.loads(info_lines[-1][len("HW_INFO ") :])
     assert info["platform"] == "emscripten", info
     assert not info["numpy"] and not info["pyarrow"], f"numpy/pyarrow in the kernel: {info}"
-    assert info["store"] == "heatwidget.points.store_pure", info
+    assert info["store"] == "heatwidget.points.store", info
     n_points = sum(c[3] for c in CLUSTERS)
     assert info["point_count"] == n_points, info
     png_error = str(info["png_error"])

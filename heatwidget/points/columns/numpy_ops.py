@@ -1,0 +1,278 @@
+"""The column operations over numpy arrays (the usual backend)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from .. import deps
+from ..errors import non_numeric, not_1d
+from ..scalars import is_real_number
+from ..times import times_ms_list
+
+__all__ = ["OPS", "NumpyOps"]
+
+_NUMBERS = "iuf"
+
+
+def _first_bad(values: Any) -> tuple[int, Any]:
+    """Row and value of the first element that is neither a real number nor missing."""
+    pd = deps.pandas()
+    na = pd.NA if pd is not None else None
+    for i, v in enumerate(values):
+        if not (v is None or v is na or is_real_number(v)):
+            return i, v
+    return -1, None
+
+
+def _is_series(obj: Any) -> bool:
+    pd = deps.pandas()
+    return pd is not None and isinstance(obj, pd.Series)
+
+
+def _is_arrow_array(values: Any) -> bool:
+    return not isinstance(values, np.ndarray) and (
+        hasattr(values, "__arrow_c_array__") or hasattr(values, "__arrow_c_stream__")
+    )
+
+
+def _pyarrow_column(values: Any) -> Any:
+    """An Arrow array of any library as a pyarrow Array/ChunkedArray (needs pyarrow)."""
+    pa = deps.pyarrow()
+    if isinstance(values, (pa.Array, pa.ChunkedArray)):
+        return values
+    return pa.chunked_array(values) if hasattr(values, "__arrow_c_stream__") else pa.array(values)
+
+
+def _arrow_floats(values: Any, label: str) -> np.ndarray:
+    """A pyarrow Array/ChunkedArray → float64 numpy (NaN for nulls)."""
+    pa = deps.pyarrow()
+    t = values.type
+    if pa.types.is_null(t):
+        return np.full(len(values), np.nan)
+    if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
+        first = values.drop_null()[:1].to_pylist() if len(values) else []
+        row = -1
+        if first:
+            row = int(np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))[0])
+        raise non_numeric(label, t, row, first[0] if first else None)
+    # Float arrays with nulls come out with NaN in their place.
+    return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+
+
+def _arro3_floats(values: Any, label: str) -> np.ndarray:
+    """Any Arrow array without pyarrow (through arro3) → float64 numpy (NaN for nulls)."""
+    ac = deps.require("arro3.core", f"reading {label} without pyarrow")
+    col = ac.ChunkedArray.from_arrow(values)
+    t = col.type
+    if t.is_null(t):
+        return np.full(len(col), np.nan)
+    if not (t.is_integer(t) or t.is_floating(t) or t.is_decimal(t)):
+        listed = col.to_pylist()
+        row = next((i for i, v in enumerate(listed) if v is not None), -1)
+        raise non_numeric(label, t, row, listed[row] if row >= 0 else None)
+    if col.null_count or t.is_decimal(t):
+        return np.array([np.nan if v is None else v for v in col.to_pylist()], np.float64)
+    if col.num_chunks == 0:
+        return np.empty(0)
+    return np.asarray(col.to_numpy(), np.float64)
+
+
+def _datetime64_ms(arr: np.ndarray) -> np.ndarray:
+    """datetime64 of any unit → float64 ms (NaN for NaT)."""
+    ns = arr.astype("datetime64[ns]") if arr.dtype.itemsize and arr.dtype != "M8[ns]" else arr
+    out = ns.view(np.int64).astype(np.float64) / 1e6
+    out[np.isnat(ns)] = np.nan
+    return out
+
+
+class NumpyOps:
+    """:class:`heatwidget.points.columns.ColumnOps` over numpy arrays."""
+
+    name = "numpy"
+
+    def floats(self, values: Any, label: str) -> np.ndarray:
+        """Never modify the result in place: it may be the caller's array."""
+        pa = deps.pyarrow() if "pyarrow" in sys.modules else None
+        if pa is not None and isinstance(values, (pa.ChunkedArray, pa.Array)):
+            return _arrow_floats(values, label)
+        if _is_series(values):
+            api = deps.pandas().api.types
+            if api.is_numeric_dtype(values.dtype) and not api.is_bool_dtype(values.dtype):
+                return np.asarray(values.to_numpy(dtype=np.float64, na_value=np.nan))
+            values = values.to_numpy(dtype=object)
+            if not values.size or values.dtype != object:
+                return np.asarray(values, np.float64)
+        elif _is_arrow_array(values):
+            # polars Series, arro3 arrays, … (a polars Series also has to_numpy, but nulls in
+            # integer columns are better handled through Arrow).
+            if deps.pyarrow() is not None:
+                return _arrow_floats(_pyarrow_column(values), label)
+            return _arro3_floats(values, label)
+        arr = np.asarray(values)
+        if arr.ndim != 1:
+            arr = arr.reshape(-1) if arr.ndim == 0 or arr.size == 0 else arr
+            if arr.ndim != 1:
+                raise not_1d(label, arr.shape)
+        kind = arr.dtype.kind
+        if kind in _NUMBERS:
+            out: np.ndarray = arr.astype(np.float64, copy=False)
+            return out
+        if kind == "O":
+            row, bad = _first_bad(arr)
+            if row >= 0:
+                raise non_numeric(label, "object", row, bad)
+            pd = deps.pandas()
+            na = pd.NA if pd is not None else None
+            return np.array([np.nan if v is None or v is na else v for v in arr], np.float64)
+        row = 0 if arr.size else -1
+        raise non_numeric(label, arr.dtype, row, arr[0] if arr.size else None)
+
+    def times_ms(self, values: Any, label: str, unit_ms: float) -> np.ndarray:
+        if _is_series(values):
+            pd = deps.pandas()
+            api = pd.api.types
+            if isinstance(values.dtype, pd.DatetimeTZDtype):
+                values = values.dt.tz_convert("UTC").dt.tz_localize(None)
+            if api.is_datetime64_dtype(values.dtype):
+                return _datetime64_ms(values.to_numpy())
+            if api.is_numeric_dtype(values.dtype) and not api.is_bool_dtype(values.dtype):
+                secs: np.ndarray = values.to_numpy(dtype=np.float64, na_value=np.nan)
+                return secs * unit_ms
+            values = values.to_numpy(dtype=object)
+        elif _is_arrow_array(values):
+            pa = deps.pyarrow()
+            if pa is not None:
+                col = _pyarrow_column(values)
+                t = col.type
+                if pa.types.is_timestamp(t) or pa.types.is_date(t):
+                    if pa.types.is_date(t):
+                        col = col.cast(pa.timestamp("ms"))
+                    # Arrow timestamps are UTC instants whatever their time zone.
+                    ints = col.cast(pa.timestamp(col.type.unit)).cast(pa.int64())
+                    per = {"s": 1e3, "ms": 1.0, "us": 1e-3, "ns": 1e-6}[col.type.unit]
+                    return _arrow_floats(ints, label) * per
+                return _arrow_floats(col, label) * unit_ms
+            ac = deps.require("arro3.core", f"reading {label} without pyarrow")
+            values = np.array(ac.ChunkedArray.from_arrow(values).to_pylist(), dtype=object)
+        arr = np.asarray(values)
+        if arr.ndim != 1:
+            raise not_1d(label, arr.shape)
+        if arr.dtype.kind == "M":
+            return _datetime64_ms(arr)
+        if arr.dtype.kind in _NUMBERS:
+            return arr.astype(np.float64) * unit_ms
+        if arr.dtype.kind == "O" or arr.dtype.kind in "UST":
+            return np.array(times_ms_list(list(arr.astype(object)), label, unit_ms), np.float64)
+        raise ValueError(
+            f"{label} has dtype {arr.dtype}: give datetimes or numbers (seconds since the epoch)."
+        )
+
+    def column(self, values: Any, kind: str) -> np.ndarray:
+        if getattr(values, "num_chunks", None) == 1 and hasattr(values, "chunk"):
+            values = values.chunk(0)  # a pyarrow ChunkedArray: its one chunk, not copied
+        if hasattr(values, "to_numpy") and not isinstance(values, np.ndarray):
+            try:
+                values = values.to_numpy(zero_copy_only=False)
+            except TypeError:  # arro3's to_numpy takes no arguments
+                values = values.to_numpy()
+        return np.asarray(values, kind)
+
+    def kind(self, col: Any) -> str | None:
+        if (
+            isinstance(col, np.ndarray)
+            and col.ndim == 1
+            and col.dtype.name in ("float64", "float32")
+        ):
+            return str(col.dtype.name)
+        return None
+
+    def full(self, n: int, value: float, kind: str) -> np.ndarray:
+        return np.full(n, value, kind)
+
+    def concat(self, cols: Sequence[np.ndarray], kind: str) -> np.ndarray:
+        if len(cols) == 1:
+            return cols[0]
+        return np.concatenate(cols) if cols else np.empty(0, kind)
+
+    def all_finite(self, col: np.ndarray) -> bool:
+        # min/max propagate NaN (and an infinity makes one of them infinite).
+        return not len(col) or bool(np.isfinite(col.min() + col.max()))
+
+    def missing(self, cols: Sequence[np.ndarray]) -> np.ndarray:
+        ok = np.isfinite(cols[0])
+        for c in cols[1:]:
+            ok &= np.isfinite(c)
+        out: np.ndarray = ~ok
+        return out
+
+    def over(self, col: np.ndarray, limit: float) -> np.ndarray:
+        out: np.ndarray = np.abs(col) > limit
+        return out
+
+    def bad_weights(self, col: np.ndarray) -> np.ndarray:
+        out: np.ndarray = ~(col >= 0.0) | ~np.isfinite(col)
+        return out
+
+    def differs(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        out: np.ndarray = a != b
+        return out
+
+    def count(self, mask: np.ndarray) -> int:
+        return int(np.count_nonzero(mask))
+
+    def first(self, mask: np.ndarray) -> int:
+        rows = np.flatnonzero(mask)
+        return int(rows[0]) if rows.size else -1
+
+    def kept(self, mask: np.ndarray) -> np.ndarray:
+        return np.flatnonzero(~mask)
+
+    def take(self, col: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        out: np.ndarray = col[rows]
+        return out
+
+    def min_max(self, col: np.ndarray) -> tuple[float, float]:
+        return float(col.min()), float(col.max())
+
+    def finite_min_max(self, col: np.ndarray) -> tuple[float, float] | None:
+        t = col[np.isfinite(col)]
+        return (float(t.min()), float(t.max())) if t.size else None
+
+    def abs_max(self, col: np.ndarray) -> float:
+        return float(np.abs(col).max())
+
+    def clip(self, col: np.ndarray, limit: float) -> np.ndarray:
+        out: np.ndarray = np.clip(col, -limit, limit)
+        return out
+
+    def wrap(self, col: np.ndarray) -> np.ndarray:
+        # k = 0 for longitudes in range, and lon - 0 is exact: they are not changed.
+        out = col - 360.0 * np.floor((col + 180.0) / 360.0)
+        # Rounding of lon + 180 can land a hair outside [-180, 180): fold it back.
+        out[out >= 180.0] -= 360.0
+        out[out < -180.0] += 360.0
+        return out
+
+    def float32(self, col: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):  # the caller reports an overflow
+            return col.astype(np.float32, copy=False)
+
+    def time_order(self, col: np.ndarray) -> np.ndarray | None:
+        if len(col) < 2 or not np.any(col[1:] < col[:-1]):  # NaN compares False
+            return None
+        return np.argsort(col, kind="stable")
+
+    def arro3_array(self, col: np.ndarray, kind: str) -> Any:
+        ac = deps.require("arro3.core", "encoding points without pyarrow")
+        return ac.Array.from_numpy(np.ascontiguousarray(col, kind))
+
+    def pyarrow_array(self, col: np.ndarray, kind: str) -> Any:
+        pa = deps.require("pyarrow", "pyarrow_array()")
+        return pa.array(col, getattr(pa, kind)())
+
+
+OPS = NumpyOps()
