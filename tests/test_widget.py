@@ -382,20 +382,20 @@ def test_the_python_host_loads_the_rows_once_per_change() -> None:
     rng = np.random.default_rng(3)
     m = Heatmap(lat=rng.uniform(40, 50, 5000), lon=rng.uniform(0, 10, 5000), basemap=None)
     first = m.to_png(width=120, height=90)
-    kernel = m._host_kernel[1]
+    kernel = m._rendering.kernel[1]
     assert m.to_png(width=120, height=90) == first  # the same pixels from the kept kernel
     grid = m.density(120, 90).grid
-    assert m._host_kernel[1] is kernel  # loaded once for all three
+    assert m._rendering.kernel[1] is kernel  # loaded once for all three
     m.append(lat=[45.0] * 50, lon=[5.0] * 50)  # 50 rows on one spot
-    assert "_host_kernel" not in m.__dict__  # the old rows are let go at once
+    assert m._rendering.kernel is None  # the old rows are let go at once
     after = m.density(120, 90).grid
-    assert after.max() > grid.max() and m._host_kernel[1] is not kernel
+    assert after.max() > grid.max() and m._rendering.kernel[1] is not kernel
     # a failing frame on fresh rows does not keep a half-loaded kernel
     m.set_data(lat=[1.0], lon=[2.0])
     m._trait_values["radius"] = float("nan")  # past the trait's check: the renderer refuses
     with pytest.raises(ValueError, match="radius"):
         m.to_png(width=8, height=8)
-    assert "_host_kernel" not in m.__dict__
+    assert m._rendering.kernel is None
     m._trait_values["radius"] = 5.0
     m.close()
 

@@ -1,0 +1,41 @@
+"""``MapEvents``: the Python callbacks for the map's clicks and hovers.
+
+The views send ``click``/``hover`` only while Python listens: ``listen`` (the widget's
+``_listen`` trait) names the events that have callbacks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets
+
+from ..views import protocol
+
+Callback = Callable[[dict[str, Any]], Any]
+
+
+class MapEvents:
+    """Click and hover callbacks. ``set_listen(names)`` is told the sorted event names that
+    have callbacks whenever that changes."""
+
+    def __init__(self, set_listen: Callable[[list[str]], None]) -> None:
+        self._set_listen = set_listen
+        self._handlers = {
+            protocol.CLICK: ipywidgets.CallbackDispatcher(),
+            protocol.HOVER: ipywidgets.CallbackDispatcher(),
+        }
+
+    def register(self, name: str, callback: Callback, remove: bool = False) -> None:
+        self._handlers[name].register_callback(callback, remove=remove)
+        self._set_listen(self.listening())
+
+    def listening(self) -> list[str]:
+        return sorted(name for name, h in self._handlers.items() if h.callbacks)
+
+    def on_message(self, content: dict[str, Any], buffers: list[Any]) -> None:
+        """A ``click``/``hover`` message: the callbacks get its event dict."""
+        handlers = self._handlers.get(str(content.get("type")))
+        if handlers is not None:
+            handlers(protocol.event(content))

@@ -1,0 +1,127 @@
+"""``HostRendering``: frames of a widget drawn in Python by the WebAssembly kernel (wasmtime).
+
+``to_png()``'s Python picture and ``density()`` come from here. The rows go into the kernel
+once per change of the rows: repeated calls reuse it (loading and sorting 1M rows is most of a
+frame), and a change of the rows lets the old kernel go at once.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from collections.abc import Callable
+from typing import Any
+
+from ..traits.values import time_ms
+from ..views.snapshot import PNG
+
+PNG_HINT = 'to_png() and density() need wasmtime: pip install "heatwidget[png]"'
+PYODIDE_HINT = (
+    "to_png() and density() are not available in Pyodide/JupyterLite: they run the kernel "
+    "with wasmtime (and numpy), which do not run inside the browser, and a Pyodide kernel "
+    "cannot wait inside a cell for the map's answer. For a picture of the displayed map use "
+    'f = m.snapshot("map.png"): the browser composes it, and the Future resolves (and '
+    "map.png is written) once this cell ends."
+)
+
+
+def host() -> Any:
+    """The Python host modules (render, png, viewport), imported on first use (wasmtime is an
+    optional extra)."""
+    if sys.platform == "emscripten":
+        raise ImportError(PYODIDE_HINT)
+    if importlib.util.find_spec("wasmtime") is None:
+        raise ImportError(PNG_HINT)
+    from ..host import png as _png
+    from ..host import render as _render
+    from ..host import viewport as _viewport
+
+    return _render, _png, _viewport
+
+
+def window_ms(window: tuple[Any, Any]) -> tuple[float | None, float | None]:
+    return (
+        None if window[0] is None else time_ms(window[0]),
+        None if window[1] is None else time_ms(window[1]),
+    )
+
+
+class HostRendering:
+    """Python-host frames of one widget. ``settings`` is the object with the widget's traits
+    (center, zoom, radius, colormap's ``_lut`` ...); ``seq()`` and ``table()`` give the rows."""
+
+    def __init__(self, settings: Any, seq: Callable[[], int], table: Callable[[], Any]) -> None:
+        self._settings = settings
+        self._seq = seq
+        self._table = table
+        #: (seq of the rows it holds, the kernel), or None.
+        self.kernel: tuple[int, Any] | None = None
+
+    def radius_pixels(self, lat: float, zoom: float) -> float:
+        """``radius`` in pixels of a view centred at ``lat`` (``radius_units``)."""
+        s = self._settings
+        if s.radius_units == "pixels":
+            return float(s.radius)
+        from ..host import viewport as _viewport
+
+        return float(s.radius) / _viewport.meters_per_pixel(lat, zoom)
+
+    def frame(self, width: int, height: int) -> Any:
+        _render, _png, _viewport = host()
+        s = self._settings
+        center, zoom = s.center, s.zoom
+        if center is None or zoom is None:
+            fit_center, fit_zoom = _viewport.fit_bounds(s.data_bounds, width, height)
+            center = fit_center if center is None else center
+            zoom = fit_zoom if zoom is None else zoom
+        view = _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
+        window, half_life = s.time_window, s.time_decay
+        seq = self._seq()
+        cached = self.kernel
+        if cached is not None and cached[0] == seq:
+            kernel, table = cached[1], None
+        else:
+            self.drop()
+            kernel, table = _render.Kernel(), self._table()
+        try:
+            frame = _render.render(
+                table,
+                view,
+                kernel=kernel,
+                time_window=None if window is None else window_ms(window),
+                half_life=None if half_life is None else half_life * 1e3,
+                radius=self.radius_pixels(center[0], zoom),
+                aggregation=s.aggregation,
+                vmin=s.vmin,
+                vmax=s.vmax,
+                scale=s.scale,
+                threshold=s.threshold,
+                lut=s._lut,
+            )
+        except BaseException:
+            if table is not None:
+                kernel.close()  # perhaps half-loaded: not worth keeping
+            raise
+        self.kernel = (seq, kernel)
+        return frame
+
+    def png(
+        self, width: int | None, height: int | None, background: str | None, why: str | None
+    ) -> PNG:
+        """The heat as a PNG (default 800 × 600); ``why`` the view's picture is not it, if any."""
+        w = 800 if width is None else int(width)
+        h = 600 if height is None else int(height)
+        frame = self.frame(w, h)
+        data = host()[1].encode_png(
+            frame.rgba, background=background, opacity=self._settings.opacity
+        )
+        info: dict[str, Any] = {"source": "python", "width": w, "height": h}
+        if why is not None:
+            info["view_unavailable"] = why
+        return PNG(data, info)
+
+    def drop(self) -> None:
+        """Lets the kernel (and the rows it holds) go."""
+        cached, self.kernel = self.kernel, None
+        if cached is not None:
+            cached[1].close()
