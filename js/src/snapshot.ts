@@ -3,6 +3,7 @@
 // _snapshot.py reassembles them). It also tells Python it is live ("hello" / "bye").
 import type * as L from "leaflet";
 import { MAX_MESSAGE_BYTES, type Model } from "./model";
+import { listen, send } from "./protocol";
 
 /** Bytes of PNG per message: the JSON beside it is tiny, so a message stays within 1 MiB. */
 export const CHUNK_BYTES = MAX_MESSAGE_BYTES - 4096;
@@ -227,7 +228,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
   root.dataset.view = view;
   const say = (event: "hello" | "bye" | "pong", id?: string) => {
     try {
-      model.send({ type: "view", view, event, id });
+      send(model, { type: "view", view, event, id });
     } catch {
       // the comm is closing: the kernel forgets views that do not answer anyway
     }
@@ -251,22 +252,20 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
           ? { width: canvas.width, height: canvas.height, tiles, tile_count: tileCount, ms }
           : {};
         const chunk = bytes.slice(index * CHUNK_BYTES, (index + 1) * CHUNK_BYTES);
-        model.send({ type: "snapshot", id, view, index, count, ...head }, undefined, [chunk]);
+        send(model, { type: "snapshot", id, view, index, count, ...head }, [chunk]);
       }
       root.dataset.snapshotMs = String(ms);
       root.dataset.snapshotChunks = String(count);
     } catch (err) {
       console.error("heatwidget: snapshot failed", err);
-      model.send({ type: "snapshot", id, view, error: String(err) });
+      send(model, { type: "snapshot", id, view, error: String(err) });
     }
   };
-  const onCustom = (msg: { type?: string; id?: string }) => {
-    if (typeof msg?.id !== "string") return;
-    if (msg.type === "snapshot") void answer(msg.id);
-    // Python asks which thread reads the views' messages now (see heatwidget/_cell_wait.py).
-    else if (msg.type === "ping") say("pong", msg.id);
-  };
-  model.on("msg:custom", onCustom);
+  const unlisten = listen(model, {
+    snapshot: (msg) => void answer(msg.id),
+    // Python asks which thread reads the views' messages now (see heatwidget/views/cell_wait.py).
+    ping: (msg) => say("pong", msg.id),
+  });
   // A page that goes away runs no cleanup: say bye while it can (the kernel also forgets views
   // that do not answer a snapshot in time).
   const onHide = () => say("bye");
@@ -275,7 +274,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
   return () => {
     alive = false;
     window.removeEventListener("pagehide", onHide);
-    model.off("msg:custom", onCustom);
+    unlisten();
     say("bye");
   };
 }
