@@ -162,13 +162,20 @@ async function main() {
       }),
       esbuild.build({
         ...common,
+        entryPoints: [join(here, "src", "standalone.ts")],
+        outfile: join(outDir, "standalone.js"),
+        format: "iife",
+        target: "es2020",
+      }),
+      esbuild.build({
+        ...common,
         entryPoints: [join(here, "src", "widget.css")],
         outfile: join(outDir, "widget.css"),
         // Leaflet's CSS names marker and layer-control images we never show.
         loader: { ".png": "empty", ".svg": "empty" },
       }),
     ]);
-    outputs.push(join(outDir, "widget.js"), join(outDir, "widget.css"));
+    outputs.push(join(outDir, "widget.js"), join(outDir, "standalone.js"), join(outDir, "widget.css"));
   }
   for (const p of outputs) console.log(`  ${relative(process.cwd(), p).padEnd(40)} ${size(p)}`);
   console.log(`heatwidget ${pkg.version}: kernel by ${compiler}, atlas ${atlas}, ` +
