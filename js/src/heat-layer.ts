@@ -18,7 +18,7 @@ export function radiusPixels(map: L.Map, radius: number, units: HeatStyle["radiu
   if (units !== "meters") return radius;
   const lat = Math.max(-85.0511287798, Math.min(85.0511287798, map.getCenter().lat));
   const metersPerPixel = (2 * Math.PI * EARTH_RADIUS * Math.cos((lat * Math.PI) / 180)) /
-    (256 * Math.pow(2, map.getZoom()));
+    (256 * 2 ** map.getZoom());
   return radius / metersPerPixel;
 }
 

@@ -51,7 +51,7 @@ export interface Traits {
 
 export type TraitName = keyof Traits;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: anywidget's callbacks take any arguments
 type Callback = (...args: any[]) => void;
 
 /** What anywidget's `model` offers (a subset; see anywidget's AnyModel). */

@@ -46,7 +46,7 @@ export function compose(root: HTMLElement, map: L.Map): Composed {
 
   // 1. Natural Earth outlines (a Leaflet canvas renderer in their own pane, under the tiles).
   const outlines = map.getPane("heatwidget-outlines");
-  outlines?.querySelectorAll("canvas").forEach((c) => drawEl(ctx, c));
+  for (const c of outlines?.querySelectorAll("canvas") ?? []) drawEl(ctx, c);
 
   // 2. Tiles that loaded, on their own canvas first: a tile from another origin without CORS
   // would taint it, and then they are left out (the rest of the picture stays readable).
@@ -59,7 +59,7 @@ export function compose(root: HTMLElement, map: L.Map): Composed {
     layer.width = size.x;
     layer.height = size.y;
     const lctx = layer.getContext("2d")!;
-    tileImgs.forEach((img) => drawEl(lctx, img));
+    for (const img of tileImgs) drawEl(lctx, img);
     try {
       lctx.getImageData(0, 0, 1, 1); // throws SecurityError on a tainted canvas
       ctx.drawImage(layer, 0, 0);
@@ -70,7 +70,7 @@ export function compose(root: HTMLElement, map: L.Map): Composed {
   }
 
   // 3. The heat canvas, with its opacity (and its transform mid-zoom, through its rect).
-  root.querySelectorAll<HTMLCanvasElement>("canvas.heatwidget-heat").forEach((c) => drawEl(ctx, c));
+  for (const c of root.querySelectorAll<HTMLCanvasElement>("canvas.heatwidget-heat")) drawEl(ctx, c);
 
   // 4. The legend and the attribution, drawn from their DOM.
   const legend = root.querySelector<HTMLElement>(".heatwidget-legend");
@@ -106,6 +106,8 @@ function drawBox(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void 
 
 /** The element's text in its font and colour, wrapped to its width as the page wraps it. */
 function drawText(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void {
+  // innerText, not textContent: the text as the page lays it out (hidden parts left out).
+  // biome-ignore lint/performance/useDomNodeTextContent: see above
   const text = (el.innerText ?? el.textContent ?? "").replace(/\s+/g, " ").trim();
   if (!text) return;
   const cs = getComputedStyle(el);
@@ -127,7 +129,9 @@ function drawText(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void
     } else line = next;
   }
   lines.push(line);
-  lines.forEach((l, i) => ctx.fillText(l, r.x + padL, r.y + padT + (i + 0.5) * lineHeight, width));
+  lines.forEach((l, i) => {
+    ctx.fillText(l, r.x + padL, r.y + padT + (i + 0.5) * lineHeight, width);
+  });
 }
 
 function drawLegend(ctx: CanvasRenderingContext2D, legend: HTMLElement, rectOf: (el: Element) => Rect): void {
@@ -147,8 +151,9 @@ function drawLegend(ctx: CanvasRenderingContext2D, legend: HTMLElement, rectOf: 
     }
     ctx.drawImage(bar, r.x, r.y, r.w, r.h);
   }
-  legend.querySelectorAll<HTMLElement>(".heatwidget-legend-labels > span")
-    .forEach((span) => drawText(ctx, span, rectOf(span)));
+  for (const span of legend.querySelectorAll<HTMLElement>(".heatwidget-legend-labels > span")) {
+    drawText(ctx, span, rectOf(span));
+  }
 }
 
 /** How long toBlob may take before the PNG is encoded at once instead. */

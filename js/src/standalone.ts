@@ -39,8 +39,8 @@ export class StandaloneModel implements Model {
 
   on(event: string, fn: Callback): void {
     for (const name of String(event).split(/\s+/)) {
-      let set = this.handlers.get(name);
-      if (!set) this.handlers.set(name, (set = new Set()));
+      const set = this.handlers.get(name) ?? new Set<Callback>();
+      this.handlers.set(name, set);
       set.add(fn);
     }
   }

@@ -27,8 +27,8 @@ export class FakeModel implements Model {
   }
 
   on(event: string, fn: Callback): void {
-    let set = this.handlers.get(event);
-    if (!set) this.handlers.set(event, (set = new Set()));
+    const set = this.handlers.get(event) ?? new Set<Callback>();
+    this.handlers.set(event, set);
     set.add(fn);
   }
 

@@ -64,7 +64,7 @@ describe("PointStore", () => {
     const { model, store } = setup(2, 1);
     model.custom(delta(2, 3), [new DataView(new ArrayBuffer(16))]);
     expect(store.seq).toBe(1);
-    expect(model.sent.at(-1)?.content).toEqual({ type: "resync", seq: 1 });
+    expect(model.sent[model.sent.length - 1]?.content).toEqual({ type: "resync", seq: 1 });
   });
 
   it("stops listening when disposed", () => {
