@@ -2,7 +2,7 @@
 // control, pointer) and wires it to the model. The views of one model draw from one kernel
 // (model-kernel.ts); each lets go of it in the cleanup render returns, and the last frees it.
 import * as L from "leaflet";
-import { type FrameStats, HeatLayer, type HeatStyle } from "./heat-layer";
+import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
 import { bytesOf, type Model, traitGetter } from "./model";
@@ -11,29 +11,22 @@ import { addOutlines } from "./outlines";
 import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
 import { listen } from "./protocol";
+import { createRoot, FrameMarks } from "./root";
 import { attachSnapshots } from "./snapshot";
 import { createStore, type StoreEvent, storeFor } from "./store";
 import { ViewSync } from "./view-sync";
 
 export const version: string = __HEATWIDGET_VERSION__;
 
+/** Traits that change only the heat layer's style. */
+const RESTYLE = ["time_decay", "radius", "radius_units", "aggregation", "vmin", "vmax", "threshold"];
+
 type Handle = { map: L.Map; kernel?: ViewKernel };
 type Tagged = HTMLElement & { __heatwidget?: Handle };
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const get = traitGetter(model);
-  const root = document.createElement("div");
-  root.className = "heatwidget";
-  Object.assign(root.dataset, { version, pointCount: "0", frames: "0" });
-  root.style.height = `${get("height")}px`;
-  const mapEl = document.createElement("div");
-  mapEl.className = "heatwidget-map";
-  // Inline, not only in widget.css: Jupyter may load the CSS after this render, and Leaflet
-  // makes a container it finds `position: static` relative (0 px high under inset: 0).
-  Object.assign(mapEl.style, { position: "absolute", inset: "0" });
-  root.append(mapEl);
-  el.append(root);
-  el.classList.add("heatwidget-host");
+  const { root, mapEl } = createRoot(el, version, get("height"));
 
   const map = createMap(mapEl);
   // For notebooks and tests: the Leaflet map, and the kernel once it has loaded.
@@ -62,18 +55,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const { store, owned } = storeFor(model);
   let kernel: ViewKernel | null = null;
   let disposed = false;
-  let appendedAt = 0;
-  let frames = 0;
-  const onFrame = ({ frame, ms, kernelMs, points }: FrameStats) => {
-    root.dataset.frames = String(++frames);
-    if (appendedAt) {
-      // From a delta's arrival to the frame that shows it (decode + kernel append + frame).
-      root.dataset.appendFrameMs = (performance.now() - appendedAt).toFixed(1);
-      appendedAt = 0;
-    }
-    root.dataset.frameMs = ms.toFixed(2);
-    root.dataset.kernelMs = kernelMs.toFixed(2);
-    if (frame && points > 0) root.dataset.ready = "1";
+  const marks = new FrameMarks(root);
+  const onFrame = (stats: FrameStats) => {
+    marks.frame(stats);
+    const { frame, points } = stats;
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -81,8 +66,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const onStore = (e: StoreEvent) => {
     if (!kernel) return; // draws everything when the kernel is ready
     if (e.kind === "reset") root.dataset.loadMs = kernel.loadMs.toFixed(1);
-    // Appends faster than the screen refreshes share the next frame (the layer coalesces).
-    else if (!appendedAt) appendedAt = e.at;
+    else marks.appended(e.at); // the layer coalesces redraws into one frame
     showCount();
     layer.redraw();
   };
@@ -92,15 +76,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   };
 
   const clock = new PlayClock(model, get, () => store.isFirst(onStore), () => restyle());
-  const style = (): HeatStyle => {
-    const decay = get("time_decay");
-    return {
-      radius: get("radius"), radiusUnits: get("radius_units") ?? "pixels",
-      aggregation: get("aggregation"), vmin: get("vmin"), vmax: get("vmax"),
-      scale: get("scale"), threshold: get("threshold"),
-      t0: clock.window?.[0] ?? NaN, t1: clock.window?.[1] ?? NaN, halfLife: decay ? decay * 1000 : 0,
-    };
-  };
+  const style = () => heatStyle(get, clock.window);
   const layer = new HeatLayer(style(), onFrame);
   const restyle = () => layer.setStyle(style());
   layer.setOpacity(get("opacity"));
@@ -143,19 +119,13 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const handlers: Record<string, () => void> = {
     ...clock.handlers(),
     ...pointer.handlers(),
-    "change:time_decay": restyle,
+    ...Object.fromEntries(RESTYLE.map((name) => [`change:${name}`, restyle])),
     "change:_lut": () => {
       lut = bytesOf(get("_lut"));
       kernel?.setLut(lut);
       updateLegend();
       layer.redraw();
     },
-    "change:radius": restyle,
-    "change:radius_units": restyle,
-    "change:aggregation": restyle,
-    "change:vmin": restyle,
-    "change:vmax": restyle,
-    "change:threshold": restyle,
     "change:scale": () => {
       restyle();
       updateLegend();
