@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import itertools
+import json
 import math
 import os
 import subprocess
@@ -34,15 +35,9 @@ from hypothesis import strategies as st  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 KERNEL_SOURCES = sorted((ROOT / "js" / "kernel").glob("*.c"))
-ZIG_FLAGS = [
-    "--target=wasm32-freestanding",
-    "-mcpu=generic+simd128+bulk_memory",
-    "-O3",
-    "-s",
-    "-nostdlib",
-    "-Wl,--no-entry",
-    "-Wl,--export-dynamic",
-]
+# The build's own flags (js/build.mjs reads the same file), so this compile makes the same .wasm.
+_BUILD_FLAGS = json.loads((ROOT / "js" / "kernel" / "build-flags.json").read_text(encoding="utf-8"))
+ZIG_FLAGS = [_BUILD_FLAGS["zig_target"], *_BUILD_FLAGS["flags"]]
 
 
 @pytest.fixture(scope="session")

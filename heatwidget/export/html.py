@@ -9,9 +9,10 @@ The file holds everything the front end needs and nothing it would fetch:
   ``<script type="application/octet-stream">`` (never executed), and the other synced traits
   as JSON (``_lut`` base64 too).
 
-The bootstrap is a tiny stand-in for anywidget's model (``get``/``set``/``on``/``off``/
-``save_changes``; binary traits as DataView) and calls the bundle's ``render`` on a full-page
-div. Panning, zooming and the legend work as in Jupyter; nothing goes back to Python.
+The bootstrap (``static/standalone.js``, built from js/src/standalone.ts) is a tiny stand-in
+for anywidget's model (``get``/``set``/``on``/``off``/``save_changes``; binary traits as
+DataView) and calls the bundle's ``render`` on a full-page div. Panning, zooming and the
+legend work as in Jupyter; nothing goes back to Python.
 
 Size: about 330 KB of bundle and CSS, plus base64 of 16 bytes per point (lon, lat float64):
 ≈ 21.3 bytes per point, ≈ 26.7 with weights, ≈ 37.3 with weights and times. Tiles of the
@@ -57,57 +58,17 @@ _BINARY = ("_points", "_lut")
 _EXPORT = re.compile(r"export\s*\{([^{}]*)\}\s*;?")
 _DEFAULT = re.compile(r"([\w$]+)\s+as\s+default\b")
 
-_BOOTSTRAP = """
-const __hwState = JSON.parse(document.getElementById("heatwidget-state").textContent);
-function __hwBytes(id) {
-  const text = document.getElementById(id).textContent.replace(/\\s+/g, "");
-  const bin = atob(text);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return new DataView(bytes.buffer);  // anywidget hands binary traits over as DataView
-}
-for (const name of __hwState.__binary__) __hwState[name] = __hwBytes("heatwidget-" + name);
-delete __hwState.__binary__;
+# The page's stand-in for anywidget's model, which renders the bundle's `__HW_WIDGET__`
+# (js/src/standalone.ts, built beside widget.js).
+_BOOTSTRAP = "standalone.js"
 
-// The slice of anywidget's model the front end uses; set() fires "change:<name>" at once,
-// as Backbone does. Nothing is sent anywhere: there is no kernel.
-class StandaloneModel {
-  constructor(state) { this.state = state; this.handlers = new Map(); }
-  get(name) { return this.state[name]; }
-  set(name, value) {
-    const old = this.state[name];
-    this.state[name] = value;
-    if (JSON.stringify(old) !== JSON.stringify(value)) this.trigger("change:" + name, value);
-  }
-  save_changes() {}
-  send() {}
-  on(event, fn) {
-    for (const name of String(event).split(/\\s+/)) {
-      if (!this.handlers.has(name)) this.handlers.set(name, new Set());
-      this.handlers.get(name).add(fn);
-    }
-  }
-  off(event, fn) {
-    if (event == null) { this.handlers.clear(); return; }
-    for (const name of String(event).split(/\\s+/)) {
-      const set = this.handlers.get(name);
-      if (!set) continue;
-      if (fn == null) set.clear(); else set.delete(fn);
-    }
-  }
-  trigger(event, value) {
-    for (const fn of [...(this.handlers.get(event) || [])]) {
-      try { fn(value); } catch (err) { console.error(err); }
-    }
-  }
-}
 
-const __hwModel = new StandaloneModel(__hwState);
-const __hwEl = document.getElementById("heatwidget-page");
-window.heatwidgetModel = __hwModel;
-Promise.resolve(__HW_WIDGET__.render({ model: __hwModel, el: __hwEl })).catch(
-  (err) => console.error("heatwidget: render failed", err));
-"""
+def _bootstrap() -> str:
+    path = _STATIC / _BOOTSTRAP
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing: run `npm run build` in js/")
+    return _script_safe(path.read_text(encoding="utf-8"))
+
 
 _PAGE = """<!DOCTYPE html>
 <html lang="en">
@@ -168,7 +129,7 @@ def _module(bundle: str) -> str:
     body = (
         bundle[: last.start()] + f"const __HW_WIDGET__ = {default.group(1)};" + bundle[last.end() :]
     )
-    return _script_safe(body) + "\n" + _BOOTSTRAP
+    return _script_safe(body) + "\n" + _bootstrap()
 
 
 def _state(widget: Any) -> tuple[dict[str, Any], dict[str, bytes]]:

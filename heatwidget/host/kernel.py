@@ -20,6 +20,20 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+# The ABI this host was written for: heat.h's constants, generated into abi.py by js/build.mjs.
+from .abi import (
+    HW_ABI_VERSION,
+    HW_AGG_COUNT,
+    HW_AGG_MAX,
+    HW_AGG_MEAN,
+    HW_AGG_SUM,
+    HW_HAS_TIME,
+    HW_HAS_WEIGHT,
+    HW_SCALE_LINEAR,
+    HW_SCALE_LOG,
+    HW_SCALE_SQRT,
+)
+
 if TYPE_CHECKING:
     import pyarrow as pa
 
@@ -35,17 +49,6 @@ __all__ = [
     "wasm_path",
 ]
 
-# Mirrors of heat.h (the ABI this host was written for).
-HW_ABI_VERSION = 3
-HW_HAS_WEIGHT = 1
-HW_HAS_TIME = 2
-HW_AGG_SUM = 0
-HW_AGG_COUNT = 1
-HW_AGG_MEAN = 2
-HW_AGG_MAX = 3
-HW_SCALE_LINEAR = 0
-HW_SCALE_SQRT = 1
-HW_SCALE_LOG = 2
 
 _MISSING_WASMTIME = 'to_png()/density() need wasmtime: pip install "heatwidget[png]"'
 _MISSING_WASM = (

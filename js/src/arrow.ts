@@ -27,7 +27,7 @@ type Ctor<T> = { new (values: ArrayLike<number>): T; from(values: ArrayLike<numb
 // The wire format says float64/float32; anything else (a producer that skipped _inputs) is
 // converted rather than misread.
 function as<T>(values: unknown, type: Ctor<T>, length: number): T {
-  if (values instanceof (type as unknown as Function)) {
+  if (values instanceof type) {
     return (values as unknown as { subarray(a: number, b: number): T }).subarray(0, length);
   }
   return type.from(Array.prototype.slice.call(values as ArrayLike<number>, 0, length));

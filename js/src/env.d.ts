@@ -11,7 +11,8 @@ declare module "heatwidget:kernel-wasm" {
 
 /** Natural Earth countries as TopoJSON (world-atlas), with `land` and `countries` objects. */
 declare module "heatwidget:atlas" {
-  import type { Topology, GeometryCollection } from "topojson-specification";
+  import type { GeometryCollection, Topology } from "topojson-specification";
+
   const topology: Topology<{ land: GeometryCollection; countries: GeometryCollection }>;
   export default topology;
 }

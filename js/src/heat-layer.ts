@@ -2,12 +2,24 @@
 // animation frame, however many moves and trait changes asked for one.
 import * as L from "leaflet";
 import type { Frame, FrameParams } from "./kernel";
+import type { Getter, Traits } from "./model";
 import type { ViewKernel } from "./model-kernel";
 
 /** The frame parameters that come from traits rather than from the map. */
 export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height"> & {
   radiusUnits: "pixels" | "meters";
 };
+
+/** The style the traits ask for, drawing the time window `window` (the play clock's). */
+export function heatStyle(get: Getter, window: Traits["time_window"]): HeatStyle {
+  const decay = get("time_decay");
+  return {
+    radius: get("radius"), radiusUnits: get("radius_units") ?? "pixels",
+    aggregation: get("aggregation"), vmin: get("vmin"), vmax: get("vmax"),
+    scale: get("scale"), threshold: get("threshold"),
+    t0: window?.[0] ?? NaN, t1: window?.[1] ?? NaN, halfLife: decay ? decay * 1000 : 0,
+  };
+}
 
 // Leaflet's EPSG:3857 sphere (L.Projection.SphericalMercator.R).
 const EARTH_RADIUS = 6378137;
@@ -18,7 +30,7 @@ export function radiusPixels(map: L.Map, radius: number, units: HeatStyle["radiu
   if (units !== "meters") return radius;
   const lat = Math.max(-85.0511287798, Math.min(85.0511287798, map.getCenter().lat));
   const metersPerPixel = (2 * Math.PI * EARTH_RADIUS * Math.cos((lat * Math.PI) / 180)) /
-    (256 * Math.pow(2, map.getZoom()));
+    (256 * 2 ** map.getZoom());
   return radius / metersPerPixel;
 }
 

@@ -1,14 +1,28 @@
 // The browser host of the heat kernel (js/kernel/heat.h is the ABI): one compiled module for
 // the page, one instance — so one linear memory — per widget view.
 import wasmBytes from "heatwidget:kernel-wasm";
+import {
+  HW_ABI_VERSION,
+  HW_AGG_COUNT,
+  HW_AGG_MAX,
+  HW_AGG_MEAN,
+  HW_AGG_SUM,
+  HW_HAS_TIME,
+  HW_HAS_WEIGHT,
+  HW_SCALE_LINEAR,
+  HW_SCALE_LOG,
+  HW_SCALE_SQRT,
+} from "./abi";
 import type { PointChunk, Points } from "./arrow";
 import type { Aggregation, Scale, Vmax } from "./model";
 
-const ABI_VERSION = 3;
-const HAS_WEIGHT = 1;
-const HAS_TIME = 2;
-const AGGREGATIONS: Record<Aggregation, number> = { sum: 0, count: 1, mean: 2, max: 3 };
-const SCALES: Record<Scale, number> = { linear: 0, sqrt: 1, log: 2 };
+const AGGREGATIONS: Record<Aggregation, number> = {
+  sum: HW_AGG_SUM,
+  count: HW_AGG_COUNT,
+  mean: HW_AGG_MEAN,
+  max: HW_AGG_MAX,
+};
+const SCALES: Record<Scale, number> = { linear: HW_SCALE_LINEAR, sqrt: HW_SCALE_SQRT, log: HW_SCALE_LOG };
 
 /** The exports of heat.wasm. Pointers are byte offsets into `memory`, all kernel-owned. */
 interface HeatExports {
@@ -47,10 +61,18 @@ interface HeatExports {
   hw_memory_bytes(): number;
 }
 
-// Compiling is the slow part and the module is immutable: every view shares one compile.
+// Compiling is the slow part and the module is immutable: every view shares one compile. A
+// compile that failed is forgotten, so the next view tries again instead of failing forever.
 let compiled: Promise<WebAssembly.Module> | undefined;
-function compileKernel(): Promise<WebAssembly.Module> {
-  return (compiled ??= WebAssembly.compile(wasmBytes));
+export function compileKernel(): Promise<WebAssembly.Module> {
+  if (!compiled) {
+    const attempt: Promise<WebAssembly.Module> = WebAssembly.compile(wasmBytes).catch((err) => {
+      if (compiled === attempt) compiled = undefined;
+      throw err;
+    });
+    compiled = attempt;
+  }
+  return compiled;
 }
 
 export interface FrameParams {
@@ -97,10 +119,18 @@ export class HeatKernel {
   }
 
   static async create(): Promise<HeatKernel> {
-    const instance = await WebAssembly.instantiate(await compileKernel(), {});
-    const wasm = instance.exports as unknown as HeatExports;
-    if (wasm.hw_abi_version() !== ABI_VERSION) {
-      throw new Error(`heatwidget: kernel ABI ${wasm.hw_abi_version()}, expected ${ABI_VERSION}`);
+    const module = await compileKernel();
+    let wasm: HeatExports;
+    try {
+      const instance = await WebAssembly.instantiate(module, {});
+      wasm = instance.exports as unknown as HeatExports;
+      if (wasm.hw_abi_version() !== HW_ABI_VERSION) {
+        throw new Error(`heatwidget: kernel ABI ${wasm.hw_abi_version()}, expected ${HW_ABI_VERSION}`);
+      }
+    } catch (err) {
+      // A module that does not instantiate (or has another ABI) is no use to a later view.
+      if (compiled) compiled = undefined;
+      throw err;
     }
     return new HeatKernel(wasm);
   }
@@ -163,7 +193,7 @@ export class HeatKernel {
     if (chunk.time) {
       new Float64Array(buf, k.hw_stage_time(), n).set(chunk.time.subarray(start, start + n));
     }
-    const flags = (chunk.weight ? HAS_WEIGHT : 0) | (chunk.time ? HAS_TIME : 0);
+    const flags = (chunk.weight ? HW_HAS_WEIGHT : 0) | (chunk.time ? HW_HAS_TIME : 0);
     const total = k.hw_points_append(n, flags);
     if (total < 0) throw new OutOfMemoryError("heatwidget: out of memory");
     this.count = total;

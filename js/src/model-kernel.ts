@@ -7,7 +7,7 @@
 // near). So each view draws through its own ViewKernel, which carries the view's colour table
 // and its last frame's parameters, and draws that frame again before reading it if another
 // view has drawn since.
-import { HeatKernel, type Frame, type FrameParams } from "./kernel";
+import { type Frame, type FrameParams, HeatKernel } from "./kernel";
 import type { PointStore, StoreEvent } from "./store";
 
 // requestIdleCallback where there is one (not in every browser), else soon after this task.
@@ -68,7 +68,10 @@ export class ModelKernel {
   private onStore = (e: StoreEvent): void => {
     const k = this.kernel;
     if (!k) return; // loads everything when it is ready
-    if (e.kind === "reset") return this.loadAll();
+    if (e.kind === "reset") {
+      this.loadAll();
+      return;
+    }
     try {
       k.append(e.chunks);
       k.dropFront(e.drop);

@@ -51,7 +51,7 @@ export interface Traits {
 
 export type TraitName = keyof Traits;
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// biome-ignore lint/suspicious/noExplicitAny: anywidget's callbacks take any arguments
 type Callback = (...args: any[]) => void;
 
 /** What anywidget's `model` offers (a subset; see anywidget's AnyModel). */
@@ -76,13 +76,27 @@ export function bytesOf(value: DataView | ArrayBuffer | Uint8Array | null | unde
  * front end keeps every message to Python far below it. */
 export const MAX_MESSAGE_BYTES = 1 << 20;
 
-/** Sends a small JSON message to Python; refuses (and logs) anything near the limit. */
-export function sendToPython(model: Model, content: Record<string, unknown>): boolean {
-  const size = JSON.stringify(content).length;
-  if (size > MAX_MESSAGE_BYTES) {
-    console.error(`heatwidget: not sending a ${size}-byte message (limit ${MAX_MESSAGE_BYTES})`);
-    return false;
-  }
-  model.send(content);
-  return true;
+/** A trait's value, or its Python default where the model lacks it. */
+export type Getter = <K extends TraitName>(name: K) => Traits[K];
+
+// Used where a trait is missing (an older or hand-made model), matching the Python defaults.
+const DEFAULTS: Partial<Traits> = {
+  radius: 25,
+  opacity: 0.8,
+  aggregation: "sum",
+  vmin: 0,
+  vmax: "auto",
+  scale: "linear",
+  threshold: 0,
+  legend: true,
+  legend_title: "",
+  height: 450,
+  time_speed: 4,
+  play: false,
+  tooltip: false,
+  _listen: [],
+};
+
+export function traitGetter(model: Model): Getter {
+  return <K extends TraitName>(name: K) => (model.get(name) ?? DEFAULTS[name]) as Traits[K];
 }

@@ -1,8 +1,9 @@
 // Natural Earth land and country borders, drawn beneath the tiles from data in the bundle, so
 // the map still reads as a map when no tile server can be reached.
+
+import atlas from "heatwidget:atlas";
 import * as L from "leaflet";
 import { feature, mesh } from "topojson-client";
-import atlas from "heatwidget:atlas";
 
 const PANE = "heatwidget-outlines";
 // Leaflet's tile pane is at z-index 200: below it, tiles (when they load) cover the outlines.
@@ -47,10 +48,11 @@ function geometries(obj: GeoJSON.Feature | GeoJSON.FeatureCollection | GeoJSON.G
 // Decoded once per page: every view shares the same GeoJSON.
 let cached: { land: Shape[]; borders: Shape[] } | undefined;
 function shapes() {
-  return (cached ??= {
+  cached ??= {
     land: geometries(feature(atlas, atlas.objects.land)),
     borders: geometries(mesh(atlas, atlas.objects.countries, (a, b) => a !== b)),
-  });
+  };
+  return cached;
 }
 
 /** Adds the outlines to `map`; returns the layer that holds them. */

@@ -3,6 +3,7 @@
 // _snapshot.py reassembles them). It also tells Python it is live ("hello" / "bye").
 import type * as L from "leaflet";
 import { MAX_MESSAGE_BYTES, type Model } from "./model";
+import { listen, send } from "./protocol";
 
 /** Bytes of PNG per message: the JSON beside it is tiny, so a message stays within 1 MiB. */
 export const CHUNK_BYTES = MAX_MESSAGE_BYTES - 4096;
@@ -45,7 +46,7 @@ export function compose(root: HTMLElement, map: L.Map): Composed {
 
   // 1. Natural Earth outlines (a Leaflet canvas renderer in their own pane, under the tiles).
   const outlines = map.getPane("heatwidget-outlines");
-  outlines?.querySelectorAll("canvas").forEach((c) => drawEl(ctx, c));
+  for (const c of outlines?.querySelectorAll("canvas") ?? []) drawEl(ctx, c);
 
   // 2. Tiles that loaded, on their own canvas first: a tile from another origin without CORS
   // would taint it, and then they are left out (the rest of the picture stays readable).
@@ -58,7 +59,7 @@ export function compose(root: HTMLElement, map: L.Map): Composed {
     layer.width = size.x;
     layer.height = size.y;
     const lctx = layer.getContext("2d")!;
-    tileImgs.forEach((img) => drawEl(lctx, img));
+    for (const img of tileImgs) drawEl(lctx, img);
     try {
       lctx.getImageData(0, 0, 1, 1); // throws SecurityError on a tainted canvas
       ctx.drawImage(layer, 0, 0);
@@ -69,7 +70,7 @@ export function compose(root: HTMLElement, map: L.Map): Composed {
   }
 
   // 3. The heat canvas, with its opacity (and its transform mid-zoom, through its rect).
-  root.querySelectorAll<HTMLCanvasElement>("canvas.heatwidget-heat").forEach((c) => drawEl(ctx, c));
+  for (const c of root.querySelectorAll<HTMLCanvasElement>("canvas.heatwidget-heat")) drawEl(ctx, c);
 
   // 4. The legend and the attribution, drawn from their DOM.
   const legend = root.querySelector<HTMLElement>(".heatwidget-legend");
@@ -105,6 +106,8 @@ function drawBox(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void 
 
 /** The element's text in its font and colour, wrapped to its width as the page wraps it. */
 function drawText(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void {
+  // innerText, not textContent: the text as the page lays it out (hidden parts left out).
+  // biome-ignore lint/performance/useDomNodeTextContent: see above
   const text = (el.innerText ?? el.textContent ?? "").replace(/\s+/g, " ").trim();
   if (!text) return;
   const cs = getComputedStyle(el);
@@ -126,7 +129,9 @@ function drawText(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void
     } else line = next;
   }
   lines.push(line);
-  lines.forEach((l, i) => ctx.fillText(l, r.x + padL, r.y + padT + (i + 0.5) * lineHeight, width));
+  lines.forEach((l, i) => {
+    ctx.fillText(l, r.x + padL, r.y + padT + (i + 0.5) * lineHeight, width);
+  });
 }
 
 function drawLegend(ctx: CanvasRenderingContext2D, legend: HTMLElement, rectOf: (el: Element) => Rect): void {
@@ -146,8 +151,9 @@ function drawLegend(ctx: CanvasRenderingContext2D, legend: HTMLElement, rectOf: 
     }
     ctx.drawImage(bar, r.x, r.y, r.w, r.h);
   }
-  legend.querySelectorAll<HTMLElement>(".heatwidget-legend-labels > span")
-    .forEach((span) => drawText(ctx, span, rectOf(span)));
+  for (const span of legend.querySelectorAll<HTMLElement>(".heatwidget-legend-labels > span")) {
+    drawText(ctx, span, rectOf(span));
+  }
 }
 
 /** How long toBlob may take before the PNG is encoded at once instead. */
@@ -227,7 +233,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
   root.dataset.view = view;
   const say = (event: "hello" | "bye" | "pong", id?: string) => {
     try {
-      model.send({ type: "view", view, event, id });
+      send(model, { type: "view", view, event, id });
     } catch {
       // the comm is closing: the kernel forgets views that do not answer anyway
     }
@@ -251,22 +257,20 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
           ? { width: canvas.width, height: canvas.height, tiles, tile_count: tileCount, ms }
           : {};
         const chunk = bytes.slice(index * CHUNK_BYTES, (index + 1) * CHUNK_BYTES);
-        model.send({ type: "snapshot", id, view, index, count, ...head }, undefined, [chunk]);
+        send(model, { type: "snapshot", id, view, index, count, ...head }, [chunk]);
       }
       root.dataset.snapshotMs = String(ms);
       root.dataset.snapshotChunks = String(count);
     } catch (err) {
       console.error("heatwidget: snapshot failed", err);
-      model.send({ type: "snapshot", id, view, error: String(err) });
+      send(model, { type: "snapshot", id, view, error: String(err) });
     }
   };
-  const onCustom = (msg: { type?: string; id?: string }) => {
-    if (typeof msg?.id !== "string") return;
-    if (msg.type === "snapshot") void answer(msg.id);
-    // Python asks which thread reads the views' messages now (see heatwidget/_cell_wait.py).
-    else if (msg.type === "ping") say("pong", msg.id);
-  };
-  model.on("msg:custom", onCustom);
+  const unlisten = listen(model, {
+    snapshot: (msg) => void answer(msg.id),
+    // Python asks which thread reads the views' messages now (see heatwidget/views/cell_wait.py).
+    ping: (msg) => say("pong", msg.id),
+  });
   // A page that goes away runs no cleanup: say bye while it can (the kernel also forgets views
   // that do not answer a snapshot in time).
   const onHide = () => say("bye");
@@ -275,7 +279,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
   return () => {
     alive = false;
     window.removeEventListener("pagehide", onHide);
-    model.off("msg:custom", onCustom);
+    unlisten();
     say("bye");
   };
 }

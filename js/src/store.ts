@@ -1,26 +1,18 @@
 // The points of one widget model, shared by every view of it in the page. Python sends the
 // full rows only to a model that starts (its `_points`/`_seq` state: first display, page
-// reload) and numbered deltas afterwards (custom messages, heatwidget/_widget.py):
-//   {type: "delta", seq, rows, drop} + one IPC buffer when rows > 0: append, then drop oldest
-//   {type: "reset", seq} + one IPC buffer: replace everything
+// reload) and numbered deltas afterwards ("delta" and "reset" messages, protocol.ts).
 // A delta whose seq is not the next one means a message was missed (the page was not there,
-// the IOPub rate limit dropped it): the store asks Python for a reset ({type: "resync"}).
+// the IOPub rate limit dropped it): the store asks Python for a reset ("resync").
 // The model's kernel (model-kernel.ts) is fed each change first, once; then the views redraw.
 import { decodePoints, type PointChunk, type Points } from "./arrow";
-import { bytesOf, sendToPython, type Model } from "./model";
+import { bytesOf, type Model } from "./model";
+import { type Buffers, type DeltaMsg, listen, type ResetMsg, send } from "./protocol";
 
 export type StoreEvent =
   | { kind: "reset" }
   | { kind: "append"; chunks: PointChunk[]; drop: number; at: number };
 
 type Listener = (e: StoreEvent) => void;
-
-interface Message {
-  type?: string;
-  seq?: number;
-  rows?: number;
-  drop?: number;
-}
 
 export class PointStore {
   chunks: PointChunk[] = [];
@@ -29,19 +21,20 @@ export class PointStore {
   private listeners = new Set<Listener>();
   private feeds = new Set<Listener>();
   private askedAt = -1;
+  private unlisten: () => void;
 
   constructor(private model: Model) {
     this.resetFrom(bytesOf(model.get("_points")), model.get("_seq") ?? 0);
-    model.on("msg:custom", this.onMessage);
+    this.unlisten = listen(model, { delta: this.onDelta, reset: this.onReset });
     model.on("change:_seq", this.onState);
     model.on("change:_points", this.onState);
     // Deltas sent between Python's state reply and this listener would be lost: say which
     // state we hold, Python answers with a reset if it has moved on.
-    sendToPython(model, { type: "hello", seq: this.seq });
+    send(model, { type: "hello", seq: this.seq });
   }
 
   dispose(): void {
-    this.model.off("msg:custom", this.onMessage);
+    this.unlisten();
     this.model.off("change:_seq", this.onState);
     this.model.off("change:_points", this.onState);
     this.listeners.clear();
@@ -101,30 +94,29 @@ export class PointStore {
     this.emit({ kind: "reset" });
   };
 
-  private onMessage = (msg: Message, buffers?: (DataView | ArrayBuffer)[]): void => {
-    if (!msg || typeof msg.seq !== "number") return;
-    if (msg.type === "reset") {
-      if (msg.seq === this.seq) return;
-      this.resetFrom(bytesOf(buffers?.[0] ?? null), msg.seq);
-      this.emit({ kind: "reset" });
-      return;
-    }
-    if (msg.type !== "delta" || msg.seq <= this.seq) return;
+  private onReset = (msg: ResetMsg, buffers: Buffers): void => {
+    if (msg.seq === this.seq) return;
+    this.resetFrom(bytesOf(buffers[0] ?? null), msg.seq);
+    this.emit({ kind: "reset" });
+  };
+
+  private onDelta = (msg: DeltaMsg, buffers: Buffers): void => {
+    if (msg.seq <= this.seq) return;
     if (msg.seq !== this.seq + 1) {
       if (this.askedAt !== this.seq) {
         this.askedAt = this.seq;
-        sendToPython(this.model, { type: "resync", seq: this.seq });
+        send(this.model, { type: "resync", seq: this.seq });
       }
       return;
     }
     const at = performance.now();
     let chunks: PointChunk[] = [];
-    if ((msg.rows ?? 0) > 0 && buffers?.[0]) {
+    if (msg.rows > 0 && buffers[0]) {
       try {
         chunks = decodePoints(bytesOf(buffers[0])).chunks;
       } catch (err) {
         console.error("heatwidget: bad delta", err);
-        sendToPython(this.model, { type: "resync", seq: this.seq });
+        send(this.model, { type: "resync", seq: this.seq });
         return;
       }
     }
@@ -132,7 +124,7 @@ export class PointStore {
       this.chunks.push(c);
       this.length += c.length;
     }
-    const drop = Math.min(msg.drop ?? 0, this.length);
+    const drop = Math.min(msg.drop, this.length);
     this.dropFront(drop);
     this.seq = msg.seq;
     this.emit({ kind: "append", chunks, drop, at });

@@ -1,6 +1,7 @@
 // Keeps the map's view and the `center` / `zoom` traits in step, both ways, without echoes.
 import * as L from "leaflet";
 import type { Model } from "./model";
+import { Throttle } from "./throttle";
 
 const WRITE_EVERY_MS = 150;
 /** A data set of one point (or one place) would fit at the maximum zoom: stop here instead. */
@@ -11,8 +12,7 @@ const SAME_ZOOM = 1e-6;
 
 export class ViewSync {
   private started = false;
-  private lastWrite = 0;
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  private readonly writes = new Throttle(WRITE_EVERY_MS, () => this.write());
   private applyQueued = false;
 
   constructor(private map: L.Map, private model: Model) {}
@@ -28,7 +28,7 @@ export class ViewSync {
   }
 
   stop(): void {
-    clearTimeout(this.timer);
+    this.writes.cancel();
     this.map.off("move", this.onMove);
     this.map.off("moveend", this.onMoveEnd);
     this.map.off("resize", this.onMoveEnd);
@@ -66,22 +66,15 @@ export class ViewSync {
     if (!b) return false;
     const [south, west, north, east] = b;
     this.map.fitBounds([[south, west], [north, east]], { animate: false, maxZoom: FIT_MAX_ZOOM });
-    this.write();
+    this.writes.now();
     return true;
   }
 
-  private onMove = (): void => {
-    const wait = this.lastWrite + WRITE_EVERY_MS - performance.now();
-    if (wait <= 0) this.write();
-    else if (this.timer === undefined) this.timer = setTimeout(() => this.write(), wait);
-  };
+  private onMove = (): void => this.writes.request();
 
-  private onMoveEnd = (): void => this.write();
+  private onMoveEnd = (): void => this.writes.now();
 
   private write(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
-    this.lastWrite = performance.now();
     const c = this.map.getCenter();
     const z = this.map.getZoom();
     const center = this.model.get("center");

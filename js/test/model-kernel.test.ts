@@ -1,0 +1,70 @@
+// The model's kernel (the real heat.wasm from `npm run build`), fed by the model's store.
+import { beforeAll, describe, expect, it } from "vitest";
+import { ViewKernel } from "../src/model-kernel";
+import { PointStore } from "../src/store";
+import { FakeModel, ipc, view } from "./helpers";
+
+beforeAll(() => {
+  // node has no ImageData: the frame's pixels are only wrapped, never drawn, here.
+  globalThis.ImageData ??= class {
+    constructor(
+      readonly data: Uint8ClampedArray,
+      readonly width: number,
+      readonly height: number,
+    ) {}
+  } as unknown as typeof ImageData;
+});
+
+function storeOf(lon: number[], lat: number[], seq = 1) {
+  const model = new FakeModel({ _points: view(ipc({ lon, lat })), _seq: seq });
+  return { model, store: new PointStore(model) };
+}
+
+// The whole world at zoom 0: 256 × 256 px, (lon 0, lat 0) at pixel (128, 128).
+const WORLD = {
+  x0: 0, y0: 0, zoom: 0, width: 256, height: 256, radius: 0,
+  aggregation: "sum", vmin: 0, vmax: "auto", scale: "linear", threshold: 0,
+} as const;
+
+describe("ViewKernel", () => {
+  it("loads the store's points and follows its deltas", async () => {
+    const { model, store } = storeOf([0, 10, 20], [0, 0, 0]);
+    const k = await ViewKernel.acquire(store, () => {});
+    expect(k.pointCount).toBe(3);
+    model.custom({ type: "delta", seq: 2, rows: 2, drop: 1 }, [view(ipc({ lon: [1, 2], lat: [3, 4] }))]);
+    expect(k.pointCount).toBe(4);
+    k.release();
+  });
+
+  it("draws a frame and reads the value and count under a pixel", async () => {
+    const { store } = storeOf([0, 0, 90], [0, 0, 0]);
+    const k = await ViewKernel.acquire(store, () => {});
+    const frame = k.frame({ ...WORLD });
+    expect(frame?.max).toBe(2);
+    expect(k.valueAt(128, 128)).toBe(2);
+    expect(k.valueAt(10, 10)).toBe(0);
+    expect(k.valueAt(-1, 0)).toBeNull();
+    expect(k.countNear(128.5, 128.5, 2)).toBe(2);
+    k.release();
+  });
+
+  it("shares one kernel between the views of a model; the last to let go frees it", async () => {
+    const { store } = storeOf([0], [0]);
+    const a = await ViewKernel.acquire(store, () => {});
+    const b = await ViewKernel.acquire(store, () => {});
+    expect(a.model).toBe(b.model);
+    expect(b.viewCount).toBe(2);
+    a.frame({ ...WORLD });
+    b.frame({ ...WORLD, x0: 128 }); // b's frame is the one the kernel holds now
+    expect(a.valueAt(128, 128)).toBe(1); // a's frame drawn again before reading it
+    a.release();
+    expect(b.model.freed).toBe(false);
+    b.release();
+    expect(b.model.freed).toBe(true);
+    expect(b.memoryBytes).toBe(0);
+    const c = await ViewKernel.acquire(store, () => {});
+    expect(c.model).not.toBe(a.model);
+    expect(c.pointCount).toBe(1);
+    c.release();
+  });
+});
