@@ -499,3 +499,14 @@ def test_radius_in_meters_covers_the_same_ground_at_every_zoom() -> None:
     assert widths[2] == pytest.approx(2 * widths[1], rel=0.15)
     with pytest.raises(traitlets.TraitError, match="radius_units"):
         m.radius_units = "feet"
+
+
+def test_heatmap_traits_are_not_shadowed_by_the_widget_bases() -> None:
+    """ipywidgets' DOMWidget declares a Unicode ``tooltip``: the widget's own traits win."""
+    from heatwidget.traits.heatmap import HeatmapTraits
+
+    ours = HeatmapTraits.class_traits()
+    assert all(Heatmap.class_traits()[name] is trait for name, trait in ours.items())
+    m = Heatmap(lat=[1.0], lon=[2.0])
+    m.tooltip = True
+    assert m.get_state()["tooltip"] is True

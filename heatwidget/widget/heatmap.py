@@ -72,7 +72,7 @@ class Density:
         return iter((self.grid, self.bounds))
 
 
-class Heatmap(anywidget.AnyWidget, HeatmapTraits):
+class Heatmap(HeatmapTraits, anywidget.AnyWidget):
     """A heatmap of lat/lon points on a Leaflet map, drawn by a WebAssembly kernel.
 
     ``Heatmap(data=None, *, lat=None, lon=None, weight=None, **traits)``: ``data`` is a pandas

@@ -69,7 +69,7 @@ CELLS = [
     "    'platform': sys.platform,\n"
     "    'numpy': importlib.util.find_spec('numpy') is not None,\n"
     "    'pyarrow': importlib.util.find_spec('pyarrow') is not None,\n"
-    "    'store': type(m._store).__module__,\n"
+    "    'store': type(m._stream.store).__module__,\n"
     "    'point_count': m.point_count,\n"
     "    'png_error': png_error,\n"
     "}))",
