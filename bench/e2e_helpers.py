@@ -1,10 +1,10 @@
-"""The browser tests' helpers (tests/e2e/conftest.py: Chromium flags, JupyterLab servers, kernel
+"""The browser tests' helpers (tests/e2e/harness: Chromium flags, JupyterLab servers, kernel
 clients), loaded for the benchmarks so both drive Chromium and Jupyter the same way."""
 
 from __future__ import annotations
 
 import contextlib
-import importlib.util
+import importlib
 import json
 import sys
 import tempfile
@@ -16,17 +16,12 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def load_conftest() -> Any:
-    """tests/e2e/conftest.py as the module ``e2e_conftest`` (loaded once)."""
-    if "e2e_conftest" in sys.modules:
-        return sys.modules["e2e_conftest"]
-    spec = importlib.util.spec_from_file_location(
-        "e2e_conftest", ROOT / "tests" / "e2e" / "conftest.py"
-    )
-    mod = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
-    sys.modules["e2e_conftest"] = mod
-    spec.loader.exec_module(mod)  # type: ignore[union-attr]
-    return mod
+def load_harness() -> Any:
+    """The browser tests' helpers, ``tests/e2e/harness`` (servers, Chromium, kernel clients)."""
+    e2e = str(ROOT / "tests" / "e2e")
+    if e2e not in sys.path:
+        sys.path.insert(0, e2e)
+    return importlib.import_module("harness")
 
 
 def notebook(*sources: str) -> dict[str, Any]:
@@ -55,8 +50,8 @@ def notebook(*sources: str) -> dict[str, Any]:
 class LabSession:
     pw: Any  # Playwright, for more browsers
     page: Any
-    ui: Any  # conftest.LabUI
-    server: Any  # conftest.LabServer
+    ui: Any  # harness.LabUI
+    server: Any  # harness.LabServer
     base: Path  # a temporary folder for the run (the server's files, its log)
 
 
@@ -66,7 +61,7 @@ def lab_session(name: str, nb: dict[str, Any]) -> Iterator[LabSession]:
     bench.ipynb, all its cells run; stops both at the end."""
     from playwright.sync_api import sync_playwright
 
-    c = load_conftest()
+    c = load_harness()
     base = Path(tempfile.mkdtemp(prefix=f"heatwidget-{name}-"))
     server = c.start_jupyter_lab(base, base / "lab.log")
     (server.root_dir / "bench.ipynb").write_text(json.dumps(nb))
@@ -96,7 +91,7 @@ def offline(context: Any) -> None:
     blob: and file: stay allowed), as the browser tests do."""
     import urllib.parse
 
-    local = load_conftest().LOCAL_HOSTS
+    local = load_harness().LOCAL_HOSTS
 
     def route(r: Any) -> None:
         u = urllib.parse.urlsplit(r.request.url)

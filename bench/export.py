@@ -3,7 +3,7 @@ screenshot, the way folium (`Map._to_png`) and leafmap export a map.
 
     python bench/export.py [--n 1000000] [--reps 5] [--sizes 1280x600,2400x1500]
 
-Starts JupyterLab on 127.0.0.1 with tests/e2e/conftest.py's helpers and opens a notebook that
+Starts JupyterLab on 127.0.0.1 with tests/e2e/harness's helpers and opens a notebook that
 shows `Heatmap(cities(n, seed=0), weight="mag")` in headless Chromium (offline: the tiles are
 aborted, the Natural Earth outlines show). For each map size (the page's viewport is set so the
 map is that wide; `m.height` sets its height), each rep times, in the kernel, with
@@ -35,7 +35,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import lab_session, load_conftest, notebook, offline  # noqa: E402
+from e2e_helpers import lab_session, load_harness, notebook, offline  # noqa: E402
 
 SETUP = (
     "import time\n"
@@ -83,7 +83,7 @@ def main() -> int:
     ap.add_argument("--sizes", default="1280x600,2400x1500")
     args = ap.parse_args()
     sizes = [tuple(int(v) for v in s.split("x")) for s in args.sizes.split(",")]
-    c = load_conftest()
+    c = load_harness()
     load_start = Path("/proc/loadavg").read_text().split()[:3]
     results: dict[tuple[int, int], dict[str, list[float]]] = {}
     info: dict[tuple[int, int], dict[str, Any]] = {}

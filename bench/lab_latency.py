@@ -2,7 +2,7 @@
 
     python bench/lab_latency.py [--n 1000000] [--reps 5]
 
-Starts JupyterLab on 127.0.0.1 with tests/e2e/conftest.py's helpers (temp Jupyter dirs, token),
+Starts JupyterLab on 127.0.0.1 with tests/e2e/harness's helpers (temp Jupyter dirs, token),
 opens a notebook that shows a Heatmap of 1,000 points in headless Chromium, then, per rep:
 makes cities(n, seed=rep) in the kernel (untimed), and runs
 `t = time.time(); m.set_data(df, weight='mag')`
@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import lab_session, load_conftest, notebook  # noqa: E402
+from e2e_helpers import lab_session, load_harness, notebook  # noqa: E402
 
 NOTEBOOK = notebook(
     "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
@@ -66,7 +66,7 @@ def main() -> int:
         help="send lat/lon only (16 B/pt); default: weight='mag' too (20 B/pt), as bench/run.py draws",
     )
     args = ap.parse_args()
-    c = load_conftest()
+    c = load_harness()
     print(
         f"load average at start: {Path('/proc/loadavg').read_text().split()[:3]}", file=sys.stderr
     )

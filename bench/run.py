@@ -24,13 +24,13 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from e2e_helpers import load_conftest
+from e2e_helpers import load_harness
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 CACHE = HERE / ".cache"
 STATIC = ROOT / "heatwidget" / "static"
-_E2E = load_conftest()
+_E2E = load_harness()
 CHROMIUM = _E2E.CHROMIUM
 CHROMIUM_ARGS = [
     *_E2E.CHROMIUM_ARGS,

@@ -2,7 +2,7 @@
 
     python bench/stream.py [--seconds 60] [--rate 20] [--batch 10000] [--runs window,grow]
 
-Starts JupyterLab on 127.0.0.1 (tests/e2e/conftest.py's helpers: temp Jupyter dirs, token) and
+Starts JupyterLab on 127.0.0.1 (tests/e2e/harness's helpers: temp Jupyter dirs, token) and
 Debian's headless Chromium (Playwright, /usr/bin/chromium, --enable-precise-memory-info). Per
 run, a fresh notebook and kernel show ``Heatmap(cities(1_000_000, seed=0), weight="mag")``;
 after the first frame with data:
@@ -53,7 +53,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_conftest, offline  # noqa: E402
+from e2e_helpers import load_harness, offline  # noqa: E402
 
 INITIAL = 1_000_000
 TARGET_RATE = 20.0
@@ -794,7 +794,7 @@ def main() -> int:
     )
     ap.add_argument("--json", default=None, help="write the raw records here")
     args = ap.parse_args()
-    c = load_conftest()
+    c = load_harness()
     from playwright.sync_api import sync_playwright
 
     args.tmp = tempfile.mkdtemp(prefix="heatwidget-stream-bench-")

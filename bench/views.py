@@ -3,7 +3,7 @@ share one kernel, against as many separate kernels (what each view used to hold)
 
     python bench/views.py [--n 1000000] [--views 3]
 
-Starts JupyterLab on 127.0.0.1 with tests/e2e/conftest.py's helpers and runs one notebook in
+Starts JupyterLab on 127.0.0.1 with tests/e2e/harness's helpers and runs one notebook in
 headless Chromium (offline). Its cells, on the same `cities(n, seed=0)` data with `mag` weights:
 
 - **one model, k views**: `m = Heatmap(df, ...)` shown in `k` cells (`m` last in each);

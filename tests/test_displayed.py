@@ -67,6 +67,29 @@ def test_the_watch_is_set_once_and_keeps_an_earlier_printer_for_boxes(shell: She
     assert m._shown_at is not None
 
 
+def test_the_watch_is_removable_and_gives_boxes_back_to_the_earlier_printer(
+    shell: Shell,
+) -> None:
+    formatter = shell.display_formatter.mimebundle_formatter
+
+    def earlier(box: Any) -> Any:
+        return {"text/plain": "earlier"}
+
+    formatter.for_type(ipywidgets.Box, earlier)
+    m = heatmap()
+    assert formatter.lookup_by_type(ipywidgets.Box) is not earlier
+    assert _displayed.unwatch_boxes() is True
+    assert formatter.lookup_by_type(ipywidgets.Box) is earlier
+    assert _displayed.unwatch_boxes() is False  # nothing of ours left
+    shell.display_formatter.format(ipywidgets.VBox([m]))
+    assert m._shown_at is None  # no longer noticed
+    formatter.pop(ipywidgets.Box)
+    heatmap()  # watched again, with no earlier printer: removing it leaves none
+    assert _displayed.unwatch_boxes() is True
+    with pytest.raises(KeyError):
+        formatter.lookup_by_type(ipywidgets.Box)
+
+
 def test_a_failure_to_notice_never_stops_the_layout_from_showing(shell: Shell) -> None:
     class Odd(ipywidgets.Label):
         def _displayed_in_a_box(self) -> None:

@@ -353,3 +353,42 @@ def test_widget_without_view_falls_back_to_to_png(tmp_path: Path) -> None:
     assert sent == []
     # to_png() with no view is the Python rendering
     assert m.to_png(width=40, height=30)[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_to_png_async_gets_the_views_answer_while_it_awaits(tmp_path: Path) -> None:
+    import asyncio
+
+    from heatwidget.widget.heatmap import _on_custom_msg
+
+    m, sent = widget()
+    _on_custom_msg(m, {"type": "view", "view": "v1", "event": "hello"}, [])
+    data = png_bytes(100)
+
+    async def main() -> Any:
+        task = asyncio.ensure_future(m.to_png_async(tmp_path / "a.png", timeout=5))
+        while not any(c.get("type") == "snapshot" for c, _ in sent):
+            await asyncio.sleep(0)
+        ((request, _),) = [(c, b) for c, b in sent if c.get("type") == "snapshot"]
+        for content, buffers in chunks(data, request["id"], "v1", width=3, height=4):
+            _on_custom_msg(m, content, buffers)
+        return await task
+
+    png = asyncio.run(main())
+    assert bytes(png) == data and png.info["source"] == "view"
+    assert (tmp_path / "a.png").read_bytes() == data
+
+
+@needs_host
+def test_to_png_async_falls_back_when_no_view_answers_in_time() -> None:
+    import asyncio
+
+    from heatwidget.widget.heatmap import _on_custom_msg
+
+    m, _sent = widget()
+    _on_custom_msg(m, {"type": "view", "view": "silent", "event": "hello"}, [])
+    with pytest.warns(RuntimeWarning, match="did not come"):
+        png = asyncio.run(m.to_png_async(timeout=0.05))
+    assert png.info["source"] == "python" and "no view answered" in png.info["view_unavailable"]
+    assert (png.info["width"], png.info["height"]) == (800, m.height)
+    assert m._snapshots.live == set()  # the silent view is forgotten
+    assert m._snapshots._pending == {}

@@ -16,8 +16,10 @@ import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
-#: Formatters already watched (one per IPython shell).
-_WATCHED: weakref.WeakSet[Any] = weakref.WeakSet()
+#: Formatters already watched (one per IPython shell) → our printer and the one it chains to.
+_WATCHED: weakref.WeakKeyDictionary[Any, tuple[Callable[[Any], Any], Any]] = (
+    weakref.WeakKeyDictionary()
+)
 
 #: The method a widget defines to be told that a box holding it is being displayed.
 NOTE = "_displayed_in_a_box"
@@ -68,5 +70,33 @@ def watch_boxes() -> bool:
         return earlier(box) if earlier is not None else box._repr_mimebundle_()
 
     formatter.for_type(Box, bundle)
-    _WATCHED.add(formatter)
+    _WATCHED[formatter] = (bundle, earlier)
+    return True
+
+
+def unwatch_boxes() -> bool:
+    """Removes the printer :func:`watch_boxes` registered in the running IPython shell, giving
+    the boxes back to the printer that was there before (if any); whether one was removed.
+    A printer registered after ours is left alone (ours then stays, chained by it)."""
+    try:
+        from IPython import get_ipython
+        from ipywidgets import Box
+    except ImportError:
+        return False
+    shell = get_ipython()
+    formatter = getattr(getattr(shell, "display_formatter", None), "mimebundle_formatter", None)
+    if formatter is None or formatter not in _WATCHED:
+        return False
+    ours, earlier = _WATCHED[formatter]
+    try:
+        current = formatter.lookup_by_type(Box)
+    except KeyError:
+        current = None
+    if current is not ours:
+        return False
+    if earlier is None:
+        formatter.pop(Box)
+    else:
+        formatter.for_type(Box, earlier)
+    del _WATCHED[formatter]
     return True

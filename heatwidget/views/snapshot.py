@@ -203,6 +203,18 @@ class Snapshots:
             req.future.result(0)  # the view's error, if it sent one
             return req.future
 
+    def abandon(self, future: SnapshotFuture, clock: str) -> TimeoutError | None:
+        """Gives up the request of ``future`` if it is still unanswered (its waiter ran out of
+        time: ``clock`` says which); the error it ends with, or None if it was answered."""
+        with self._lock:
+            req = next((r for r in self._pending.values() if r.future is future), None)
+        if req is None:
+            return None
+        exc = self._give_up(req, clock)
+        if not future.done():
+            future.set_exception(exc)
+        return exc
+
     def _new(
         self, target: Path | None, timeout: float | None, views: set[str], future: SnapshotFuture
     ) -> _Request:

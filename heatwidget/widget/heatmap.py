@@ -413,17 +413,29 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         return self.to_png(width=800, height=int(self.height), view=False)
 
     async def to_png_async(
-        self, path: str | Path | None = None, *, timeout: float | None = None
+        self, path: str | Path | None = None, *, timeout: float = 10.0
     ) -> _snapshot.PNG:
-        """``await m.to_png_async()``: the live view's picture, as :meth:`to_png` gives it,
-        awaited on the kernel's event loop (public API only: the answer is read once the cell
-        yields, so it works with top-level await wherever the kernel reads widget messages
-        between awaits). Without a live view, the Python rendering (``to_png(view=False)``).
-        Written to ``path`` if given. ``timeout`` as for :meth:`snapshot`."""
-        future = await self._pictures.request_async(timeout)
-        png = _snapshot.PNG(future.result(), future.info)
-        if future.info.get("source") == "python":
-            png.info.update(width=800, height=int(self.height))
+        """``png = await m.to_png_async()``: the live view's picture, as :meth:`to_png` gives
+        it, awaited on the kernel's event loop instead of blocking the cell. It relies on public
+        API only (a Future over :meth:`snapshot`): the answer is read while the cell awaits,
+        which ipykernel >= 7 does in JupyterLab >= 4.4 and Notebook >= 7.4 (tested in the
+        browser); where no view answers within ``timeout`` wall-clock seconds (ipykernel 6, a
+        hidden or closed map) it warns why and returns the Python rendering, as ``to_png()``
+        does. Without a live view, the Python rendering at once. Written to ``path`` if given."""
+        try:
+            future = await self._pictures.request_async(timeout)
+            png = _snapshot.PNG(future.result(), future.info)
+        except (TimeoutError, RuntimeError) as exc:
+            warnings.warn(
+                f"to_png_async(): the displayed map's picture did not come ({exc}); this is "
+                "the Python rendering (heat only, no basemap or legend).",
+                RuntimeWarning,
+                stacklevel=2,
+            )
+            png = self._rendering.png(800, int(self.height), "#ffffff", str(exc))
+        if png.info.get("source") == "python":
+            png.info.setdefault("width", 800)
+            png.info.setdefault("height", int(self.height))
         if path is not None:
             Path(path).write_bytes(png)
         return png

@@ -80,11 +80,17 @@ class ViewPictures:
     def request(self, path: str | Path | None, timeout: float | None) -> _snapshot.SnapshotFuture:
         return self.snapshots.request(path, timeout)
 
-    async def request_async(self, timeout: float | None) -> _snapshot.SnapshotFuture:
+    async def request_async(self, timeout: float) -> _snapshot.SnapshotFuture:
         """A snapshot awaited on the running event loop (the answer is read once the cell
-        yields to it: top-level await); the done Future, for its ``info``."""
+        yields to it: top-level await), for ``timeout`` wall-clock seconds at most; the done
+        Future, for its ``info``. ``TimeoutError`` when no view answered (they are forgotten)."""
         future = self.snapshots.request(None, timeout)
-        await asyncio.wrap_future(future)
+        try:
+            await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), timeout)
+        except asyncio.TimeoutError:
+            exc = self.snapshots.abandon(future, "of waiting (awaited)")
+            if exc is not None:
+                raise exc from None
         return future
 
     def in_cell(self, required: bool, timeout: float) -> tuple[_snapshot.PNG | None, str | None]:

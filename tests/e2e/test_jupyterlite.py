@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from conftest import (
+from harness import (
     ROOT,
     LabUI,
     free_port,
@@ -34,7 +34,7 @@ from conftest import (
 )
 
 if TYPE_CHECKING:
-    from conftest import HeatView, Web
+    from harness import HeatView, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 

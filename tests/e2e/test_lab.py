@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from conftest import PROJECT_CODE
+from harness import PROJECT_CODE
 
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, LabUI, Web
+    from harness import HeatView, KernelClient, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 

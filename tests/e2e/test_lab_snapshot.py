@@ -23,7 +23,7 @@ import numpy as np
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, LabServer, LabUI, Web
+    from harness import HeatView, KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -127,7 +127,7 @@ def tile_server_without_cors(body: bytes) -> Iterator[str]:
 
 
 def write_notebook(root: Path) -> None:
-    from conftest import write_notebook as write
+    from harness import write_notebook as write
 
     write(root / NOTEBOOK, SETUP, RUN_ALL_PNG)
 
@@ -145,7 +145,7 @@ def take(
 ) -> tuple[dict[str, Any], float]:
     """``name = m.snapshot(path)`` in one execution, then polls until the Future is done (the
     kernel reads the view's chunks once that execution has ended). Returns (info, seconds)."""
-    from conftest import wait_until
+    from harness import wait_until
 
     t0 = time.monotonic()
     k.execute(f"{name} = m.snapshot({path!r})")
@@ -187,7 +187,7 @@ def test_snapshot_in_lab(
     write_notebook(jupyter_lab.root_dir)
     nb = lab_ui.open_notebook(NOTEBOOK)
     hv: HeatView = nb.widget()
-    from conftest import wait_until
+    from harness import wait_until
 
     k: KernelClient = kernel_client(NOTEBOOK)
     assert nb.errors() == [], nb.errors()
@@ -221,6 +221,18 @@ def test_snapshot_in_lab(
     snap = load_png(png_path)
     (artifacts_dir / "test_snapshot-snap.png").write_bytes(png_path.read_bytes())
     assert k.eval("len(png) == len(open('snap.png', 'rb').read())")
+    # await m.to_png_async(): public API only, the answer read while the cell awaits
+    out_a = k.execute(
+        "_t0 = _t.perf_counter()\n"
+        "png_a = await m.to_png_async('snap_async.png', timeout=20)\n"
+        "print(round(_t.perf_counter() - _t0, 3), png_a.info['source'])"
+    )
+    figures["to_png_async_s"] = float(out_a.split()[0])
+    assert out_a.split()[1] == "view", out_a
+    assert (jupyter_lab.root_dir / "snap_async.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert k.eval(
+        "(png_a.info['width'], png_a.info['height']) == (png.info['width'], png.info['height'])"
+    )
     # snapshot() gives the same picture (a Future, read once the kernel has read the answer)
     info_f, seconds = take(k, "f", "snap_f.png")
     figures["snapshot_future_s"] = round(seconds, 3)
@@ -397,7 +409,7 @@ def test_run_all_with_the_map_in_a_layout(
     lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
 ) -> None:
     """Only the VBox is displayed; to_png() in the next cell still waits for the map's view."""
-    from conftest import write_notebook as write
+    from harness import write_notebook as write
 
     write(jupyter_lab.root_dir / LAYOUT_NOTEBOOK, LAYOUT_SETUP, RUN_ALL_PNG)
     nb = lab_ui.open_notebook(LAYOUT_NOTEBOOK)

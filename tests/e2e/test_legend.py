@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, LabServer, LabUI, Web
+    from harness import HeatView, KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -116,7 +116,7 @@ def legend(hv: HeatView) -> dict[str, Any]:
 
 
 def wait_legend(hv: HeatView, predicate: Any, what: str) -> dict[str, Any]:
-    from conftest import SYNC_TIMEOUT, wait_until
+    from harness import SYNC_TIMEOUT, wait_until
 
     seen: list[dict[str, Any]] = []
 
@@ -129,7 +129,7 @@ def wait_legend(hv: HeatView, predicate: Any, what: str) -> dict[str, Any]:
 
 
 def write_notebook(root: Path) -> None:
-    from conftest import write_notebook as write
+    from harness import write_notebook as write
 
     write(root / NOTEBOOK, SOURCE)
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, LabServer, LabUI, Web
+    from harness import HeatView, KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -39,13 +39,13 @@ m
 
 
 def write_notebook(root: Path) -> None:
-    from conftest import write_notebook as write
+    from harness import write_notebook as write
 
     write(root / NOTEBOOK, SETUP)
 
 
 def wait_count(k: KernelClient, hv: HeatView, what: str, timeout: float = 30.0) -> int:
-    from conftest import wait_until
+    from harness import wait_until
 
     def same() -> int | None:
         py = k.eval("[m.point_count, m._seq]")
@@ -167,7 +167,7 @@ def test_live_in_lab(
 
     # fly_to and fit_bounds from Python move the map in the browser
     k.execute("m.fly_to(48.8566, 2.3522, zoom=9)")
-    from conftest import wait_until
+    from harness import wait_until
 
     wait_until(
         lambda: (
@@ -216,7 +216,7 @@ def test_live_in_lab(
     web.page.locator(".heatwidget-time-play").nth(0).click()
     k.wait_for("m.play", lambda p: p is False, "pause to reach Python")
     # the step, from the UI and from Python
-    from conftest import wait_until
+    from harness import wait_until
 
     web.page.locator(".heatwidget-time-step").nth(0).select_option("3600")
     k.wait_for("m.time_step", lambda s: s == 3600.0, "the step chosen in the UI to reach Python")

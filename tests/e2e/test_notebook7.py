@@ -14,7 +14,7 @@ import pytest
 from test_lab_snapshot import LAND, SEA, heat_matches, load_png
 
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, LabServer, LabUI, Web
+    from harness import HeatView, KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -30,7 +30,7 @@ m
 def test_heatmap_in_notebook7(
     web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
 ) -> None:
-    from conftest import write_notebook
+    from harness import write_notebook
 
     write_notebook(jupyter_lab.root_dir / NOTEBOOK, SETUP)
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import KernelClient, LabServer, LabUI, Web
+    from harness import KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -94,7 +94,7 @@ def test_to_png_on_an_older_ipykernel(
     kernel_client: Any,
     artifacts_dir: Path,
 ) -> None:
-    from conftest import write_notebook
+    from harness import write_notebook
 
     kernel = f"python3-ipykernel{version}"
     notebook = f"ipykernel{version}_e2e.ipynb"
@@ -147,6 +147,24 @@ def test_to_png_on_an_older_ipykernel(
         with pytest.raises(Exception, match="RuntimeError"):
             k.execute("m.to_png(view=True)")
 
+    # await m.to_png_async(): never hangs; the view's picture where the kernel reads widget
+    # messages while a cell awaits, else a warning and the Python rendering after `timeout`
+    first, said = k.execute(
+        "import time as _t, warnings as _w\n"
+        "_t0 = _t.perf_counter()\n"
+        "with _w.catch_warnings(record=True) as _said:\n"
+        "    _w.simplefilter('always')\n"
+        "    png_a = await m.to_png_async(timeout=3)\n"
+        "print(round(_t.perf_counter() - _t0, 3), png_a.info['source'])\n"
+        "print([str(x.message) for x in _said])"
+    ).split("\n", 1)
+    seconds, source = first.split()
+    figures.update(to_png_async_s=float(seconds), to_png_async_source=source)
+    assert float(seconds) < 6, first
+    if version == "7.3":  # the answer is read on JupyterLab's comm subshell
+        assert source == "view", (first, said)
+    else:  # ipykernel 6 reads nothing while a cell awaits: the timeout, said
+        assert source == "python" and "did not come" in said, (first, said)
     # snapshot(): the view's picture, at the latest once the cell that asked has ended
     t0 = time.monotonic()
     k.execute("f = m.snapshot()")

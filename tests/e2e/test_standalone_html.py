@@ -14,7 +14,7 @@ from heatwidget.export.html import save_html
 if TYPE_CHECKING:
     from playwright.sync_api import Route
 
-from conftest import HeatView, Web, wait_until
+from harness import HeatView, Web, wait_until
 
 # A dense cluster around Paris and a sparse one around Cape Town; nothing in the Pacific.
 DENSE = (48.86, 2.35)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, LabUI, Web
+    from harness import HeatView, KernelClient, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -68,7 +68,7 @@ def click_event(web: Web, hv: HeatView, k: KernelClient, xy: tuple[int, int]) ->
 def test_two_views_of_one_model_share_one_kernel(
     web: Web, lab_ui: LabUI, jupyter_lab: Any, kernel_client: Any, artifacts_dir: Path
 ) -> None:
-    from conftest import wait_until, write_notebook
+    from harness import wait_until, write_notebook
 
     write_notebook(jupyter_lab.root_dir / NOTEBOOK, SETUP, AGAIN)
     nb = lab_ui.open_notebook(NOTEBOOK)

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import (
+from harness import (
     PROJECT_CODE,
     SERVER_START_TIMEOUT,
     WIDGET_READY_TIMEOUT,
