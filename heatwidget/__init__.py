@@ -15,7 +15,8 @@ from .version import __version__
 if TYPE_CHECKING:
     from . import datasets
     from .views.snapshot import PNG
-    from .widget.heatmap import Density, Heatmap
+    from .widget.heatmap import Heatmap
+    from .widget.rendering import Density
 
 __all__ = ["PNG", "Density", "Heatmap", "__version__", "datasets"]
 
@@ -23,7 +24,7 @@ __all__ = ["PNG", "Density", "Heatmap", "__version__", "datasets"]
 # can be had in JupyterLite offline), and stays fast.
 _LAZY = {
     "Heatmap": ".widget.heatmap",
-    "Density": ".widget.heatmap",
+    "Density": ".widget.rendering",
     "PNG": ".views.snapshot",
     "datasets": ".datasets",
 }

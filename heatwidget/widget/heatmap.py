@@ -1,17 +1,18 @@
-"""``Heatmap``: the widget's traits and public methods. Nothing numeric happens here.
+"""``Heatmap``: the widget's public methods over its traits (traits/heatmap.py). A facade:
+nothing numeric happens here.
 
-Input forms are ``_inputs``'s job, bytes are ``_wire``'s, colours ``_colormaps``'s, tiles
-``_basemaps``'s, and frames (``to_png``, ``density``) the Python host's (``_render``).
+Its collaborators do the work, each testable without a comm: the rows and their messages
+(``PointStream``, widget/stream.py, over ``points/``), the Python host's frames
+(``HostRendering``), the views' pictures (``ViewPictures``) and the map's events
+(``MapEvents``). Messages from the views go through one table (views/protocol.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import uuid
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,16 +27,15 @@ from ..views import displayed as _displayed
 from ..views import protocol
 from ..views import snapshot as _snapshot
 from .events import MapEvents
+from .keywords import keyword_names, unknown_keywords_message
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
-
-__all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
-from .rendering import HostRendering
+from .rendering import Density, HostRendering
 from .stream import PointStream, table_of
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
+__all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
 
-    import numpy as np
+if TYPE_CHECKING:
+    pass
 
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -54,22 +54,6 @@ export default {
 def _asset(name: str, fallback: str) -> Path | str:
     path = _STATIC / name
     return path if path.is_file() else fallback
-
-
-@dataclass(frozen=True)
-class Density:
-    """The density grid of one frame; unpacks as ``grid, bounds = m.density()``."""
-
-    grid: np.ndarray
-    """float32, rows × cols, top row (north) first; the aggregation before colour mapping."""
-    bounds: tuple[float, float, float, float]
-    """``(south, west, north, east)`` of the frame, in degrees."""
-    vmin: float
-    """The colour scale's domain the frame used (``vmax`` resolved from "auto"/"p<q>")."""
-    vmax: float
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter((self.grid, self.bounds))
 
 
 class Heatmap(HeatmapTraits, anywidget.AnyWidget):
@@ -96,9 +80,9 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         time_unit: str = "s",
         **kwargs: Any,
     ) -> None:
-        unknown = [k for k in kwargs if k not in self._keyword_names()]
+        unknown = [k for k in kwargs if k not in keyword_names(type(self))]
         if unknown:
-            raise TypeError(self._unknown_message(unknown))
+            raise TypeError(unknown_keywords_message(type(self), unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
         self._stream = PointStream(self._send_rows, self._sync_store)
         self._events = MapEvents(lambda names: setattr(self, "_listen", names))
@@ -143,31 +127,6 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
 
     def _send_rows(self, content: dict[str, Any], buffers: list[Any] | None) -> None:
         self.send(content, buffers=buffers)
-
-    @classmethod
-    def _keyword_names(cls) -> set[str]:
-        return {
-            name
-            for name, trait in cls.class_traits(sync=True).items()
-            if not name.startswith("_") and not trait.read_only
-        }
-
-    @classmethod
-    def _unknown_message(cls, unknown: list[str]) -> str:
-        valid = sorted(cls._keyword_names())
-        parts = []
-        for name in unknown:
-            close = difflib.get_close_matches(name, valid, n=1)
-            readonly = name in cls.class_traits() and cls.class_traits()[name].read_only
-            if readonly:
-                parts.append(f"{name!r} (read-only: it follows the data)")
-            else:
-                parts.append(f"{name!r}" + (f" (did you mean {close[0]!r}?)" if close else ""))
-        s = "s" if len(unknown) > 1 else ""
-        return (
-            f"Heatmap() got unexpected keyword argument{s} {', '.join(parts)}. Valid keyword "
-            f"arguments: data, lat, lon, weight, time, time_unit, {', '.join(valid)}."
-        )
 
     # ---- resolved traits --------------------------------------------------------------------
 

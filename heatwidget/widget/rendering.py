@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import importlib.util
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from ..traits.values import time_ms
 from ..views.snapshot import PNG
+
+if TYPE_CHECKING:
+    import numpy as np
 
 PNG_HINT = 'to_png() and density() need wasmtime: pip install "heatwidget[png]"'
 PYODIDE_HINT = (
@@ -23,6 +27,22 @@ PYODIDE_HINT = (
     'f = m.snapshot("map.png"): the browser composes it, and the Future resolves (and '
     "map.png is written) once this cell ends."
 )
+
+
+@dataclass(frozen=True)
+class Density:
+    """The density grid of one frame; unpacks as ``grid, bounds = m.density()``."""
+
+    grid: np.ndarray
+    """float32, rows × cols, top row (north) first; the aggregation before colour mapping."""
+    bounds: tuple[float, float, float, float]
+    """``(south, west, north, east)`` of the frame, in degrees."""
+    vmin: float
+    """The colour scale's domain the frame used (``vmax`` resolved from "auto"/"p<q>")."""
+    vmax: float
+
+    def __iter__(self) -> Iterator[Any]:
+        return iter((self.grid, self.bounds))
 
 
 def host() -> Any:
