@@ -88,7 +88,7 @@ def make_data(n: int) -> Path:
     t0 = time.perf_counter()
     df = cities(n, seed=SEED)
     tmp = path.with_suffix(".tmp")
-    with open(tmp, "wb") as f:
+    with tmp.open("wb") as f:
         f.write(np.ascontiguousarray(df["lon"], dtype=np.float64).tobytes())
         f.write(np.ascontiguousarray(df["lat"], dtype=np.float64).tobytes())
         f.write(np.ascontiguousarray(df["mag"], dtype=np.float32).tobytes())

@@ -101,7 +101,7 @@ class _Stop(Exception):
     """Raised by the SIGTERM/SIGHUP handler to leave the wait for the server."""
 
 
-def _raise_stop(signum: int, frame: object) -> None:
+def _raise_stop(signum: int, _frame: object) -> None:
     raise _Stop(signum)
 
 

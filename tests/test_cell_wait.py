@@ -237,7 +237,7 @@ class FrontEnd:
     def __init__(
         self,
         m: Any,
-        sent: list[Any],
+        _sent: list[Any],
         data: bytes | None,
         error: str | None = None,
         hello: bool = True,
@@ -358,7 +358,7 @@ def test_views_are_noticed_as_they_arrive() -> None:
 
 
 @needs_host
-def test_to_png_right_after_display_waits_for_the_view_to_appear(tmp_path: Path) -> None:
+def test_to_png_right_after_display_waits_for_the_view_to_appear() -> None:
     """ "Run all": the map's cell displays it, the next asks for its picture before the browser
     has made the view. A front end that has spoken is waited for; nothing else is."""
     import time
@@ -389,7 +389,7 @@ def test_a_failing_route_never_loses_a_message() -> None:
             raise RuntimeError("ipykernel changed")
 
     comm = KernelComm(sent_from="main-ish")
-    route = ReplyRoute(Broken(), on_view=lambda content: 1 / 0)  # type: ignore[arg-type]
+    route = ReplyRoute(Broken(), on_view=lambda _content: 1 / 0)  # type: ignore[arg-type]
     route.install(comm)
     with route.awaiting("r1"):
         assert comm._reply_subshell_for(answer("r1"), None) == "main-ish"  # ipykernel's choice

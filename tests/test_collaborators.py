@@ -15,10 +15,10 @@ from heatwidget.widget.stream import PointStream, table_of
 def test_dispatcher_routes_by_type_and_never_raises(caplog: pytest.LogCaptureFixture) -> None:
     got: list[Any] = []
 
-    def bad(content: dict[str, Any], buffers: list[Any]) -> None:
+    def bad(_content: dict[str, Any], _buffers: list[Any]) -> None:
         raise KeyError("boom")
 
-    d = protocol.Dispatcher({protocol.CLICK: lambda c, b: got.append(c), protocol.HOVER: bad})
+    d = protocol.Dispatcher({protocol.CLICK: lambda c, _b: got.append(c), protocol.HOVER: bad})
     assert d.dispatch({"type": "click", "lat": 1}) is True and got == [{"type": "click", "lat": 1}]
     with caplog.at_level(logging.WARNING, "heatwidget"):
         assert d.dispatch({"type": "hover"}) is False

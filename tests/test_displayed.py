@@ -72,7 +72,7 @@ def test_the_watch_is_removable_and_gives_boxes_back_to_the_earlier_printer(
 ) -> None:
     formatter = shell.display_formatter.mimebundle_formatter
 
-    def earlier(box: Any) -> Any:
+    def earlier(_box: Any) -> Any:
         return {"text/plain": "earlier"}
 
     formatter.for_type(ipywidgets.Box, earlier)

@@ -59,7 +59,7 @@ def test_file_holds_bundle_css_data_and_traits(tmp_path: Path) -> None:
     assert "_esm" not in state and "layout" not in state
 
 
-def test_size_per_point(tmp_path: Path) -> None:
+def test_size_per_point() -> None:
     import numpy as np
 
     small = len(render_html(Heatmap(lat=[0.0], lon=[0.0])))

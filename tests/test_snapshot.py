@@ -56,7 +56,7 @@ class Timers:
     def __init__(self) -> None:
         self.started: list[Timers.Timer] = []
 
-    def __call__(self, seconds: float, fn: Any) -> Timers.Timer:
+    def __call__(self, _seconds: float, fn: Any) -> Timers.Timer:
         timer = Timers.Timer(fn)
         self.started.append(timer)
         return timer

@@ -460,7 +460,7 @@ def test_density_uses_current_view_and_settings() -> None:
 def test_missing_wasmtime_says_which_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     real = importlib.util.find_spec
     monkeypatch.setattr(
-        importlib.util, "find_spec", lambda name, *a: None if name == "wasmtime" else real(name)
+        importlib.util, "find_spec", lambda name, *_a: None if name == "wasmtime" else real(name)
     )
     m = Heatmap(lat=[0.0], lon=[0.0])
     with pytest.raises(ImportError, match=r'pip install "heatwidget\[png\]"'):

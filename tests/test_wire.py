@@ -102,7 +102,7 @@ sys.stdout.buffer.write(encode(table))
 """
 
 
-def test_without_pyarrow_arro3_encodes_the_same_table(tmp_path: object) -> None:
+def test_without_pyarrow_arro3_encodes_the_same_table() -> None:
     import subprocess
     import sys
     import warnings

@@ -26,13 +26,13 @@ class FromStream(traitlets.TraitType[Any, Any]):
         super().__init__(default, **kwargs)
         self._read = read
 
-    def get(self, obj: Any, cls: Any = None) -> Any:
+    def get(self, obj: Any, _cls: Any = None) -> Any:
         stream = obj.__dict__.get(STREAM)
         if stream is None:
             return self.default_value
         return self._read(stream)
 
-    def set(self, obj: Any, value: Any) -> None:
+    def set(self, _obj: Any, _value: Any) -> None:
         raise traitlets.TraitError(f"{self.name} follows the widget's points; it cannot be set")
 
 

@@ -271,13 +271,13 @@ def ms_to_datetime(ms: float) -> dt.datetime:
     return EPOCH + dt.timedelta(milliseconds=float(ms))
 
 
-def _window_to_json(value: Any, widget: Any = None) -> list[float | None] | None:
+def _window_to_json(value: Any, _widget: Any = None) -> list[float | None] | None:
     if value is None:
         return None
     return [None if v is None else time_ms(v) for v in value]
 
 
-def _window_from_json(value: Any, widget: Any = None) -> Any:
+def _window_from_json(value: Any, _widget: Any = None) -> Any:
     if value is None:
         return None
     return tuple(None if v is None else ms_to_datetime(v) for v in value)

@@ -151,7 +151,7 @@ class KernelSubshells:
         if manager is None:
             return None
         if self._helper is None or self._helper not in manager.list_subshell():
-            self._helper = str(manager._create_subshell())
+            self._helper = str(manager._create_subshell())  # noqa: SLF001 (ipykernel 7.4, here only)
         return self._helper
 
 
@@ -238,7 +238,7 @@ class ReplyRoute:
         def route(data: Any, subshell_id: Any) -> Any:
             return self.route(data, subshell_id, original)
 
-        comm._reply_subshell_for = route
+        comm._reply_subshell_for = route  # noqa: SLF001 (ipykernel 7.4's hook, here only)
         self._hooked = True
 
     def handled(self, content: Any = None) -> None:

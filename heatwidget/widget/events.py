@@ -34,7 +34,7 @@ class MapEvents:
     def listening(self) -> list[str]:
         return sorted(name for name, h in self._handlers.items() if h.callbacks)
 
-    def on_message(self, content: dict[str, Any], buffers: list[Any]) -> None:
+    def on_message(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """A ``click``/``hover`` message: the callbacks get its event dict."""
         handlers = self._handlers.get(str(content.get("type")))
         if handlers is not None:

@@ -438,4 +438,4 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
 
 
 def _on_custom_msg(widget: Heatmap, content: Any, buffers: Any) -> None:
-    widget._handle_front_end(content, buffers)
+    widget._handle_front_end(content, buffers)  # noqa: SLF001 (its own class, one module)

@@ -51,11 +51,11 @@ class ViewPictures:
 
     # ---- messages from the views (the widget's dispatch table) --------------------------------
 
-    def seen(self, content: dict[str, Any], buffers: list[Any]) -> None:
+    def seen(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """Every message from a view, before its handler: where the views' messages are read."""
         self.route.handled(content)
 
-    def on_view(self, content: dict[str, Any], buffers: list[Any]) -> None:
+    def on_view(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         self.snapshots.view_event(content)
 
     def on_chunk(self, content: dict[str, Any], buffers: list[Any]) -> None:

@@ -116,7 +116,7 @@ class HostRendering:
                 vmax=s.vmax,
                 scale=s.scale,
                 threshold=s.threshold,
-                lut=s._lut,
+                lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
             )
         except BaseException:
             if table is not None:

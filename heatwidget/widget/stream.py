@@ -94,7 +94,7 @@ class PointStream:
         """All rows to every existing view (set_data, clear, or a view that missed a delta)."""
         self._send(protocol.reset(self.seq), [self.encode()])
 
-    def on_sync_request(self, content: dict[str, Any], buffers: list[Any]) -> None:
+    def on_sync_request(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """``hello``/``resync``: a model that started at another seq, or saw a gap."""
         seq = self.seq
         if content.get("seq") != seq and seq not in self._resets_sent:

@@ -146,9 +146,8 @@ def legend_notebook(jupyter_lab: LabServer) -> Iterator[str]:
                 jupyter_lab.api(f"/api/sessions/{session['id']}", method="DELETE", timeout=15)
 
 
-def test_legend_shows_the_domain(
-    web: Web, lab_ui: LabUI, legend_notebook: str, kernel_client: Any
-) -> None:
+@pytest.mark.usefixtures("legend_notebook")
+def test_legend_shows_the_domain(web: Web, lab_ui: LabUI, kernel_client: Any) -> None:
     hv = lab_ui.open_notebook(NOTEBOOK).widget()
     k: KernelClient = kernel_client(NOTEBOOK)
     k.wait_for("m.center", lambda c: c is not None, "m.center to be written back")

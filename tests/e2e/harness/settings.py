@@ -41,7 +41,7 @@ T = TypeVar("T")
 
 def require_e2e_tools() -> None:
     problems = []
-    if not (os.path.isfile(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
+    if not (Path(CHROMIUM).is_file() and os.access(CHROMIUM, os.X_OK)):
         problems.append(f"no Chromium at {CHROMIUM} (apt-get install chromium)")
     try:
         import playwright  # noqa: F401
