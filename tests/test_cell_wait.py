@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_snapshot import chunks, png_bytes, widget
+from snapshot_helpers import chunks, png_bytes, widget
 
 from heatwidget.views.cell_wait import ReplyRoute
 from heatwidget.views.snapshot import CHUNK_BYTES, PNG

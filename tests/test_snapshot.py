@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from snapshot_helpers import chunks, png_bytes, widget
 
-from heatwidget.views import snapshot as _snapshot
 from heatwidget.views.snapshot import CHUNK_BYTES, IdleClock, Snapshots, thread_timer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -19,24 +19,6 @@ needs_host = pytest.mark.skipif(
     importlib.util.find_spec("wasmtime") is None or not WASM.is_file(),
     reason="the Python-host rendering needs wasmtime and the built kernel",
 )
-
-
-def png_bytes(size: int) -> bytes:
-    """`size` bytes that start like a PNG (reassembly does not decode)."""
-    body = bytes((i * 7919) % 251 for i in range(size - len(_snapshot.PNG_SIGNATURE)))
-    return _snapshot.PNG_SIGNATURE + body
-
-
-def chunks(data: bytes, rid: str, view: str, **head: Any) -> list[tuple[dict[str, Any], list[Any]]]:
-    """The messages a view sends for `data` (as js/src/snapshot.ts does)."""
-    count = max(1, -(-len(data) // CHUNK_BYTES))
-    out = []
-    for i in range(count):
-        content = {"type": "snapshot", "id": rid, "view": view, "index": i, "count": count}
-        if i == 0:
-            content.update(head)
-        out.append((content, [memoryview(data[i * CHUNK_BYTES : (i + 1) * CHUNK_BYTES])]))
-    return out
 
 
 def msg(rid: str, view: str, index: int, count: int) -> dict[str, Any]:
@@ -311,16 +293,6 @@ def test_timeout_must_be_positive() -> None:
 
 
 # ---- through the widget ---------------------------------------------------------------------
-
-
-def widget() -> Any:
-    import heatwidget
-
-    m = heatwidget.Heatmap(lat=[48.85, 48.86], lon=[2.35, 2.36], basemap=None)
-    m._snapshots._clock = IdleClock(None)
-    sent: list[tuple[dict[str, Any], Any]] = []
-    m.send = lambda content, buffers=None: sent.append((content, buffers))  # type: ignore[method-assign]
-    return m, sent
 
 
 def test_widget_routes_view_and_snapshot_messages(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
+from harness.pictures import LAND, SEA, heat_matches, load_png
 
 if TYPE_CHECKING:
     from harness import HeatView, KernelClient, LabServer, LabUI, Web
@@ -53,8 +54,6 @@ import heatwidget, ipywidgets
 m = heatwidget.Heatmap(heatwidget.datasets.cities(50_000, seed=2), weight="mag", height=300)
 ipywidgets.VBox([ipywidgets.HTML("<b>a map in a layout</b>"), ipywidgets.HBox([m])])
 """
-
-SEA, LAND = (0xD4, 0xE6, 0xEE), (0xF3, 0xF1, 0xEC)
 
 _LEGEND_BOX_JS = """
 (el) => {
@@ -132,14 +131,6 @@ def write_notebook(root: Path) -> None:
     write(root / NOTEBOOK, SETUP, RUN_ALL_PNG)
 
 
-def load_png(path: Path) -> np.ndarray:
-    from PIL import Image
-
-    with Image.open(io.BytesIO(path.read_bytes())) as im:
-        im.load()  # checks every chunk's CRC
-        return np.asarray(im.convert("RGBA"))
-
-
 def take(
     k: KernelClient, name: str, path: str, timeout: float = 60.0
 ) -> tuple[dict[str, Any], float]:
@@ -162,23 +153,6 @@ def solid_png(w: int, h: int, rgb: tuple[int, int, int]) -> bytes:
     out = io.BytesIO()
     Image.new("RGB", (w, h), rgb).save(out, format="PNG")
     return out.getvalue()
-
-
-def heat_matches(snap: np.ndarray, heat: np.ndarray, opacity: float) -> tuple[int, float]:
-    """Where the heat canvas is opaque, the snapshot must be the heat over the sea or the land
-    at `opacity`: (pixels compared, median colour error)."""
-    h, w = heat.shape[:2]
-    mask = heat[..., 3] == 255
-    # not under the legend / attribution in the bottom-right corner
-    mask[int(h * 0.7) :, int(w * 0.6) :] = False
-    rgb = heat[..., :3][mask].astype(float)
-    got = snap[..., :3][mask].astype(float)
-    errs = [
-        np.abs(got - (opacity * rgb + (1 - opacity) * np.array(bg, float))).max(axis=1)
-        for bg in (SEA, LAND)
-    ]
-    err = np.minimum(*errs)
-    return int(mask.sum()), float(np.median(err))
 
 
 def test_snapshot_in_lab(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pytest
-from test_lab_snapshot import LAND, SEA, heat_matches, load_png
+from harness.pictures import LAND, SEA, heat_matches, load_png
 
 if TYPE_CHECKING:
     from harness import HeatView, KernelClient, LabServer, LabUI, Web

@@ -354,8 +354,8 @@ def test_heatwidget_demo_in_voila(demo: Demo, web: Web, artifacts_dir: Path) -> 
         note = k.wait_for("saved.value", lambda v: "saved" in v, "the save PNG handler to end")
         assert "from the view" in note, note
         png_path = Path(k.eval("__import__('os').path.abspath('heatmap.png')"))
+        from harness.pictures import LAND, SEA, heat_matches
         from PIL import Image
-        from test_lab_snapshot import LAND, SEA, heat_matches
 
         with Image.open(png_path) as im:
             im.load()  # every chunk's CRC
