@@ -327,6 +327,34 @@ def test_widget_without_view_falls_back_to_to_png(tmp_path: Path) -> None:
     assert m.to_png(width=40, height=30)[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+def run_async(coro: Any) -> Any:
+    """``asyncio.run(coro)`` on a thread of its own: the browser tests' Playwright may leave
+    an event loop running on this one; warnings raised there are re-raised here."""
+    import asyncio
+    import threading
+    import warnings
+
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        with warnings.catch_warnings(record=True) as said:
+            warnings.simplefilter("always")
+            try:
+                out["value"] = asyncio.run(coro)
+            except BaseException as exc:
+                out["error"] = exc
+        out["said"] = said
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(30)
+    for w in out.get("said", []):
+        warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    if "error" in out:
+        raise out["error"]
+    return out["value"]
+
+
 def test_to_png_async_gets_the_views_answer_while_it_awaits(tmp_path: Path) -> None:
     import asyncio
 
@@ -345,21 +373,20 @@ def test_to_png_async_gets_the_views_answer_while_it_awaits(tmp_path: Path) -> N
             _on_custom_msg(m, content, buffers)
         return await task
 
-    png = asyncio.run(main())
+    png = run_async(main())
     assert bytes(png) == data and png.info["source"] == "view"
     assert (tmp_path / "a.png").read_bytes() == data
 
 
 @needs_host
 def test_to_png_async_falls_back_when_no_view_answers_in_time() -> None:
-    import asyncio
 
     from heatwidget.widget.heatmap import _on_custom_msg
 
     m, _sent = widget()
     _on_custom_msg(m, {"type": "view", "view": "silent", "event": "hello"}, [])
     with pytest.warns(RuntimeWarning, match="did not come"):
-        png = asyncio.run(m.to_png_async(timeout=0.05))
+        png = run_async(m.to_png_async(timeout=0.05))
     assert png.info["source"] == "python" and "no view answered" in png.info["view_unavailable"]
     assert (png.info["width"], png.info["height"]) == (800, m.height)
     assert m._snapshots.live == set()  # the silent view is forgotten
