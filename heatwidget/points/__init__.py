@@ -8,7 +8,13 @@ forms → tables.
 
 from __future__ import annotations
 
-from .schema import DroppedRowsWarning, InputReport, MercatorEdgeWarning, PointColumns
+from .schema import (
+    DroppedRowsWarning,
+    InputReport,
+    MercatorEdgeWarning,
+    PointColumns,
+    WeightUnderflowWarning,
+)
 from .store import Delta, PointStore
 from .tables import empty_table, to_table
 from .wire import decode, encode
@@ -20,6 +26,7 @@ __all__ = [
     "MercatorEdgeWarning",
     "PointColumns",
     "PointStore",
+    "WeightUnderflowWarning",
     "decode",
     "empty_table",
     "encode",

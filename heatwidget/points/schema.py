@@ -32,6 +32,7 @@ __all__ = [
     "InputReport",
     "MercatorEdgeWarning",
     "PointColumns",
+    "WeightUnderflowWarning",
     "arro3_table",
     "build",
     "canonical_schema",
@@ -52,6 +53,10 @@ class DroppedRowsWarning(UserWarning):
 
 class MercatorEdgeWarning(UserWarning):
     """Latitudes between 85.0511° and 90° were moved to Web Mercator's edge."""
+
+
+class WeightUnderflowWarning(UserWarning):
+    """Weights too small for float32 (the type they are drawn in) became 0: they add no heat."""
 
 
 @dataclass(frozen=True)
