@@ -221,6 +221,7 @@ def raw_from_source(src: Source, lat: Any, lon: Any, weight: Any, time: Any) -> 
         raw.lon_label = f"longitude of {src.points.label}"
         raw.lat_col = raw.lon_col = src.geometry_column
         raw.row_of = src.points.row_of
+        raw.geometry_label = src.points.label
     else:
         raw.lat_col = _find_column(src, lat, "lat", LAT_NAMES)
         raw.lon_col = _find_column(src, lon, "lon", LON_NAMES)

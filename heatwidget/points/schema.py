@@ -48,7 +48,8 @@ LON_NAMES = ("lon", "lng", "long", "longitude")
 
 
 class DroppedRowsWarning(UserWarning):
-    """Rows were dropped because their latitude, longitude or time is missing or not finite."""
+    """Rows were dropped because their latitude, longitude or time is missing (NaN, None, null,
+    NaT, a null or empty geometry)."""
 
 
 class MercatorEdgeWarning(UserWarning):
@@ -68,7 +69,7 @@ class InputReport:
     rows: int
     """Rows in the table (``rows_in - dropped``)."""
     dropped: int = 0
-    """Rows dropped for a missing (NaN/None/null) or infinite latitude, longitude or time."""
+    """Rows dropped for a missing (NaN/None/null/NaT) latitude, longitude or time."""
     clamped: int = 0
     """Rows with 85.0511° < |lat| ≤ 90°, moved to the Mercator edge."""
     wrapped: int = 0
