@@ -15,11 +15,12 @@ from .schema import (
     PointColumns,
     WeightUnderflowWarning,
 )
-from .store import Delta, PointStore
+from .store import Change, Delta, PointStore
 from .tables import empty_table, to_table
 from .wire import decode, encode
 
 __all__ = [
+    "Change",
     "Delta",
     "DroppedRowsWarning",
     "InputReport",

@@ -21,6 +21,7 @@ from .values import (
     MaxPoints,
     Number,
     PositiveInt,
+    TimeExtent,
     TimeWindow,
     Vmax,
 )
@@ -65,11 +66,12 @@ class HeatmapTraits(traitlets.HasTraits):
     ).tag(sync=True)
 
     # ---- time -------------------------------------------------------------------------------
-    time_extent = TimeWindow(
+    time_extent = TimeExtent(
         None,
         allow_none=True,
         read_only=True,
-        help="(first, last) time of the rows held (UTC datetimes), or None without a time column.",
+        help="(first, last) time of the rows held (UTC datetimes), or None without a time column; "
+        "first == last when every row has the same time (one instant).",
     ).tag(sync=True, **WINDOW_JSON)
     time_window = TimeWindow(
         None,

@@ -21,7 +21,7 @@ import traitlets
 from ..traits import basemaps as _basemaps
 from ..traits import colormaps as _colormaps
 from ..traits.heatmap import HeatmapTraits
-from ..traits.values import Bounds, LatLon, MaxPoints, Number
+from ..traits.values import Bounds, LatLon, Number
 from ..views import displayed as _displayed
 from ..views import protocol
 from ..views import snapshot as _snapshot
@@ -30,7 +30,7 @@ from .pictures import VIEW_GRACE_SECONDS, ViewPictures
 
 __all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
 from .rendering import HostRendering
-from .stream import PointStream, table_of
+from .stream import PointStream, input_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -100,13 +100,13 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         if unknown:
             raise TypeError(self._unknown_message(unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
-        self._stream = PointStream(self._send_rows, self._sync_store)
+        self._stream = PointStream(self._send_rows, self._sync_store, self._check_rows)
         self._events = MapEvents(lambda names: setattr(self, "_listen", names))
         self._rendering = HostRendering(self, lambda: self._stream.seq, self._stream.store.table)
-        table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
-        if kwargs.get("max_points") is not None:
-            kwargs["max_points"] = MaxPoints().check(kwargs["max_points"])
-        self._stream.start(table, kwargs.get("max_points"))
+        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        if "max_points" in kwargs:  # the trait's own check, its error naming it
+            kwargs["max_points"] = type(self).max_points.validate(self, kwargs["max_points"])
+        self._stream.start(table, kwargs.get("max_points"), label)
         self._sync_store(notify=False)
         kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
@@ -192,6 +192,13 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
 
     # ---- data -------------------------------------------------------------------------------
 
+    def _check_rows(self, values: dict[str, Any]) -> None:
+        """Raises (TraitError) if the traits that follow the rows would refuse ``values``:
+        checked before a change of the rows is made."""
+        traits = self.traits()
+        for name, value in values.items():
+            traits[name]._validate(self, value)  # the trait's check, as an assignment runs it
+
     def _sync_store(self, *, notify: bool = True) -> None:
         """The counts and extents of the rows as ordinary synced traits (one state message);
         the Python host's kernel holds the old rows: let go."""
@@ -222,8 +229,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         With a time column the rows are sorted by time, so a ``time_window`` costs in
         proportion to the rows inside it.
         """
-        table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
-        self._stream.replace(table, self.max_points)
+        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        self._stream.replace(table, self.max_points, label)
 
     def append(
         self,
@@ -244,8 +251,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         but a ``time_window`` then visits every row instead of only those inside it: append in
         time order where you can.
         """
-        table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
-        self._stream.append(table, self.max_points)
+        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        self._stream.append(table, self.max_points, label)
 
     def clear(self) -> None:
         """Forget every point (the view is kept)."""
