@@ -29,7 +29,7 @@ from .events import MapEvents
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
 
 __all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
-from .rendering import HostRendering
+from .rendering import HostRendering, frame_size
 from .stream import PointStream, input_table
 
 if TYPE_CHECKING:
@@ -351,6 +351,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
         falling back.
         """
+        frame_size(width, 800, "width", "to_png")  # refused whichever picture it is
+        frame_size(height, 600, "height", "to_png")
         png, why = None, None
         if view is not False:
             png, why = self._pictures.in_cell(bool(view), timeout)
@@ -454,7 +456,10 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         or below. With ``radius=0`` each cell is exactly the ``aggregation`` of the points that
         land in it. Needs wasmtime (``pip install "heatwidget[png]"``).
         """
-        frame = self._rendering.frame(int(width or 800), int(height or self.height))
+        frame = self._rendering.frame(
+            frame_size(width, 800, "width", "density"),
+            frame_size(height, int(self.height), "height", "density"),
+        )
         return Density(
             grid=frame.grid,
             bounds=tuple(float(v) for v in frame.bounds),  # type: ignore[arg-type]
