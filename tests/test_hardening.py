@@ -542,3 +542,20 @@ def test_limits_are_the_same_without_numpy(
     assert res["warnings"] == pure["warnings"], case
     if "error" not in pure:
         assert decode(res["ipc"]).num_rows == pure["decoded"]
+
+
+# ---- found by tests/test_fuzz.py ----------------------------------------------------------------
+
+
+def test_a_polars_string_column_is_named_not_numeric() -> None:
+    pl = pytest.importorskip("polars")
+    df = pl.DataFrame({"lat": [0.0, None], "lon": [None, "a"]})  # string_view in Arrow
+    with pytest.raises(ValueError, match=r"longitude column 'lon' is not numeric .*'a' at row 1"):
+        to_table(df)
+
+
+def test_a_polars_int128_column_says_what_to_cast() -> None:
+    pl = pytest.importorskip("polars")
+    df = pl.DataFrame({"lat": [0.0], "lon": [-(2**63) - 1]}, strict=False)
+    with pytest.raises(ValueError, match=r"could not read the DataFrame .*Int128.*cast"):
+        to_table(df)

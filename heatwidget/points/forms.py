@@ -92,7 +92,16 @@ def _from_capsule(data: Any) -> Source:
     """polars, duckdb, arro3, … : anything speaking the Arrow PyCapsule stream interface."""
     pa = deps.pyarrow()
     if pa is not None:
-        return _from_arrow(pa.table(data), type(data).__name__)
+        try:
+            table = pa.table(data)
+        except pa.ArrowException as e:  # a column type pyarrow cannot import
+            raise ValueError(
+                f"could not read the {type(data).__name__} through the Arrow interface "
+                f"(pyarrow: {e}). Cast the columns of types Arrow lacks (such as polars' Int128 "
+                "for integers beyond int64) first, e.g. "
+                'df.with_columns(pl.col("lon").cast(pl.Float64)), or pass lat=/lon= arrays.'
+            ) from None
+        return _from_arrow(table, type(data).__name__)
     ac = deps.require("arro3.core", f"reading a {type(data).__name__} without pyarrow")
     return _from_arrow(ac.Table.from_arrow(data), type(data).__name__)
 

@@ -47,6 +47,17 @@ def _pyarrow_column(values: Any) -> Any:
     return pa.chunked_array(values) if hasattr(values, "__arrow_c_stream__") else pa.array(values)
 
 
+def _first_valid(values: Any) -> tuple[int, Any]:
+    """Row and value of the first non-null element of an Arrow array (-1, None: none), read a
+    slice at a time (Arrow has no kernels for some types, such as string_view)."""
+    step = 4096
+    for start in range(0, len(values), step):
+        for i, v in enumerate(values.slice(start, step).to_pylist()):
+            if v is not None:
+                return start + i, v
+    return -1, None
+
+
 def _decoded(values: Any) -> Any:
     """A dictionary-encoded pyarrow Array/ChunkedArray as plain values (others as they are)."""
     pa = deps.pyarrow()
@@ -62,11 +73,8 @@ def _arrow_floats(values: Any, label: str) -> np.ndarray:
     if pa.types.is_null(t):
         return np.full(len(values), np.nan)
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
-        first = values.drop_null()[:1].to_pylist() if len(values) else []
-        row = -1
-        if first:
-            row = int(np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))[0])
-        raise non_numeric(label, t, row, first[0] if first else None)
+        row, first = _first_valid(values)
+        raise non_numeric(label, t, row, first)
     # Float arrays with nulls come out with NaN in their place.
     # safe=False: integers beyond 2**53 become the nearest float (the checks judge the value)
     floats = values.cast(pa.float64(), safe=False)
