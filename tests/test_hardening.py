@@ -559,3 +559,51 @@ def test_a_polars_int128_column_says_what_to_cast() -> None:
     df = pl.DataFrame({"lat": [0.0], "lon": [-(2**63) - 1]}, strict=False)
     with pytest.raises(ValueError, match=r"could not read the DataFrame .*Int128.*cast"):
         to_table(df)
+
+
+# ---- float64 extremes and datetimes as Python objects, on both backends ----------------------
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "words"),
+    [
+        ({"lat": [0.0, 1e308], "lon": [0.0, 0.0]}, "lat has 1e+308 at row 1: latitudes must"),
+        ({"lat": [0.0, -5e-324], "lon": [0.0, 1e308]}, "lon has 1e+308 at row 1"),
+        ({"lat": [0.0], "lon": [0.0], "weight": [1e308]}, "beyond float32's range"),
+        ({"lat": [0.0], "lon": [0.0], "weight": [-5e-324]}, "weights must be >= 0"),
+        ({"lat": [0.0], "lon": [10**400]}, "lon has 1" + "0" * 20),
+    ],
+)
+def test_float64_extremes(ops: ColumnOps, kwargs: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match=r".") as e:
+        to_table(**kwargs, ops=ops)
+    assert words in str(e.value)
+
+
+def test_float64_extremes_that_are_fine(ops: ColumnOps) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table, report = to_table(
+            lat=[5e-324, -0.0], lon=[-5e-324, 0.0], weight=[1e-38, 0.0], ops=ops
+        )
+    assert _cols(table)["lat"] == [5e-324, -0.0] and report.rows == 2
+
+
+@pytest.mark.parametrize(
+    "value",
+    [np.datetime64("10000-01-01", "D"), np.datetime64(-5000, "Y"), np.datetime64(2**62, "s")],
+)
+def test_datetime64_objects_outside_pythons_range_on_both_backends(
+    ops: ColumnOps, value: np.datetime64
+) -> None:
+    with pytest.raises(ValueError, match=r"time has numpy\.datetime64\('.*'\) at row 1, that is"):
+        to_table(lat=[0.0, 0.0], lon=[0.0, 0.0], time=[np.datetime64(0, "s"), value], ops=ops)
+
+
+def test_datetimes_at_pythons_edges_on_both_backends(ops: ColumnOps) -> None:
+    first = dt.datetime(1, 1, 1, tzinfo=dt.timezone.utc)
+    last = dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.timezone.utc)
+    m = Heatmap(lat=[0.0, 1.0], lon=[0.0, 1.0], time=[first, last])
+    assert m.time_extent == (first, last)
+    table, _ = to_table(lat=[0.0], lon=[0.0], time=[np.datetime64("3000-01-01")], ops=ops)
+    assert _cols(table)["time"] == [float(np.datetime64("3000-01-01", "ms").astype(np.int64))]
