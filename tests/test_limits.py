@@ -251,6 +251,7 @@ def test_tiny_weights_that_become_zero_warn(ops: ColumnOps) -> None:
         table, _ = to_table(lat=[0.0] * 3, lon=[0.0] * 3, weight=[1.0, 1e-50, 1e-46], ops=ops)
     msg = str(record[0].message)
     assert "2 weights" in msg and "1e-50 at row 1" in msg and "scale the weights up" in msg
+    assert record[0].filename == __file__  # points at the caller
     assert _cols(table)["weight"] == [1.0, 0.0, 0.0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -91,7 +91,9 @@ def _check_lengths(raw: Raw, cols: dict[str, Any]) -> None:
         raise ValueError(f"columns have different lengths: {parts}. Give one value per point.")
 
 
-def _check_weights(ops: ColumnOps, weights: Any, label: str, row: Callable[[int], str]) -> Any:
+def _check_weights(
+    ops: ColumnOps, weights: Any, label: str, row: Callable[[int], str], stacklevel: int
+) -> Any:
     n = len(weights)
     # The fast tests may fail on a finite overflow: the first bad row (-1: none) decides.
     if n and (not ops.all_finite(weights) or ops.min_max(weights)[0] < 0.0):
@@ -123,7 +125,7 @@ def _check_weights(ops: ColumnOps, weights: Any, label: str, row: Callable[[int]
             warnings.warn(
                 weights_underflow(label, count, float(weights[i]), row(i)),
                 WeightUnderflowWarning,
-                stacklevel=4,
+                stacklevel=stacklevel + 1,
             )
     return w32
 
@@ -259,7 +261,7 @@ def check(
 
     columns: dict[str, Any] = {"lon": lons, "lat": lats}
     if weights is not None:
-        columns["weight"] = _check_weights(ops, weights, raw.weight_label, original_row)
+        columns["weight"] = _check_weights(ops, weights, raw.weight_label, original_row, stacklevel)
     if times is not None:
         columns["time"] = times
     report = raw.report(
