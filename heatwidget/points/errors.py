@@ -30,8 +30,10 @@ MAX_LONGITUDE = 540.0
 #: margin covers the rounding of float32 sums.
 MAX_WEIGHT_TOTAL = 1e38
 
+_TOTAL = f"{MAX_WEIGHT_TOTAL:.0e}".replace("e+", "e")  # "1e38"
 _FLOAT32_TINY = 1.4e-45  # the smallest float32 above 0 (a subnormal)
 _MS_PER_YEAR = 31_556_952_000.0  # 365.2425 days
+_UNIT_WORDS = {"s": "seconds", "ms": "milliseconds", "us": "microseconds", "ns": "nanoseconds"}
 
 
 def non_numeric(label: str, dtype: Any, row: int, value: Any) -> ValueError:
@@ -80,7 +82,8 @@ def time_beyond(
     when = f"year {1970 + ms / _MS_PER_YEAR:,.0f}" if math.isfinite(ms) else "not a finite time"
     others = f" ({count:,} rows are)" if count > 1 else ""
     if unit is not None:
-        read = f"read as {unit} since 1970-01-01 UTC (time_unit={unit!r}) that is {when}"
+        word = _UNIT_WORDS.get(unit, unit)
+        read = f"read as {word} since 1970-01-01 UTC (time_unit={unit!r}) that is {when}"
         fix = (
             "If the numbers are in another unit, say which: time_unit='s', 'ms', 'us' or 'ns' "
             "(milliseconds read as seconds land tens of thousands of years away); otherwise "
@@ -101,7 +104,7 @@ def weights_too_heavy(label: str, total: float, held: bool) -> ValueError:
     fewer = "; or lower max_points to hold fewer rows" if held else ""
     return ValueError(
         f"{label} sums to {total:.3g}{where}, too much for float32, the type weights are drawn "
-        f"in (at most 3.4e38 in a pixel; heatwidget allows a total of {MAX_WEIGHT_TOTAL:g}, a "
+        f"in (at most 3.4e38 in a pixel; heatwidget allows a total of {_TOTAL}, a "
         "margin for rounding): scale the weights down, e.g. divide them all by 1e30 (colours "
         f"follow the relative weights){fewer}."
     )
