@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
+import traitlets
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -282,3 +283,48 @@ def test_widget_point_count_and_failed_appends(
 def decode_rows(data: bytes) -> int:
     with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
         return int(reader.read_all().num_rows)
+
+
+operations = st.lists(
+    st.one_of(
+        st.tuples(st.just("append"), inputs()),
+        st.tuples(st.just("set_data"), inputs()),
+        st.tuples(st.just("max_points"), st.one_of(st.none(), st.integers(-1, 8))),
+    ),
+    max_size=4,
+)
+
+
+@given(operations)
+def test_widget_survives_any_sequence_of_changes(ops: list[tuple[str, Any]]) -> None:
+    """After any sequence of appends, set_data calls and max_points changes (some failing),
+    the counts, the bytes for new views and the messages sent agree; failures change nothing."""
+    m = Heatmap()
+    sent: list[Any] = []
+    m.send = lambda content, buffers=None: sent.append(content)  # type: ignore[method-assign]
+    for name, arg in ops:
+        before = (m.point_count, m._seq, bytes(m._points), m.max_points, len(sent))
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                if name == "max_points":
+                    m.max_points = arg
+                else:
+                    getattr(m, name)(**arg[0])
+            except Exception as e:  # judged below
+                if not isinstance(e, traitlets.TraitError):
+                    assert_documented(e)
+                now = (m.point_count, m._seq, bytes(m._points), m.max_points, len(sent))
+                assert now == before
+                continue
+        dropped = dropped_rows(caught)
+        held = decode_rows(m._points)
+        assert m.point_count == held == m._stream.store.count
+        assert m.max_points is None or held <= m.max_points
+        if name == "set_data":
+            want = arg[2] - dropped
+            if m.max_points is not None:
+                want = min(want, m.max_points)
+            assert held == want and sent[-1]["type"] == "reset"
+        elif name == "append" and arg[2] - dropped > 0:
+            assert sent[-1]["type"] == "delta" and m._seq == before[1] + 1
