@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, settings
 
 
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(1234)
+
+
+# ---- hypothesis profiles (tests/test_fuzz.py) -----------------------------------------------
+# "ci": 2,000 examples a property, selected when CI is set (CI runs with CI=true); "dev": a
+# quick pass for local runs. No deadline: the machine is shared, timings vary.
+settings.register_profile(
+    "ci", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile("dev", max_examples=50, deadline=None)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")

@@ -8,18 +8,26 @@ forms → tables.
 
 from __future__ import annotations
 
-from .schema import DroppedRowsWarning, InputReport, MercatorEdgeWarning, PointColumns
-from .store import Delta, PointStore
+from .schema import (
+    DroppedRowsWarning,
+    InputReport,
+    MercatorEdgeWarning,
+    PointColumns,
+    WeightUnderflowWarning,
+)
+from .store import Change, Delta, PointStore
 from .tables import empty_table, to_table
 from .wire import decode, encode
 
 __all__ = [
+    "Change",
     "Delta",
     "DroppedRowsWarning",
     "InputReport",
     "MercatorEdgeWarning",
     "PointColumns",
     "PointStore",
+    "WeightUnderflowWarning",
     "decode",
     "empty_table",
     "encode",

@@ -1,13 +1,18 @@
 """The checks every input goes through, written once over the column ops.
 
-Rows whose latitude, longitude or time is missing or infinite are dropped (a
-:class:`DroppedRowsWarning`); latitudes beyond ±90 are an error, those beyond Web Mercator's
-edge are moved to it (a :class:`MercatorEdgeWarning`); longitudes are wrapped into [-180, 180)
-silently (the same place); weights must be finite and ≥ 0 and fit float32.
+Rows whose latitude, longitude or time is missing (NaN, None, null, NaT; a null or empty
+geometry) are dropped (a :class:`DroppedRowsWarning`); an infinite one is an error. Latitudes
+beyond ±90 are an error, those beyond Web Mercator's edge are moved to it (a
+:class:`MercatorEdgeWarning`); longitudes within ±540 are wrapped exactly into [-180, 180)
+silently (the same place), beyond it they are an error (not degrees: metres?). Times must lie
+within Python's datetimes (years 1 to 9999). Weights must be finite and ≥ 0, fit float32 and
+add up to at most ``MAX_WEIGHT_TOTAL``; those that float32 rounds to 0 are a
+:class:`WeightUnderflowWarning`.
 """
 
 from __future__ import annotations
 
+import sys
 import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,11 +20,22 @@ from typing import Any
 
 from ..constants import MAX_LATITUDE, Bounds
 from .columns import ColumnOps
-from .scalars import show
-from .schema import DroppedRowsWarning, InputReport, MercatorEdgeWarning
-from .times import unit_ms
+from .errors import (
+    MAX_LONGITUDE,
+    MAX_WEIGHT_TOTAL,
+    not_finite,
+    not_longitude,
+    time_beyond,
+    weights_too_heavy,
+    weights_underflow,
+)
+from .scalars import is_real_number, numpy_module, show
+from .schema import DroppedRowsWarning, InputReport, MercatorEdgeWarning, WeightUnderflowWarning
+from .times import MAX_MS, MIN_MS, unit_ms
 
 __all__ = ["Raw", "check"]
+
+_FLOAT64_MAX = sys.float_info.max
 
 
 @dataclass
@@ -41,6 +57,8 @@ class Raw:
     row_of: Any = None
     """For geometry inputs with MultiPoints: the source row of each point."""
     index_label: Callable[[int], Any] | None = None
+    geometry_label: str | None = None
+    """For geometry inputs: how to name the geometry in the dropped-rows warning."""
 
     def report(self, **counts: Any) -> InputReport:
         """The report of these inputs: ``counts`` (rows_in, rows, dropped, ...) and the source
@@ -73,7 +91,9 @@ def _check_lengths(raw: Raw, cols: dict[str, Any]) -> None:
         raise ValueError(f"columns have different lengths: {parts}. Give one value per point.")
 
 
-def _check_weights(ops: ColumnOps, weights: Any, label: str, row: Callable[[int], str]) -> Any:
+def _check_weights(
+    ops: ColumnOps, weights: Any, label: str, row: Callable[[int], str], stacklevel: int
+) -> Any:
     n = len(weights)
     # The fast tests may fail on a finite overflow: the first bad row (-1: none) decides.
     if n and (not ops.all_finite(weights) or ops.min_max(weights)[0] < 0.0):
@@ -95,7 +115,68 @@ def _check_weights(ops: ColumnOps, weights: Any, label: str, row: Callable[[int]
                 f"{label} has {float(weights[i])!r} at {row(i)}, beyond float32's "
                 "range (3.4e38): scale the weights down."
             )
+    if n and ops.total(w32) > MAX_WEIGHT_TOTAL:
+        raise weights_too_heavy(label, ops.total(w32), held=False)
+    if n and ops.min_max(w32)[0] == 0.0:
+        vanished = ops.vanished(weights, w32)
+        count = ops.count(vanished)
+        if count:
+            i = ops.first(vanished)
+            warnings.warn(
+                weights_underflow(label, count, float(weights[i]), row(i)),
+                WeightUnderflowWarning,
+                stacklevel=stacklevel + 1,
+            )
     return w32
+
+
+def _given(values: Any, row: int) -> Any:
+    """The value the user gave at ``row``, for a message; None when it cannot be read."""
+    try:
+        v = values.iloc[row] if hasattr(values, "iloc") else values[row]
+        return v.as_py() if hasattr(v, "as_py") else v  # a pyarrow scalar
+    except Exception:  # only for a message (an Arrow timestamp beyond datetime, ...)
+        return None
+
+
+def _check_times(raw: Raw, ops: ColumnOps, times: Any, unit: str) -> None:
+    """Times beyond Python's datetimes (the time traits are datetimes) are an error; NaN is
+    missing (dropped later), an infinity is not."""
+    bad = ops.outside(times, MIN_MS, MAX_MS)
+    count = ops.count(bad) if len(times) else 0
+    if not count:
+        return
+    i = ops.first(bad)
+    row = i if raw.row_of is None else int(raw.row_of[i])
+    given = _given(raw.time, row)
+    np = numpy_module()
+    if given is None:
+        shown, numeric = f"{float(times[i])!r} ms since 1970-01-01", False
+    elif np is not None and isinstance(given, np.datetime64):
+        shown, numeric = f"numpy.datetime64('{given}')", False
+    else:
+        shown, numeric = show(given), is_real_number(given)
+    where = row_text(row, raw.index_label)
+    raise time_beyond(
+        raw.time_label, shown, where, float(times[i]), unit if numeric else None, count
+    )
+
+
+def _check_infinite(ops: ColumnOps, raw: Raw, lats: Any, lons: Any, row: Any) -> None:
+    """Infinite coordinates are errors (NaN rows are gone: they were missing)."""
+    for col, label in ((lats, raw.lat_label), (lons, raw.lon_label)):
+        if not ops.all_finite(col):
+            i = ops.first(ops.over(col, _FLOAT64_MAX))
+            if i >= 0:
+                raise not_finite(label, float(col[i]), row(i))
+
+
+def _check_longitudes(ops: ColumnOps, raw: Raw, lons: Any, row: Any) -> None:
+    """Longitudes beyond ±MAX_LONGITUDE cannot be degrees: an error."""
+    if ops.abs_max(lons) > MAX_LONGITUDE:
+        far = ops.over(lons, MAX_LONGITUDE)
+        i = ops.first(far)
+        raise not_longitude(raw.lon_label, float(lons[i]), row(i), ops.count(far))
 
 
 def check(
@@ -113,6 +194,8 @@ def check(
         times = None if times is None else ops.take(times, raw.row_of)
     given = {"lat": lats, "lon": lons, "weight": weights, "time": times}
     _check_lengths(raw, {k: c for k, c in given.items() if c is not None})
+    if times is not None:
+        _check_times(raw, ops, times, time_unit)
 
     index_label = raw.index_label if raw.row_of is None else None
     n_in = len(lats)
@@ -122,11 +205,13 @@ def check(
     if n_in and not all(ops.all_finite(c) for c in located):
         missing = ops.missing(located)
         dropped = ops.count(missing)
-        if dropped:  # else only a finite sum overflowed
+        if dropped:  # else an infinity (an error below), or only a finite sum overflowed
             what = "latitude or longitude" if times is None else "latitude, longitude or time"
+            if raw.geometry_label is not None:
+                what = f"{raw.geometry_label} is null or empty, or whose {what}"
             warnings.warn(
                 f"heatwidget dropped {dropped:,} of {n_in:,} rows whose {what} is missing "
-                f"(NaN/None) or infinite (first at {row_text(ops.first(missing), index_label)}). "
+                f"(NaN/None) (first at {row_text(ops.first(missing), index_label)}). "
                 "Drop or fill them first to silence this.",
                 DroppedRowsWarning,
                 stacklevel=stacklevel,
@@ -143,6 +228,7 @@ def check(
     clamped = wrapped = 0
     bounds: Bounds | None = None
     if n:
+        _check_infinite(ops, raw, lats, lons, original_row)
         lat_min, lat_max = ops.min_max(lats)
         if lat_min < -90.0 or lat_max > 90.0:
             i = ops.first(ops.over(lats, 90.0))
@@ -163,6 +249,7 @@ def check(
                 MercatorEdgeWarning,
                 stacklevel=stacklevel,
             )
+        _check_longitudes(ops, raw, lons, original_row)
         lon_min, lon_max = ops.min_max(lons)
         if lon_min < -180.0 or lon_max >= 180.0:
             wrapped_lons = ops.wrap(lons)
@@ -174,7 +261,7 @@ def check(
 
     columns: dict[str, Any] = {"lon": lons, "lat": lats}
     if weights is not None:
-        columns["weight"] = _check_weights(ops, weights, raw.weight_label, original_row)
+        columns["weight"] = _check_weights(ops, weights, raw.weight_label, original_row, stacklevel)
     if times is not None:
         columns["time"] = times
     report = raw.report(

@@ -92,7 +92,16 @@ def _from_capsule(data: Any) -> Source:
     """polars, duckdb, arro3, … : anything speaking the Arrow PyCapsule stream interface."""
     pa = deps.pyarrow()
     if pa is not None:
-        return _from_arrow(pa.table(data), type(data).__name__)
+        try:
+            table = pa.table(data)
+        except pa.ArrowException as e:  # a column type pyarrow cannot import
+            raise ValueError(
+                f"could not read the {type(data).__name__} through the Arrow interface "
+                f"(pyarrow: {e}). Cast the columns of types Arrow lacks (such as polars' Int128 "
+                "for integers beyond int64) first, e.g. "
+                'df.with_columns(pl.col("lon").cast(pl.Float64)), or pass lat=/lon= arrays.'
+            ) from None
+        return _from_arrow(table, type(data).__name__)
     ac = deps.require("arro3.core", f"reading a {type(data).__name__} without pyarrow")
     return _from_arrow(ac.Table.from_arrow(data), type(data).__name__)
 
@@ -221,6 +230,7 @@ def raw_from_source(src: Source, lat: Any, lon: Any, weight: Any, time: Any) -> 
         raw.lon_label = f"longitude of {src.points.label}"
         raw.lat_col = raw.lon_col = src.geometry_column
         raw.row_of = src.points.row_of
+        raw.geometry_label = src.points.label
     else:
         raw.lat_col = _find_column(src, lat, "lat", LAT_NAMES)
         raw.lon_col = _find_column(src, lon, "lon", LON_NAMES)

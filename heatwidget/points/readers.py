@@ -12,7 +12,8 @@ Decisions (documented in :func:`heatwidget.points.to_table` too):
   type, the row and the fix (``gdf.centroid`` or ``gdf.representative_point()``): a heatmap of
   polygon centroids is a choice the user should make knowingly, not one made silently.
 * A MultiPoint is one point per member; each member carries its feature's weight and time.
-* Null or empty geometries become NaN coordinates, so they are dropped with the usual warning.
+* Null or empty geometries (``shapely.Point()``, an empty MultiPoint) become NaN coordinates,
+  so they are dropped with the usual warning, which counts them.
 * Coordinates in another CRS are reprojected to WGS84 (geopandas ``to_crs(4326)``, pyproj for
   GeoArrow/GeoParquet); GeoJSON is WGS84 by definition (RFC 7946).
 
@@ -244,6 +245,12 @@ def _shapely_points(geoms: np.ndarray, label: str) -> Points:
             f"ids {counts}): heatwidget draws points (Point, MultiPoint). Use {GEO_HINT} to "
             "turn shapes into points."
         )
+    # Empty geometries (shapely.Point(), an empty MultiPoint) are missing like None: GEOS
+    # refuses get_x on them. They become NaN points, dropped with the usual warning.
+    empty = shapely.is_empty(geoms)
+    if empty.any():
+        geoms = geoms.copy()
+        geoms[empty] = None
     row_of = None
     if (types == 4).any():
         parts, index = shapely.get_parts(geoms, return_index=True)

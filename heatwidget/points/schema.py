@@ -32,6 +32,7 @@ __all__ = [
     "InputReport",
     "MercatorEdgeWarning",
     "PointColumns",
+    "WeightUnderflowWarning",
     "arro3_table",
     "build",
     "canonical_schema",
@@ -47,11 +48,16 @@ LON_NAMES = ("lon", "lng", "long", "longitude")
 
 
 class DroppedRowsWarning(UserWarning):
-    """Rows were dropped because their latitude, longitude or time is missing or not finite."""
+    """Rows were dropped because their latitude, longitude or time is missing (NaN, None, null,
+    NaT, a null or empty geometry)."""
 
 
 class MercatorEdgeWarning(UserWarning):
     """Latitudes between 85.0511° and 90° were moved to Web Mercator's edge."""
+
+
+class WeightUnderflowWarning(UserWarning):
+    """Weights too small for float32 (the type they are drawn in) became 0: they add no heat."""
 
 
 @dataclass(frozen=True)
@@ -63,7 +69,7 @@ class InputReport:
     rows: int
     """Rows in the table (``rows_in - dropped``)."""
     dropped: int = 0
-    """Rows dropped for a missing (NaN/None/null) or infinite latitude, longitude or time."""
+    """Rows dropped for a missing (NaN/None/null/NaT) latitude, longitude or time."""
     clamped: int = 0
     """Rows with 85.0511° < |lat| ≤ 90°, moved to the Mercator edge."""
     wrapped: int = 0

@@ -15,7 +15,9 @@ append); the full table conforms them to one schema: a missing weight is 1, a mi
 
 Written once over the column ops (:mod:`heatwidget.points.columns`: numpy, or ``array.array``
 in Pyodide); the bytes are made by :mod:`heatwidget.points.wire` (pyarrow, or arro3).
-Nothing here knows about widgets or comms.
+Every change is planned (checked, may raise, changes nothing) and then committed (cannot
+fail), so a call that raises leaves the store as it was. Nothing here knows about widgets or
+comms.
 """
 
 from __future__ import annotations
@@ -25,10 +27,11 @@ from typing import Any
 
 from ..constants import Bounds
 from .columns import ColumnOps, default_ops
+from .errors import MAX_WEIGHT_TOTAL, weights_too_heavy
 from .schema import COLUMN_TYPES, build, build_chunks
 from .wire import encode
 
-__all__ = ["Delta", "PointStore"]
+__all__ = ["Change", "Delta", "PointStore"]
 
 _ORDER = ("lon", "lat", "weight", "time")
 _FILL = {"weight": 1.0, "time": float("nan")}
@@ -37,7 +40,16 @@ _CHUNK_ROWS = 1 << 16
 
 Chunk = dict[str, Any]
 Extent = tuple[float, float]
-Summary = tuple[Bounds | None, Extent | None]
+
+
+@dataclass(frozen=True)
+class Summary:
+    """What the store keeps of each chunk, so that appends and drops never rescan the rows."""
+
+    bounds: Bounds | None
+    extent: Extent | None
+    weight: float
+    """The total of the chunk's weights (1 a row without a weight column)."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +61,29 @@ class Delta:
     rows: int
     drop: int
     payload: bytes  # IPC stream of the appended rows (b"" when none)
+
+
+@dataclass(frozen=True)
+class State:
+    """The rows held (chunks share the column buffers: a new state copies no rows)."""
+
+    chunks: tuple[Chunk, ...] = ()
+    summaries: tuple[Summary, ...] = ()
+    count: int = 0
+    seq: int = 0
+    bounds: Bounds | None = None
+    time_extent: Extent | None = None
+    weight: float = 0.0
+    """The total of the weights held (what a pixel holding every row would sum to)."""
+
+
+@dataclass(frozen=True)
+class Change:
+    """A change worked out and checked but not made: :meth:`PointStore.commit` makes it.
+    ``delta`` is what to send to the views (None: a reset, all rows)."""
+
+    state: State
+    delta: Delta | None
 
 
 def _rows(chunk: Chunk) -> int:
@@ -68,25 +103,38 @@ def _union_extent(a: Extent | None, b: Extent | None) -> Extent | None:
 
 
 class PointStore:
-    """Rows held, oldest first, with a sequence number bumped by every change."""
+    """Rows held, oldest first, with a sequence number bumped by every change.
+
+    Every change is worked out first (``plan_replace``, ``plan_append``, ``plan_trim``: they
+    check everything and may raise, and change nothing), then made with :meth:`commit`, which
+    cannot fail. ``replace``/``append``/``trim`` do both."""
 
     def __init__(self, ops: ColumnOps | None = None) -> None:
         self._ops = default_ops() if ops is None else ops
-        self._chunks: list[Chunk] = []
-        # bounds and time extent of each chunk, so that appends and drops never rescan the rows
-        self._summaries: list[Summary] = []
-        self.count = 0
-        self.seq = 0
-        self.bounds: Bounds | None = None
-        self.time_extent: Extent | None = None
+        self._state = State()
 
     # ---- reading ----------------------------------------------------------------------------
 
     @property
+    def count(self) -> int:
+        return self._state.count
+
+    @property
+    def seq(self) -> int:
+        return self._state.seq
+
+    @property
+    def bounds(self) -> Bounds | None:
+        return self._state.bounds
+
+    @property
+    def time_extent(self) -> Extent | None:
+        return self._state.time_extent
+
+    @property
     def names(self) -> tuple[str, ...]:
         """The union of the columns of the chunks held, in wire order."""
-        have = {n for c in self._chunks for n in c}
-        return tuple(n for n in _ORDER if n in have or n in ("lon", "lat"))
+        return _names(self._state.chunks)
 
     @property
     def has_time(self) -> bool:
@@ -95,7 +143,7 @@ class PointStore:
     def table(self) -> Any:
         """All rows as one canonical table (one schema: see the module docstring)."""
         names = self.names
-        return build_chunks([self._conform(c, names) for c in self._chunks], names, self._ops)
+        return build_chunks([self._conform(c, names) for c in self._state.chunks], names, self._ops)
 
     def encode(self) -> bytes:
         """The full IPC stream of the rows held, encoded on each call: it is needed only when
@@ -105,21 +153,22 @@ class PointStore:
 
     # ---- changing ---------------------------------------------------------------------------
 
-    def replace(self, table: Any, max_points: int | None = None) -> int:
-        """Hold exactly ``table``'s rows (the newest ``max_points`` of them); returns the new
-        seq. Rows are sorted by time (stable) when there is a time column, so a time window
-        visits only the rows inside it."""
+    def plan_replace(
+        self, table: Any, max_points: int | None = None, label: str = "weight"
+    ) -> Change:
+        """Hold exactly ``table``'s rows (the newest ``max_points`` of them). Rows are sorted
+        by time (stable) when there is a time column, so a time window visits only the rows
+        inside it."""
         cols, n = self._prepared(table, max_points)
-        self._chunks = [
+        chunks = tuple(
             {k: v[i : i + _CHUNK_ROWS] for k, v in cols.items()} for i in range(0, n, _CHUNK_ROWS)
-        ]
-        self._summaries = [self._summary(c) for c in self._chunks]
-        self.count = n
-        self._fold()
-        self.seq += 1
-        return self.seq
+        )
+        state = self._folded(chunks, tuple(map(self._summary, chunks)), self.seq + 1, label)
+        return Change(state, None)
 
-    def append(self, table: Any, max_points: int | None = None) -> Delta:
+    def plan_append(
+        self, table: Any, max_points: int | None = None, label: str = "weight"
+    ) -> Change:
         """Add ``table``'s rows at the end, then drop the oldest beyond ``max_points``.
 
         The new rows are sorted by time among themselves; rows older than those held are kept
@@ -127,25 +176,50 @@ class PointStore:
         """
         cols, rows = self._prepared(table, max_points)
         payload = encode(build(cols)) if rows else b""
+        chunks, summaries = self._state.chunks, self._state.summaries
         if rows:
-            self._chunks.append(cols)
-            self._summaries.append(self._summary(cols))
-        self.count += rows
+            chunks, summaries = (*chunks, cols), (*summaries, self._summary(cols))
+        count = self.count + rows
         drop = 0
-        if max_points is not None and self.count > max_points:
-            drop = self._drop_front(self.count - max_points)
-        self._fold()
-        self.seq += 1
-        return Delta(seq=self.seq, rows=rows, drop=drop, payload=payload)
+        if max_points is not None and count > max_points:
+            chunks, summaries, drop = self._drop_front(chunks, summaries, count - max_points)
+        state = self._folded(chunks, summaries, self.seq + 1, label)
+        return Change(state, Delta(seq=state.seq, rows=rows, drop=drop, payload=payload))
 
-    def trim(self, max_points: int | None) -> Delta | None:
-        """Apply a new ``max_points`` to the rows held: a Delta dropping rows, or None."""
+    def plan_trim(self, max_points: int | None) -> Change | None:
+        """A new ``max_points`` for the rows held: the Change dropping rows, or None."""
         if max_points is None or self.count <= max_points:
             return None
-        drop = self._drop_front(self.count - max_points)
-        self._fold()
-        self.seq += 1
-        return Delta(seq=self.seq, rows=0, drop=drop, payload=b"")
+        state = self._state
+        chunks, summaries, drop = self._drop_front(
+            state.chunks, state.summaries, state.count - max_points
+        )
+        new = self._folded(chunks, summaries, state.seq + 1, None)  # fewer rows: no check
+        return Change(new, Delta(seq=new.seq, rows=0, drop=drop, payload=b""))
+
+    def commit(self, change: Change) -> Delta | None:
+        """Make a planned change (planned on the state held now); returns its delta."""
+        if change.state.seq != self.seq + 1:
+            raise RuntimeError(f"change planned at seq {change.state.seq - 1}, not {self.seq}")
+        self._state = change.state
+        return change.delta
+
+    def replace(self, table: Any, max_points: int | None = None) -> int:
+        """:meth:`plan_replace` and :meth:`commit`; returns the new seq."""
+        self.commit(self.plan_replace(table, max_points))
+        return self.seq
+
+    def append(self, table: Any, max_points: int | None = None) -> Delta:
+        """:meth:`plan_append` and :meth:`commit`; returns the delta for the views."""
+        change = self.plan_append(table, max_points)
+        self.commit(change)
+        assert change.delta is not None
+        return change.delta
+
+    def trim(self, max_points: int | None) -> Delta | None:
+        """:meth:`plan_trim` and :meth:`commit`: a Delta dropping rows, or None."""
+        change = self.plan_trim(max_points)
+        return None if change is None else self.commit(change)
 
     # ---- inside -----------------------------------------------------------------------------
 
@@ -180,35 +254,58 @@ class PointStore:
 
     def _summary(self, chunk: Chunk) -> Summary:
         ops = self._ops
-        if not _rows(chunk):
-            return None, None
+        n = _rows(chunk)
+        if not n:
+            return Summary(None, None, 0.0)
         lat_lo, lat_hi = ops.min_max(chunk["lat"])
         lon_lo, lon_hi = ops.min_max(chunk["lon"])
         extent = ops.finite_min_max(chunk["time"]) if "time" in chunk else None
-        return (lat_lo, lon_lo, lat_hi, lon_hi), extent
+        weight = ops.total(chunk["weight"]) if "weight" in chunk else float(n)
+        return Summary((lat_lo, lon_lo, lat_hi, lon_hi), extent, weight)
 
-    def _fold(self) -> None:
+    def _folded(
+        self,
+        chunks: tuple[Chunk, ...],
+        summaries: tuple[Summary, ...],
+        seq: int,
+        label: str | None,
+    ) -> State:
+        """The state of ``chunks``; raises when their weights would add up beyond float32
+        (``label`` names the weight column; None: no check)."""
         bounds: Bounds | None = None
         extent: Extent | None = None
-        for b, e in self._summaries:
-            bounds = _union(bounds, b)
-            extent = _union_extent(extent, e)
-        self.bounds, self.time_extent = bounds, extent
+        weight = 0.0
+        for summary in summaries:
+            bounds = _union(bounds, summary.bounds)
+            extent = _union_extent(extent, summary.extent)
+            weight += summary.weight
+        if label is not None and weight > MAX_WEIGHT_TOTAL:
+            raise weights_too_heavy(label, weight, held=True)
+        count = sum(map(_rows, chunks))
+        return State(chunks, summaries, count, seq, bounds, extent, weight)
 
-    def _drop_front(self, n: int) -> int:
+    def _drop_front(
+        self, chunks: tuple[Chunk, ...], summaries: tuple[Summary, ...], n: int
+    ) -> tuple[tuple[Chunk, ...], tuple[Summary, ...], int]:
+        """``chunks`` without their ``n`` oldest rows (and the number dropped)."""
+        chunk_list, summary_list = list(chunks), list(summaries)
         dropped = 0
-        while n > 0 and self._chunks:
-            first = self._chunks[0]
+        while n > 0 and chunk_list:
+            first = chunk_list[0]
             rows = _rows(first)
             if rows <= n:
-                self._chunks.pop(0)
-                self._summaries.pop(0)
+                chunk_list.pop(0)
+                summary_list.pop(0)
                 n -= rows
                 dropped += rows
             else:
-                self._chunks[0] = {k: v[n:] for k, v in first.items()}
-                self._summaries[0] = self._summary(self._chunks[0])
+                chunk_list[0] = {k: v[n:] for k, v in first.items()}
+                summary_list[0] = self._summary(chunk_list[0])
                 dropped += n
                 n = 0
-        self.count -= dropped
-        return dropped
+        return tuple(chunk_list), tuple(summary_list), dropped
+
+
+def _names(chunks: tuple[Chunk, ...]) -> tuple[str, ...]:
+    have = {n for c in chunks for n in c}
+    return tuple(n for n in _ORDER if n in have or n in ("lon", "lat"))

@@ -1,11 +1,15 @@
 """Every input form → the one canonical table of points (:mod:`heatwidget.points.schema`).
 
-Longitudes are wrapped into [-180, 180) silently (a longitude of 190 becomes -170: the same
-place). Latitudes beyond ±90 are an error; those between 85.0511… and 90 are kept, moved to the
-edge (where the map draws them anyway) and reported with a warning. Weights must be finite and
-≥ 0 (an error otherwise); absent means 1 per point. Rows whose latitude, longitude or time is
-missing (NaN, None, null, NaT) or infinite are dropped with a :class:`DroppedRowsWarning` (the
-report and ``point_count`` count the rows kept). Duplicate points are kept: each adds its heat.
+Longitudes within ±540 are wrapped exactly into [-180, 180) silently (a longitude of 190
+becomes -170: the same place); beyond ±540 they are an error (not degrees: projected metres?).
+Latitudes beyond ±90 are an error; those between 85.0511… and 90 are kept, moved to the edge
+(where the map draws them anyway) and reported with a warning. Weights must be finite and ≥ 0,
+fit float32 and add up to at most 1e38 (an error otherwise); weights that float32 rounds to 0
+are a :class:`WeightUnderflowWarning`; absent means 1 per point. Rows whose latitude, longitude
+or time is missing (NaN, None, null, NaT, a null or empty geometry) are dropped with a
+:class:`DroppedRowsWarning` (the report and ``point_count`` count the rows kept); an infinite
+one is an error, and so is a time beyond Python's datetimes (years 1 to 9999), naming the
+column, the row, the value and ``time_unit=``. Duplicate points are kept: each adds its heat.
 
 Accepted inputs (one small reader per form, :mod:`heatwidget.points.forms`):
 
@@ -19,7 +23,8 @@ Accepted inputs (one small reader per form, :mod:`heatwidget.points.forms`):
   a MultiPoint counts as one point per member, each with its feature's weight;
 * a file path (str or pathlib.Path): .csv/.tsv, .parquet/.geoparquet, .geojson/.json, .arrow.
 
-Times: datetime64 / pandas Timestamps / Arrow timestamps and dates; time-zone aware values are
+Times: datetime64 (any unit) / pandas Timestamps / Arrow timestamps and dates (dictionary-encoded
+Arrow columns are decoded, numbers too); time-zone aware values are
 converted to UTC, naive ones are taken as UTC. Plain numbers are seconds since the epoch
 (POSIX time, like ``time.time()``) unless ``time_unit=`` says "ms", "us" or "ns". A column
 mixing kinds (numbers and datetimes, naive and aware datetimes, strings) is an error.

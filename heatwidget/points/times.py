@@ -15,10 +15,48 @@ from typing import Any
 from ..constants import EPOCH
 from .scalars import is_bool, is_missing, numpy_module, show
 
-__all__ = ["UNIT_MS", "times_ms_list", "unit_ms"]
+__all__ = ["MAX_MS", "MIN_MS", "UNIT_MS", "datetime64_ms", "times_ms_list", "unit_ms"]
 
 #: Milliseconds per unit of ``time_unit=`` (plain numbers are seconds unless it says otherwise).
 UNIT_MS = {"s": 1e3, "ms": 1.0, "us": 1e-3, "ns": 1e-6}
+
+_UTC = _dt.timezone.utc
+_MS = _dt.timedelta(milliseconds=1)
+#: The times heatwidget can hold, in ms since the epoch: Python's datetimes (the time traits
+#: are datetimes), years 1 to 9999, to the last whole second (no rounding steps past the end).
+MIN_MS = (_dt.datetime(1, 1, 1, tzinfo=_UTC) - EPOCH) / _MS
+MAX_MS = (_dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=_UTC) - EPOCH) / _MS
+
+# datetime64 units: ms per tick of the linear ones, ticks per ms of those finer than a ms
+# (divided, so that ns / 1e6 is correctly rounded as before), and the calendar ones (Y, M) in
+# days where that cannot overflow (beyond, an approximate value says "out of range" as well).
+_DT64_MS = {"W": 604_800_000.0, "D": 86_400_000.0, "h": 3_600_000.0, "m": 60_000.0, "s": 1e3}
+_DT64_PER_MS = {"ms": 1.0, "us": 1e3, "ns": 1e6, "ps": 1e9, "fs": 1e12, "as": 1e15}
+_DT64_CALENDAR = {"Y": 31_556_952_000.0, "M": 2_629_746_000.0}
+
+
+def datetime64_ms(values: Any) -> Any:
+    """numpy datetime64 values of any unit → float64 ms since the epoch (NaN for NaT), exact
+    where float64 is (no detour through datetime64[ns], which wraps around beyond 1678-2262)."""
+    np = numpy_module()
+    arr = np.asarray(values)
+    unit, step = np.datetime_data(arr.dtype)
+    out = np.full(arr.shape, np.nan)
+    if unit == "generic":  # only NaT has no unit
+        return out
+    ok = ~np.isnat(arr)
+    ticks = arr.view(np.int64)[ok].astype(np.float64) * step
+    if unit in _DT64_PER_MS:
+        out[ok] = ticks / _DT64_PER_MS[unit]
+    elif unit in _DT64_MS:
+        out[ok] = ticks * _DT64_MS[unit]
+    else:
+        approx = ticks * _DT64_CALENDAR[unit]
+        near = np.abs(approx) < 1e18
+        days = arr[ok][near].astype("M8[D]").view(np.int64)
+        approx[near] = days.astype(np.float64) * 86_400_000.0
+        out[ok] = approx
+    return out
 
 
 def unit_ms(unit: str) -> float:
@@ -76,9 +114,12 @@ def times_ms_list(arr: Sequence[Any], label: str, unit_ms: float) -> list[float]
         if _absent(v):
             continue
         if isinstance(v, numbers.Real):
-            out[i] = float(v) * unit_ms
+            try:
+                out[i] = float(v) * unit_ms
+            except OverflowError:  # an int beyond float64: beyond every time (checks say so)
+                out[i] = -math.inf if v < 0 else math.inf
         elif np is not None and isinstance(v, np.datetime64):
-            out[i] = float(v.astype("datetime64[ns]").astype(np.int64)) / 1e6
+            out[i] = float(datetime64_ms(v)[()])
         elif isinstance(v, _dt.datetime):
             aware = v if v.tzinfo is not None else v.replace(tzinfo=_dt.timezone.utc)
             ns = getattr(v, "nanosecond", 0)

@@ -6,6 +6,8 @@ widget's point stream, see traits/store.py), time, view, heat, colour and map fu
 
 from __future__ import annotations
 
+from typing import Any
+
 import traitlets
 
 from . import basemaps as _basemaps
@@ -21,6 +23,7 @@ from .values import (
     MaxPoints,
     Number,
     PositiveInt,
+    TimeExtent,
     TimeWindow,
     Vmax,
 )
@@ -65,11 +68,12 @@ class HeatmapTraits(traitlets.HasTraits):
     ).tag(sync=True)
 
     # ---- time -------------------------------------------------------------------------------
-    time_extent = TimeWindow(
+    time_extent = TimeExtent(
         None,
         allow_none=True,
         read_only=True,
-        help="(first, last) time of the rows held (UTC datetimes), or None without a time column.",
+        help="(first, last) time of the rows held (UTC datetimes), or None without a time column; "
+        "first == last when every row has the same time (one instant).",
     ).tag(sync=True, **WINDOW_JSON)
     time_window = TimeWindow(
         None,
@@ -161,7 +165,11 @@ class HeatmapTraits(traitlets.HasTraits):
     opacity = Number(
         0.8, min=0.0, max=1.0, help="Opacity of the heat layer over the basemap, 0 to 1."
     ).tag(sync=True)
-    vmin = Number(0.0, help="The density drawn with the colormap's low end.").tag(sync=True)
+    vmin = Number(
+        0.0,
+        help="The density drawn with the colormap's low end; at most vmax when vmax is a number "
+        "(set both together with hold_trait_notifications() to move the domain past itself).",
+    ).tag(sync=True)
     vmax = Vmax(
         "auto",
         help="The density drawn with the colormap's high end: a number, 'auto' (the frame's "
@@ -192,3 +200,21 @@ class HeatmapTraits(traitlets.HasTraits):
     ).tag(sync=True)
     legend = traitlets.Bool(True, help="Show the colour legend.").tag(sync=True)
     legend_title = traitlets.Unicode("", help="Title above the legend.").tag(sync=True)
+
+    @traitlets.validate("vmin", "vmax")
+    def _check_domain(self, proposal: Any) -> Any:
+        """vmin <= vmax when vmax is a number (against "auto"/"p<q>" the frame decides).
+
+        Checked on each assignment; inside ``hold_trait_notifications()`` (and the
+        constructor) once at the end, on the final pair, so both can move together."""
+        name, value = proposal["trait"].name, proposal["value"]
+        vmin = value if name == "vmin" else self.vmin
+        vmax = value if name == "vmax" else self.vmax
+        if isinstance(vmax, float) and vmin > vmax:
+            raise traitlets.TraitError(
+                f"{type(self).__name__}.{name}: vmin {vmin!r} > vmax {vmax!r}: the colour scale "
+                "would be empty and nothing drawn. To move both, set them together: "
+                "`with m.hold_trait_notifications(): m.vmin = ...; m.vmax = ...` (checked once, "
+                "at the end), or give both to Heatmap(...); or set vmax first when raising both."
+            )
+        return value

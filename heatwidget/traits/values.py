@@ -31,6 +31,7 @@ __all__ = [
     "MaxPoints",
     "Number",
     "PositiveInt",
+    "TimeExtent",
     "TimeWindow",
     "Vmax",
     "ms_to_datetime",
@@ -237,6 +238,16 @@ def to_datetime(value: Any) -> dt.datetime:
                 f"expected a time in ISO 8601 form, such as '2024-01-31' or '2024-01-31T12:00', "
                 f"got {value!r}"
             ) from None
+    try:
+        return _datetime(value)
+    except OverflowError:
+        raise ValueError(
+            f"expected a time within the years 1 to 9999 (Python's datetimes), got {value!r}"
+            + (" (seconds since the epoch)" if isinstance(value, numbers.Real) else "")
+        ) from None
+
+
+def _datetime(value: Any) -> dt.datetime:
     if isinstance(value, numbers.Real):
         return EPOCH + dt.timedelta(seconds=_as_float(value))
     if type(value).__name__ == "Timestamp":  # pandas, without importing it
@@ -295,19 +306,37 @@ class TimeWindow(_Checked):
     info_text = "None or a (start, end) pair of times"
 
     def check(self, value: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
-        if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
-            raise TypeError(
-                f"expected None or a (start, end) pair of datetimes or numbers, got {value!r}"
-            )
-        if len(value) != 2:
-            raise ValueError(f"expected a (start, end) pair, got {len(value)} values: {value!r}")
-        start, end = (None if v is None else to_datetime(v) for v in value)
+        start, end = _time_pair(value)
         if start is not None and end is not None and not start < end:
             raise ValueError(
                 f"start must be before end, got ({value[0]!r}, {value[1]!r}); the window is "
                 "start <= t < end"
             )
         return (start, end)
+
+
+class TimeExtent(_Checked):
+    """``(first, last)``: the times of the rows held, as :class:`TimeWindow` holds and syncs
+    them; one instant (every row at the same time) is a zero-width extent ``(t, t)``."""
+
+    info_text = "None or a (first, last) pair of times"
+
+    def check(self, value: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+        first, last = _time_pair(value)
+        if first is not None and last is not None and first > last:
+            raise ValueError(f"first must not be after last, got ({value[0]!r}, {value[1]!r})")
+        return (first, last)
+
+
+def _time_pair(value: Any) -> tuple[dt.datetime | None, dt.datetime | None]:
+    if isinstance(value, (str, bytes, dict)) or not hasattr(value, "__len__"):
+        raise TypeError(
+            f"expected None or a (start, end) pair of datetimes or numbers, got {value!r}"
+        )
+    if len(value) != 2:
+        raise ValueError(f"expected a (start, end) pair, got {len(value)} values: {value!r}")
+    start, end = (None if v is None else to_datetime(v) for v in value)
+    return (start, end)
 
 
 class Duration(_Checked):

@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Callable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import anywidget
 import traitlets
@@ -22,20 +22,17 @@ import traitlets
 from ..traits import basemaps as _basemaps
 from ..traits import colormaps as _colormaps
 from ..traits.heatmap import HeatmapTraits
-from ..traits.values import Bounds, LatLon, MaxPoints, Number
+from ..traits.values import Bounds, LatLon, Number
 from ..views import displayed as _displayed
 from ..views import protocol
 from ..views import snapshot as _snapshot
 from .events import MapEvents
 from .keywords import keyword_names, unknown_keywords_message
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
-from .rendering import Density, HostRendering
-from .stream import PointStream, table_of
+from .rendering import Density, HostRendering, frame_size
+from .stream import PointStream, input_table
 
 __all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
-
-if TYPE_CHECKING:
-    pass
 
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -84,13 +81,13 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         if unknown:
             raise TypeError(unknown_keywords_message(type(self), unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
-        self._stream = PointStream(self._send_rows, self._sync_store)
+        self._stream = PointStream(self._send_rows, self._sync_store, self._check_rows)
         self._events = MapEvents(lambda names: setattr(self, "_listen", names))
         self._rendering = HostRendering(self, lambda: self._stream.seq, self._stream.store.table)
-        table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
-        if kwargs.get("max_points") is not None:
-            kwargs["max_points"] = MaxPoints().check(kwargs["max_points"])
-        self._stream.start(table, kwargs.get("max_points"))
+        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        if "max_points" in kwargs:  # the trait's own check, its error naming it
+            kwargs["max_points"] = type(self).max_points.validate(self, kwargs["max_points"])
+        self._stream.start(table, kwargs.get("max_points"), label)
         self._sync_store(notify=False)
         kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
@@ -151,6 +148,13 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
 
     # ---- data -------------------------------------------------------------------------------
 
+    def _check_rows(self, values: dict[str, Any]) -> None:
+        """Raises (TraitError) if the traits that follow the rows would refuse ``values``:
+        checked before a change of the rows is made."""
+        traits = self.traits()
+        for name, value in values.items():
+            traits[name]._validate(self, value)  # noqa: SLF001 (the check an assignment runs)
+
     def _sync_store(self, *, notify: bool = True) -> None:
         """The counts and extents of the rows as ordinary synced traits (one state message);
         the Python host's kernel holds the old rows: let go."""
@@ -181,8 +185,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         With a time column the rows are sorted by time, so a ``time_window`` costs in
         proportion to the rows inside it.
         """
-        table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
-        self._stream.replace(table, self.max_points)
+        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        self._stream.replace(table, self.max_points, label)
 
     def append(
         self,
@@ -203,8 +207,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         but a ``time_window`` then visits every row instead of only those inside it: append in
         time order where you can.
         """
-        table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
-        self._stream.append(table, self.max_points)
+        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        self._stream.append(table, self.max_points, label)
 
     def clear(self) -> None:
         """Forget every point (the view is kept)."""
@@ -303,6 +307,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
         falling back.
         """
+        frame_size(width, 800, "width", "to_png")  # refused whichever picture it is
+        frame_size(height, 600, "height", "to_png")
         png, why = None, None
         if view is not False:
             png, why = self._pictures.in_cell(bool(view), timeout)
@@ -418,7 +424,10 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         or below. With ``radius=0`` each cell is exactly the ``aggregation`` of the points that
         land in it. Needs wasmtime (``pip install "heatwidget[png]"``).
         """
-        frame = self._rendering.frame(int(width or 800), int(height or self.height))
+        frame = self._rendering.frame(
+            frame_size(width, 800, "width", "density"),
+            frame_size(height, int(self.height), "height", "density"),
+        )
         return Density(
             grid=frame.grid,
             bounds=tuple(float(v) for v in frame.bounds),  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ frame), and a change of the rows lets the old kernel go at once.
 from __future__ import annotations
 
 import importlib.util
+import numbers
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -43,6 +44,24 @@ class Density:
 
     def __iter__(self) -> Iterator[Any]:
         return iter((self.grid, self.bounds))
+
+
+#: The largest frame side ``to_png()``/``density()`` draw in Python (a 16384 x 16384 frame is
+#: 1 GiB of density and colours already).
+MAX_FRAME_SIDE = 16384
+
+
+def frame_size(value: Any, default: int, name: str, method: str) -> int:
+    """``width``/``height`` of a Python-host frame (None: ``default``), or the error naming it."""
+    if value is None:
+        value = default
+    whole = isinstance(value, numbers.Integral) or (isinstance(value, float) and value.is_integer())
+    if isinstance(value, bool) or not whole or not 1 <= int(value) <= MAX_FRAME_SIDE:
+        raise ValueError(
+            f"{method}(): {name} must be a whole number of pixels from 1 to {MAX_FRAME_SIDE}, "
+            f"got {value!r}"
+        )
+    return int(value)
 
 
 def host() -> Any:
@@ -129,8 +148,8 @@ class HostRendering:
         self, width: int | None, height: int | None, background: str | None, why: str | None
     ) -> PNG:
         """The heat as a PNG (default 800 × 600); ``why`` the view's picture is not it, if any."""
-        w = 800 if width is None else int(width)
-        h = 600 if height is None else int(height)
+        w = frame_size(width, 800, "width", "to_png")
+        h = frame_size(height, 600, "height", "to_png")
         frame = self.frame(w, h)
         data = host()[1].encode_png(
             frame.rgba, background=background, opacity=self._settings.opacity

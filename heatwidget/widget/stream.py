@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..points import empty_table, new_store, to_table
+from ..points import Change, empty_table, new_store, to_table
 from ..views import protocol
 
 #: ``send(content, buffers)``: one custom message to every view of the widget.
@@ -24,9 +24,16 @@ def table_of(
     data: Any, lat: Any, lon: Any, weight: Any, time: Any, time_unit: str, stacklevel: int
 ) -> Any:
     """The canonical pyarrow Table of one input (``points`` does the work)."""
+    return input_table(data, lat, lon, weight, time, time_unit, stacklevel + 1)[0]
+
+
+def input_table(
+    data: Any, lat: Any, lon: Any, weight: Any, time: Any, time_unit: str, stacklevel: int
+) -> tuple[Any, str]:
+    """The canonical table of one input, and how to name its weights in messages."""
     if data is None and lat is None and lon is None and weight is None and time is None:
-        return empty_table()
-    table, _report = to_table(
+        return empty_table(), "weight"
+    table, report = to_table(
         data,
         lat=lat,
         lon=lon,
@@ -35,17 +42,30 @@ def table_of(
         time_unit=time_unit,
         stacklevel=stacklevel + 1,
     )
-    return table
+    column = report.weight_column
+    return table, "weight" if column is None else f"weight column {column!r}"
 
 
 class PointStream:
     """One widget's store and its messages to the views. ``send`` sends to the views;
-    ``changed()`` is called after every change of the rows (the widget updates its counts)."""
+    ``changed()`` is called after every change of the rows (the widget updates its counts);
+    ``check(values)`` raises when the widget's traits would refuse the values that follow the
+    rows (:meth:`summary`) after a change.
 
-    def __init__(self, send: Send, changed: Callable[[], None]) -> None:
+    Each change is planned and checked in full (the store's plan, then ``check``) before
+    anything is committed or sent: a call that raises leaves the store, the views and the
+    traits as they were."""
+
+    def __init__(
+        self,
+        send: Send,
+        changed: Callable[[], None],
+        check: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
         self.store = new_store()
         self._send = send
         self._changed = changed
+        self._check = check
         self._resets_sent: set[int] = set()
 
     @property
@@ -55,35 +75,42 @@ class PointStream:
     def encode(self) -> bytes:
         return bytes(self.store.encode())
 
-    def summary(self) -> dict[str, Any]:
-        """The synced traits that follow the rows: counts, bounds, time extent (seconds)."""
-        store = self.store
-        extent = store.time_extent
+    def summary(self, change: Change | None = None) -> dict[str, Any]:
+        """The synced traits that follow the rows: counts, bounds, time extent (seconds; one
+        instant is a zero-width extent), of the rows held or of those after ``change``."""
+        state = change.state if change is not None else self.store
+        extent = state.time_extent
         return {
-            "point_count": store.count,
-            "data_bounds": store.bounds,
+            "point_count": state.count,
+            "data_bounds": state.bounds,
             "time_extent": None if extent is None else (extent[0] / 1e3, extent[1] / 1e3),
         }
 
-    def start(self, table: Any, max_points: int | None) -> None:
-        """The first rows, before any view exists: nothing is sent."""
-        self.store.replace(table, max_points)
+    def _commit(self, change: Change) -> Any:
+        """Check what the traits would become, then make the change (nothing sent yet)."""
+        if self._check is not None:
+            self._check(self.summary(change))
+        return self.store.commit(change)
 
-    def replace(self, table: Any, max_points: int | None) -> None:
-        self.store.replace(table, max_points)
+    def start(self, table: Any, max_points: int | None, label: str = "weight") -> None:
+        """The first rows, before any view exists: nothing is sent."""
+        self._commit(self.store.plan_replace(table, max_points, label))
+
+    def replace(self, table: Any, max_points: int | None, label: str = "weight") -> None:
+        self._commit(self.store.plan_replace(table, max_points, label))
         self.send_reset()
         self._changed()
 
-    def append(self, table: Any, max_points: int | None) -> None:
+    def append(self, table: Any, max_points: int | None, label: str = "weight") -> None:
         if table.num_rows == 0:
             return
-        self._send_delta(self.store.append(table, max_points))
+        self._send_delta(self._commit(self.store.plan_append(table, max_points, label)))
         self._changed()
 
     def trim(self, max_points: int | None) -> None:
-        delta = self.store.trim(max_points)
-        if delta is not None:
-            self._send_delta(delta)
+        change = self.store.plan_trim(max_points)
+        if change is not None:
+            self._send_delta(self._commit(change))
             self._changed()
 
     def _send_delta(self, delta: Any) -> None:

@@ -54,10 +54,16 @@ class ColumnOps(Protocol):
         """True when every value is finite (a fast pass; False may be a finite overflow)."""
 
     def missing(self, cols: Sequence[Column]) -> Mask:
-        """True on rows where any of ``cols`` is NaN or infinite."""
+        """True on rows where any of ``cols`` is NaN (missing; an infinity is not)."""
 
     def over(self, col: Column, limit: float) -> Mask:
-        """True where ``|value| > limit``."""
+        """True where ``|value| > limit`` (infinities too, NaN never)."""
+
+    def outside(self, col: Column, lo: float, hi: float) -> Mask:
+        """True where ``value < lo`` or ``value > hi`` (infinities too, NaN never)."""
+
+    def vanished(self, before: Column, after: Column) -> Mask:
+        """True where ``before`` is not 0 and ``after`` is (float32 underflow)."""
 
     def bad_weights(self, col: Column) -> Mask:
         """True where a value is not (finite and >= 0)."""
@@ -85,6 +91,9 @@ class ColumnOps(Protocol):
 
     def abs_max(self, col: Column) -> float:
         """The largest ``|value|`` of a non-empty column."""
+
+    def total(self, col: Column) -> float:
+        """The sum of the values, added up in float64."""
 
     def clip(self, col: Column, limit: float) -> Column:
         """``col`` clipped into ``[-limit, limit]``."""

@@ -9,9 +9,9 @@ from typing import Any
 import numpy as np
 
 from .. import deps
-from ..errors import non_numeric, not_1d
+from ..errors import beyond_float64, non_numeric, not_1d
 from ..scalars import is_real_number
-from ..times import times_ms_list
+from ..times import datetime64_ms, times_ms_list
 
 __all__ = ["OPS", "NumpyOps"]
 
@@ -47,20 +47,38 @@ def _pyarrow_column(values: Any) -> Any:
     return pa.chunked_array(values) if hasattr(values, "__arrow_c_stream__") else pa.array(values)
 
 
+def _first_valid(values: Any) -> tuple[int, Any]:
+    """Row and value of the first non-null element of an Arrow array (-1, None: none), read a
+    slice at a time (Arrow has no kernels for some types, such as string_view)."""
+    step = 4096
+    for start in range(0, len(values), step):
+        for i, v in enumerate(values.slice(start, step).to_pylist()):
+            if v is not None:
+                return start + i, v
+    return -1, None
+
+
+def _decoded(values: Any) -> Any:
+    """A dictionary-encoded pyarrow Array/ChunkedArray as plain values (others as they are)."""
+    pa = deps.pyarrow()
+    t = values.type
+    return values.cast(t.value_type) if pa.types.is_dictionary(t) else values
+
+
 def _arrow_floats(values: Any, label: str) -> np.ndarray:
     """A pyarrow Array/ChunkedArray → float64 numpy (NaN for nulls)."""
     pa = deps.pyarrow()
+    values = _decoded(values)
     t = values.type
     if pa.types.is_null(t):
         return np.full(len(values), np.nan)
     if not (pa.types.is_integer(t) or pa.types.is_floating(t) or pa.types.is_decimal(t)):
-        first = values.drop_null()[:1].to_pylist() if len(values) else []
-        row = -1
-        if first:
-            row = int(np.flatnonzero(values.is_valid().to_numpy(zero_copy_only=False))[0])
-        raise non_numeric(label, t, row, first[0] if first else None)
+        row, first = _first_valid(values)
+        raise non_numeric(label, t, row, first)
     # Float arrays with nulls come out with NaN in their place.
-    return np.asarray(values.cast(pa.float64()).to_numpy(zero_copy_only=False), np.float64)
+    # safe=False: integers beyond 2**53 become the nearest float (the checks judge the value)
+    floats = values.cast(pa.float64(), safe=False)
+    return np.asarray(floats.to_numpy(zero_copy_only=False), np.float64)
 
 
 def _arro3_floats(values: Any, label: str) -> np.ndarray:
@@ -68,6 +86,9 @@ def _arro3_floats(values: Any, label: str) -> np.ndarray:
     ac = deps.require("arro3.core", f"reading {label} without pyarrow")
     col = ac.ChunkedArray.from_arrow(values)
     t = col.type
+    if t.is_dictionary(t):
+        col = col.cast(t.value_type)
+        t = col.type
     if t.is_null(t):
         return np.full(len(col), np.nan)
     if not (t.is_integer(t) or t.is_floating(t) or t.is_decimal(t)):
@@ -83,10 +104,31 @@ def _arro3_floats(values: Any, label: str) -> np.ndarray:
 
 def _datetime64_ms(arr: np.ndarray) -> np.ndarray:
     """datetime64 of any unit → float64 ms (NaN for NaT)."""
-    ns = arr.astype("datetime64[ns]") if arr.dtype.itemsize and arr.dtype != "M8[ns]" else arr
-    out = ns.view(np.int64).astype(np.float64) / 1e6
-    out[np.isnat(ns)] = np.nan
+    out: np.ndarray = datetime64_ms(arr)
     return out
+
+
+def _scaled(secs: np.ndarray, unit_ms: float) -> np.ndarray:
+    """Numbers in the time unit → ms; beyond float64 → ±inf (the checks name them)."""
+    with np.errstate(over="ignore"):
+        out: np.ndarray = secs * unit_ms
+    return out
+
+
+def _object_floats(arr: np.ndarray, label: str) -> np.ndarray:
+    """An object array of numbers and missing values → float64 (NaN for missing)."""
+    pd = deps.pandas()
+    na = pd.NA if pd is not None else None
+    values = [np.nan if v is None or v is na else v for v in arr]
+    try:
+        return np.array(values, np.float64)
+    except OverflowError:  # an int beyond float64: name it
+        for i, v in enumerate(values):
+            try:
+                float(v)
+            except OverflowError:
+                raise beyond_float64(label, v, i) from None
+        raise
 
 
 class NumpyOps:
@@ -125,9 +167,7 @@ class NumpyOps:
             row, bad = _first_bad(arr)
             if row >= 0:
                 raise non_numeric(label, "object", row, bad)
-            pd = deps.pandas()
-            na = pd.NA if pd is not None else None
-            return np.array([np.nan if v is None or v is na else v for v in arr], np.float64)
+            return _object_floats(arr, label)
         row = 0 if arr.size else -1
         raise non_numeric(label, arr.dtype, row, arr[0] if arr.size else None)
 
@@ -141,12 +181,12 @@ class NumpyOps:
                 return _datetime64_ms(values.to_numpy())
             if api.is_numeric_dtype(values.dtype) and not api.is_bool_dtype(values.dtype):
                 secs: np.ndarray = values.to_numpy(dtype=np.float64, na_value=np.nan)
-                return secs * unit_ms
+                return _scaled(secs, unit_ms)
             values = values.to_numpy(dtype=object)
         elif _is_arrow_array(values):
             pa = deps.pyarrow()
             if pa is not None:
-                col = _pyarrow_column(values)
+                col = _decoded(_pyarrow_column(values))
                 t = col.type
                 if pa.types.is_timestamp(t) or pa.types.is_date(t):
                     if pa.types.is_date(t):
@@ -155,16 +195,18 @@ class NumpyOps:
                     ints = col.cast(pa.timestamp(col.type.unit)).cast(pa.int64())
                     per = {"s": 1e3, "ms": 1.0, "us": 1e-3, "ns": 1e-6}[col.type.unit]
                     return _arrow_floats(ints, label) * per
-                return _arrow_floats(col, label) * unit_ms
+                return _scaled(_arrow_floats(col, label), unit_ms)
             ac = deps.require("arro3.core", f"reading {label} without pyarrow")
-            values = np.array(ac.ChunkedArray.from_arrow(values).to_pylist(), dtype=object)
+            from .pure_ops import arro3_times_ms  # one reader of Arrow times without pyarrow
+
+            return np.asarray(arro3_times_ms(ac.ChunkedArray.from_arrow(values), label, unit_ms))
         arr = np.asarray(values)
         if arr.ndim != 1:
             raise not_1d(label, arr.shape)
         if arr.dtype.kind == "M":
             return _datetime64_ms(arr)
         if arr.dtype.kind in _NUMBERS:
-            return arr.astype(np.float64) * unit_ms
+            return _scaled(arr.astype(np.float64), unit_ms)
         if arr.dtype.kind == "O" or arr.dtype.kind in "UST":
             return np.array(times_ms_list(list(arr.astype(object)), label, unit_ms), np.float64)
         raise ValueError(
@@ -199,18 +241,29 @@ class NumpyOps:
         return np.concatenate(cols) if cols else np.empty(0, kind)
 
     def all_finite(self, col: np.ndarray) -> bool:
-        # min/max propagate NaN (and an infinity makes one of them infinite).
-        return not len(col) or bool(np.isfinite(col.min() + col.max()))
+        # min/max propagate NaN (and an infinity makes one of them infinite; inf - inf and
+        # 1e308 + 1e308 are no cause for a RuntimeWarning here).
+        if not len(col):
+            return True
+        with np.errstate(invalid="ignore", over="ignore"):
+            return bool(np.isfinite(col.min() + col.max()))
 
     def missing(self, cols: Sequence[np.ndarray]) -> np.ndarray:
-        ok = np.isfinite(cols[0])
+        out: np.ndarray = np.isnan(cols[0])
         for c in cols[1:]:
-            ok &= np.isfinite(c)
-        out: np.ndarray = ~ok
+            out |= np.isnan(c)
         return out
 
     def over(self, col: np.ndarray, limit: float) -> np.ndarray:
         out: np.ndarray = np.abs(col) > limit
+        return out
+
+    def outside(self, col: np.ndarray, lo: float, hi: float) -> np.ndarray:
+        out: np.ndarray = (col < lo) | (col > hi)
+        return out
+
+    def vanished(self, before: np.ndarray, after: np.ndarray) -> np.ndarray:
+        out: np.ndarray = (before != 0.0) & (after == 0.0)
         return out
 
     def bad_weights(self, col: np.ndarray) -> np.ndarray:
@@ -245,14 +298,18 @@ class NumpyOps:
     def abs_max(self, col: np.ndarray) -> float:
         return float(np.abs(col).max())
 
+    def total(self, col: np.ndarray) -> float:
+        with np.errstate(over="ignore"):
+            return float(col.sum(dtype=np.float64))
+
     def clip(self, col: np.ndarray, limit: float) -> np.ndarray:
         out: np.ndarray = np.clip(col, -limit, limit)
         return out
 
     def wrap(self, col: np.ndarray) -> np.ndarray:
-        # k = 0 for longitudes in range, and lon - 0 is exact: they are not changed.
-        out = col - 360.0 * np.floor((col + 180.0) / 360.0)
-        # Rounding of lon + 180 can land a hair outside [-180, 180): fold it back.
+        # fmod is exact, and so is r ∓ 360 for 180 <= |r| < 360 (Sterbenz): the wrap is
+        # exact at any magnitude, and longitudes in range are not changed.
+        out: np.ndarray = np.fmod(col, 360.0)
         out[out >= 180.0] -= 360.0
         out[out < -180.0] += 360.0
         return out

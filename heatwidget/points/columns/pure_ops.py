@@ -15,9 +15,9 @@ from typing import Any, TypeAlias
 from .. import deps
 from ..errors import beyond_float64, non_numeric, not_1d
 from ..scalars import is_real_number
-from ..times import times_ms_list
+from ..times import UNIT_MS, times_ms_list
 
-__all__ = ["OPS", "PureOps"]
+__all__ = ["OPS", "PureOps", "arro3_times_ms"]
 
 Col: TypeAlias = "array.array[float]"
 
@@ -37,11 +37,43 @@ def _is_arrow_array(values: Any) -> bool:
     return hasattr(values, "__arrow_c_array__") or hasattr(values, "__arrow_c_stream__")
 
 
-def _arrow_list(values: Any, label: str) -> tuple[Any, list[Any]]:
-    """An Arrow array/chunked array (through arro3) → (its type, its values as Python objects)."""
+def _arrow_column(values: Any, label: str) -> Any:
+    """An Arrow array/chunked array as an arro3 ChunkedArray, dictionary-encoded ones decoded."""
     ac = deps.require("arro3.core", f"reading {label} without pyarrow")
     col = ac.ChunkedArray.from_arrow(values)
+    t = col.type
+    return col.cast(t.value_type) if t.is_dictionary(t) else col
+
+
+def _arrow_list(values: Any, label: str) -> tuple[Any, list[Any]]:
+    """An Arrow array/chunked array (through arro3) → (its type, its values as Python objects)."""
+    col = _arrow_column(values, label)
     return col.type, col.to_pylist()
+
+
+def _numbers_ms(seq: list[Any], label: str, unit_ms: float) -> Col:
+    """Times as Python objects → ms; plain numbers the fast way."""
+    if set(map(type, seq)) <= {float, int}:
+        try:
+            return array.array("d", (v * unit_ms for v in seq))
+        except OverflowError:
+            pass  # an int beyond float64: times_ms_list reads it as beyond every time
+    return array.array("d", times_ms_list(seq, label, unit_ms))
+
+
+def arro3_times_ms(values: Any, label: str, unit_ms: float) -> Col:
+    """Arrow times (through arro3) → ms since the epoch (NaN for nulls). Timestamps and dates
+    are read as their integer ticks, UTC whatever their time zone: arro3 reads those beyond
+    Python's datetimes as None, which would drop them as missing."""
+    ac = deps.require("arro3.core", f"reading {label} without pyarrow")
+    col = _arrow_column(values, label)
+    t = col.type
+    if t.is_timestamp(t) or t.is_date(t):
+        date_ms = 86_400_000.0 if t.is_date32(t) else 1.0  # date32: days; date64: ms
+        per = UNIT_MS[t.time_unit] if t.is_timestamp(t) else date_ms
+        ticks = col.cast(ac.DataType.int64()).to_pylist()
+        return array.array("d", (math.nan if v is None else v * per for v in ticks))
+    return _numbers_ms(col.to_pylist(), label, unit_ms)
 
 
 class PureOps:
@@ -87,14 +119,8 @@ class PureOps:
         if isinstance(values, array.array) and values.typecode in _NUMERIC_CODES:
             return array.array("d", (float(v) * unit_ms for v in values))
         if _is_arrow_array(values):
-            # Timestamps come as datetimes (aware with a time zone, else naive: taken as UTC,
-            # the instant Arrow means), dates as dates.
-            _t, seq = _arrow_list(values, label)
-        else:
-            seq = _sequence(values)
-        if set(map(type, seq)) <= {float, int}:
-            return array.array("d", (v * unit_ms for v in seq))
-        return array.array("d", times_ms_list(seq, label, unit_ms))
+            return arro3_times_ms(values, label, unit_ms)
+        return _numbers_ms(_sequence(values), label, unit_ms)
 
     def column(self, values: Any, kind: str) -> Col:
         code = _CODES[kind]
@@ -127,11 +153,17 @@ class PureOps:
         return math.isfinite(sum(col))
 
     def missing(self, cols: Sequence[Col]) -> list[bool]:
-        isfinite = math.isfinite
-        return [not all(map(isfinite, row)) for row in zip(*cols, strict=True)]
+        isnan = math.isnan
+        return [any(map(isnan, row)) for row in zip(*cols, strict=True)]
 
     def over(self, col: Col, limit: float) -> list[bool]:
         return [abs(v) > limit for v in col]
+
+    def outside(self, col: Col, lo: float, hi: float) -> list[bool]:
+        return [v < lo or v > hi for v in col]
+
+    def vanished(self, before: Col, after: Col) -> list[bool]:
+        return [a != 0.0 and b == 0.0 for a, b in zip(before, after, strict=True)]
 
     def bad_weights(self, col: Col) -> list[bool]:
         return [not (v >= 0.0 and math.isfinite(v)) for v in col]
@@ -161,12 +193,16 @@ class PureOps:
     def abs_max(self, col: Col) -> float:
         return float(max(map(abs, col)))
 
+    def total(self, col: Col) -> float:
+        return float(sum(col))
+
     def clip(self, col: Col, limit: float) -> Col:
         return array.array(col.typecode, (min(max(v, -limit), limit) for v in col))
 
     def wrap(self, col: Col) -> Col:
-        floor = math.floor
-        out = array.array("d", (v - 360.0 * floor((v + 180.0) / 360.0) for v in col))
+        # exact at any magnitude, as numpy_ops.wrap
+        fmod = math.fmod
+        out = array.array("d", (fmod(v, 360.0) for v in col))
         for i, v in enumerate(out):
             if v >= 180.0:
                 out[i] = v - 360.0
