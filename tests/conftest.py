@@ -6,7 +6,16 @@ import os
 
 import numpy as np
 import pytest
+from backends import BACKENDS
 from hypothesis import HealthCheck, settings
+
+from heatwidget.points.columns import ColumnOps
+
+
+@pytest.fixture(params=list(BACKENDS))
+def ops(request: pytest.FixtureRequest) -> ColumnOps:
+    """Each column backend in turn: a check written once is tested on both."""
+    return BACKENDS[request.param]
 
 
 @pytest.fixture

@@ -12,14 +12,11 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 import traitlets
-from test_inputs_pure import BACKENDS
 
 from heatwidget import Heatmap
 from heatwidget.points import DroppedRowsWarning, PointStore, to_table
-from heatwidget.points.columns import ColumnOps
 
 ROOT = Path(__file__).resolve().parent.parent
 needs_host = pytest.mark.skipif(
@@ -28,17 +25,6 @@ needs_host = pytest.mark.skipif(
     reason="needs wasmtime and the built heat.wasm",
 )
 EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.timezone.utc)
-
-
-@pytest.fixture(params=list(BACKENDS))
-def ops(request: pytest.FixtureRequest) -> ColumnOps:
-    return BACKENDS[request.param]
-
-
-def _cols(table: Any) -> dict[str, list[float]]:
-    if isinstance(table, pa.Table):
-        return {k: list(v) for k, v in table.to_pydict().items()}
-    return {k: [float(x) for x in table.column(k)] for k in table.column_names}
 
 
 # ---- 1. a call that raises changes nothing ------------------------------------------------

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 import pytest
-from test_inputs_pure import BACKENDS, run_numpy, run_pure
+from backends import BACKENDS, cols, run_numpy, run_pure
 
 from heatwidget import Heatmap
 from heatwidget.points import DroppedRowsWarning, WeightUnderflowWarning, to_table
@@ -31,17 +31,6 @@ needs_host = pytest.mark.skipif(
     or not (ROOT / "heatwidget" / "static" / "heat.wasm").is_file(),
     reason="needs wasmtime and the built heat.wasm",
 )
-
-
-@pytest.fixture(params=list(BACKENDS))
-def ops(request: pytest.FixtureRequest) -> ColumnOps:
-    return BACKENDS[request.param]
-
-
-def _cols(table: Any) -> dict[str, list[float]]:
-    if isinstance(table, pa.Table):
-        return {k: list(v) for k, v in table.to_pydict().items()}
-    return {k: [float(x) for x in table.column(k)] for k in table.column_names}
 
 
 # ---- 3. times beyond what can be represented ----------------------------------------------
@@ -76,10 +65,10 @@ def test_times_beyond_the_representable_range_are_named(
 def test_integer_timestamps_in_every_unit(ops: ColumnOps) -> None:
     big = 2**63 - 1  # int64's largest: only nanoseconds of it are a date (2262)
     table, _ = to_table(lat=[0.0], lon=[0.0], time=[big], time_unit="ns", ops=ops)
-    assert _cols(table)["time"] == pytest.approx([big / 1e6], rel=1e-15)
+    assert cols(table)["time"] == pytest.approx([big / 1e6], rel=1e-15)
     for unit, ms in (("s", 1e3), ("ms", 1.0), ("us", 1e-3), ("ns", 1e-6)):
         table, _ = to_table(lat=[0.0], lon=[0.0], time=[1_700_000_000], time_unit=unit, ops=ops)
-        assert _cols(table)["time"] == pytest.approx([1_700_000_000 * ms], rel=1e-15)
+        assert cols(table)["time"] == pytest.approx([1_700_000_000 * ms], rel=1e-15)
 
 
 def test_numpy_integer_timestamps_beyond_the_range() -> None:
@@ -105,11 +94,11 @@ def test_datetime64_of_every_unit(unit: str) -> None:
         expect = [float(v) for v in values[:4].astype("M8[ms]").astype(np.int64)]
     with pytest.warns(DroppedRowsWarning, match="dropped 1 of 5"):
         table, _ = to_table(lat=[0.0] * 5, lon=[0.0] * 5, time=values)
-    assert _cols(table)["time"] == pytest.approx(expect, rel=1e-15, abs=1e-18)
+    assert cols(table)["time"] == pytest.approx(expect, rel=1e-15, abs=1e-18)
     # as Python objects (a column of datetime64 scalars) the same
     with pytest.warns(DroppedRowsWarning, match="dropped 1 of 5"):
         table2, _ = to_table(lat=[0.0] * 5, lon=[0.0] * 5, time=list(values))
-    assert _cols(table2)["time"] == _cols(table)["time"]
+    assert cols(table2)["time"] == cols(table)["time"]
 
 
 @pytest.mark.parametrize(
@@ -126,12 +115,12 @@ def test_datetime64_beyond_nanoseconds_range_is_exact(value: np.datetime64) -> N
     want = float(value.astype("M8[ms]").astype(np.int64))
     for times in (np.array([value]), [value]):
         table, _ = to_table(lat=[0.0], lon=[0.0], time=times)
-        assert _cols(table)["time"] == [want]
+        assert cols(table)["time"] == [want]
     pd = pytest.importorskip("pandas")
     table, _ = to_table(
         pd.DataFrame({"lat": [0.0], "lon": [0.0], "t": np.array([value])}), time="t"
     )
-    assert _cols(table)["time"] == [want]
+    assert cols(table)["time"] == [want]
 
 
 @pytest.mark.parametrize(
@@ -164,7 +153,7 @@ def test_arrow_timestamps_beyond_pythons_range_on_the_pure_path() -> None:
             time=pa.array([1, None], pa.timestamp("ms", tz="Europe/Paris")),
             ops=BACKENDS["pure"],
         )
-    assert _cols(table)["time"] == [1.0]
+    assert cols(table)["time"] == [1.0]
 
 
 def test_nat_is_missing(ops: ColumnOps) -> None:
@@ -172,7 +161,7 @@ def test_nat_is_missing(ops: ColumnOps) -> None:
     for times in ([pd.NaT, dt.datetime(2024, 1, 1)], [np.datetime64("NaT"), np.datetime64(0, "s")]):
         with pytest.warns(DroppedRowsWarning, match="dropped 1 of 2"):
             table, _ = to_table(lat=[0.0, 1.0], lon=[0.0, 1.0], time=times, ops=ops)
-        assert len(_cols(table)["time"]) == 1
+        assert len(cols(table)["time"]) == 1
 
 
 def test_time_beyond_range_names_the_dataframe_column_and_row() -> None:
@@ -196,7 +185,7 @@ def test_empty_geometries_are_dropped_with_the_warning() -> None:
     msg = str(record[0].message)
     assert "dropped 3 of 5 rows" in msg and "empty" in msg and "first at row 1" in msg
     assert report.dropped == 3
-    assert _cols(table)["weight"] == [1.0, 5.0]
+    assert cols(table)["weight"] == [1.0, 5.0]
     gdf3857 = gdf.set_crs(4326).to_crs(3857)
     with pytest.warns(DroppedRowsWarning, match="dropped 3 of 5"):
         to_table(gdf3857)
@@ -231,7 +220,7 @@ def test_plausible_longitudes_wrap_exactly(ops: ColumnOps) -> None:
         5e-324,
         -1e-300,
     ]
-    assert _cols(table)["lon"] == want
+    assert cols(table)["lon"] == want
     assert report.bounds is not None and -180.0 <= report.bounds[1] <= report.bounds[3] < 180.0
 
 
@@ -252,7 +241,7 @@ def test_tiny_weights_that_become_zero_warn(ops: ColumnOps) -> None:
     msg = str(record[0].message)
     assert "2 weights" in msg and "1e-50 at row 1" in msg and "scale the weights up" in msg
     assert record[0].filename == __file__  # points at the caller
-    assert _cols(table)["weight"] == [1.0, 0.0, 0.0]
+    assert cols(table)["weight"] == [1.0, 0.0, 0.0]
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         to_table(lat=[0.0] * 2, lon=[0.0] * 2, weight=[0.0, 1e-40], ops=ops)  # subnormal: kept
@@ -282,11 +271,11 @@ def _dict_table() -> pa.Table:
 def test_dictionary_encoded_numeric_columns_are_decoded(ops: ColumnOps) -> None:
     with pytest.warns(DroppedRowsWarning, match="dropped 1 of 4"):
         table, _ = to_table(_dict_table(), weight="w", time="t", ops=ops)
-    cols = _cols(table)
-    assert cols["lat"] == [1.0, 2.0, 1.0]
-    assert cols["lon"] == [3.0, 4.0, 3.0]
-    assert cols["weight"] == [0.5, 0.5, 2.0]
-    assert cols["time"] == [10000.0, 20000.0, 10000.0]
+    got = cols(table)
+    assert got["lat"] == [1.0, 2.0, 1.0]
+    assert got["lon"] == [3.0, 4.0, 3.0]
+    assert got["weight"] == [0.5, 0.5, 2.0]
+    assert got["time"] == [10000.0, 20000.0, 10000.0]
 
 
 def test_dictionary_encoded_columns_through_arro3() -> None:
@@ -294,7 +283,7 @@ def test_dictionary_encoded_columns_through_arro3() -> None:
     col = ac.ChunkedArray.from_arrow(pa.chunked_array([pa.array([1.0, 2.5]).dictionary_encode()]))
     assert list(numpy_ops._arro3_floats(col, "lat")) == [1.0, 2.5]
     table, _ = to_table(ac.Table.from_arrow(_dict_table().slice(0, 3)), ops=BACKENDS["pure"])
-    assert _cols(table)["lat"] == [1.0, 2.0, 1.0]
+    assert cols(table)["lat"] == [1.0, 2.0, 1.0]
 
 
 def test_dictionary_of_strings_is_still_not_numeric(ops: ColumnOps) -> None:
@@ -409,7 +398,7 @@ def test_float64_extremes_that_are_fine(ops: ColumnOps) -> None:
         table, report = to_table(
             lat=[5e-324, -0.0], lon=[-5e-324, 0.0], weight=[1e-38, 0.0], ops=ops
         )
-    assert _cols(table)["lat"] == [5e-324, -0.0] and report.rows == 2
+    assert cols(table)["lat"] == [5e-324, -0.0] and report.rows == 2
 
 
 @pytest.mark.parametrize(
@@ -429,4 +418,4 @@ def test_datetimes_at_pythons_edges_on_both_backends(ops: ColumnOps) -> None:
     m = Heatmap(lat=[0.0, 1.0], lon=[0.0, 1.0], time=[first, last])
     assert m.time_extent == (first, last)
     table, _ = to_table(lat=[0.0], lon=[0.0], time=[np.datetime64("3000-01-01")], ops=ops)
-    assert _cols(table)["time"] == [float(np.datetime64("3000-01-01", "ms").astype(np.int64))]
+    assert cols(table)["time"] == [float(np.datetime64("3000-01-01", "ms").astype(np.int64))]
