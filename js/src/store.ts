@@ -108,8 +108,8 @@ export class PointStore {
     for (const fn of this.listeners) fn(e);
   }
 
+  // Every refusal is heard (the count moves even when the reason repeats), and the clearing.
   private setFault(fault: string | null): void {
-    if (fault === this.fault) return;
     this.fault = fault;
     for (const fn of this.faultListeners) fn(fault);
   }
@@ -139,7 +139,7 @@ export class PointStore {
 
   private applied(): void {
     this.askedAt = -Infinity;
-    this.setFault(null);
+    if (this.fault !== null) this.setFault(null);
   }
 
   private decodeState(bytes: Uint8Array): Points | null {

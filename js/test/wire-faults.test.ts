@@ -203,3 +203,17 @@ describe("floods and fuzz", () => {
     }
   });
 });
+
+describe("fault listeners", () => {
+  it("hear every refusal, even with the same reason, and the clearing once", () => {
+    const { model, store } = setup(2, 1);
+    const heard: (string | null)[] = [];
+    store.watchFault((f) => heard.push(f));
+    model.custom(delta(2, 3), [noise(100, 1)]);
+    model.custom(delta(2, 3), [noise(100, 2)]);
+    model.custom(delta(2, 1), [rowsOf(1)]);
+    model.custom(delta(3, 1), [rowsOf(1)]);
+    expect(heard).toEqual(["delta 2 does not decode", "delta 2 does not decode", null]);
+    expect(store.faults).toBe(2);
+  });
+});
