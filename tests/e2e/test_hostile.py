@@ -130,7 +130,7 @@ def test_hostile_strings_do_not_run(
     assert refused.split() == ["TraitError", "TraitError"], refused
     k.execute(
         "m.set_trait('_tiles', {'url': \"javascript:window.__pwned='url'//{z}/{x}/{y}\",\n"
-        "                       'attribution': ALL, 'max_zoom': 3})\n"
+        "                       'attribution': ALL, 'max_zoom': PAYLOADS[0]})\n"
     )
     # Colormap names and colours are refused by Python (they never reach the page as markup).
     cmaps = k.execute(
