@@ -37,6 +37,7 @@ export class PointStore {
   private askedAt = -Infinity;
   private retry: ReturnType<typeof setTimeout> | null = null;
   private retries = 0;
+  private decodeError = "";
   private unlisten: () => void;
 
   constructor(private model: Model) {
@@ -46,6 +47,7 @@ export class PointStore {
     if (first === null) {
       this.faults++;
       this.fault = "the initial rows do not decode";
+      console.warn(`heatwidget: ${this.fault} (${this.decodeError}); asking Python for them`);
     }
     this.unlisten = listen(model, {
       delta: this.onDelta,
@@ -114,10 +116,15 @@ export class PointStore {
     for (const fn of this.faultListeners) fn(fault);
   }
 
-  /** Nothing changes; the views say so, and Python is asked for the rows. */
+  /** Nothing changes; the views say so, and Python is asked for the rows. One warning per
+   * episode: a flood of bad messages is counted (data-faults), not logged a thousand times. */
   private refuse(why: string): void {
     this.faults++;
-    console.warn(`heatwidget: refused a message (${why}); asking Python for the rows`);
+    if (this.fault === null) {
+      const detail = this.decodeError ? ` (${this.decodeError})` : "";
+      console.warn(`heatwidget: refused a message: ${why}${detail}; asking Python for the rows`);
+    }
+    this.decodeError = "";
     this.setFault(why);
     this.askResync(false);
   }
@@ -146,7 +153,7 @@ export class PointStore {
     try {
       return decodePoints(bytes);
     } catch (err) {
-      console.error("heatwidget: bad points", err);
+      this.decodeError = String(err); // said by refuse()
       return null;
     }
   }
