@@ -1,5 +1,9 @@
 """Basemap names and URL templates → the ``_tiles`` dict the front end hands to Leaflet.
 
+URLs must be http(s) or relative (``javascript:``/``data:`` are refused with the fix). The
+attribution is HTML (tile providers' credits need links): the front end keeps only links to
+http(s) URLs, bold and italic from it (js/src/sanitize.ts), so it is not checked here.
+
 ``_tiles`` is ``{"url": str, "attribution": str, "max_zoom": int}`` or None (no basemap). The
 url is a Leaflet tile URL template (``{z}``, ``{x}``, ``{y}``, and optionally ``{s}`` for
 subdomains and ``{r}`` for "@2x" on high-DPI screens).
@@ -8,6 +12,7 @@ subdomains and ``{r}`` for "@2x" on high-DPI screens).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from typing import Any, TypedDict
 
@@ -50,7 +55,13 @@ BASEMAPS: dict[str, Tiles] = {
 }
 
 _PLACEHOLDERS = ("{z}", "{x}", "{y}")
+#: Every placeholder Leaflet fills in a tile URL; any other makes it throw on every tile.
+_KNOWN_PLACEHOLDERS = frozenset({"{z}", "{x}", "{y}", "{s}", "{r}", "{-y}"})
 _DEFAULT_MAX_ZOOM = 19
+_SCHEME = re.compile(r"^([a-zA-Z][a-zA-Z0-9+.\-]*):")
+# Browsers drop tabs and newlines inside URLs and spaces around them ("java\tscript:" is
+# "javascript:"): a tile URL has none of these, nor a backslash (read as "/" by browsers).
+_UNSAFE_CHARS = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029\\]")
 
 
 def names() -> list[str]:
@@ -59,7 +70,36 @@ def names() -> list[str]:
 
 
 def _is_template(text: str) -> bool:
-    return all(p in text for p in _PLACEHOLDERS)
+    # {-y}: Leaflet's TMS row (y counted from the south), in place of {y}.
+    return all(p in text.replace("{-y}", "{y}") for p in _PLACEHOLDERS)
+
+
+def _check_url(url: str) -> str:
+    """``url`` if the page may load tiles from it: http(s), scheme-relative or relative.
+
+    The page puts it into ``<img src>``; ``javascript:``, ``data:`` or any other scheme is
+    refused here, with the fix (the front end refuses them too)."""
+    bad = _UNSAFE_CHARS.search(url)
+    if bad:
+        raise ValueError(
+            f"basemap URL {url!r} contains {bad.group()!r} (whitespace, a control character or "
+            "a backslash); tile URLs have none: percent-encode it (' ' is %20)."
+        )
+    scheme = _SCHEME.match(url)
+    if scheme and scheme.group(1).lower() not in ("http", "https"):
+        raise ValueError(
+            f"basemap URL {url!r} uses the {scheme.group(1)}: scheme; only http(s) and relative "
+            "tile URLs are allowed: use 'https://tile.example.org/{z}/{x}/{y}.png' (or a path "
+            "relative to the page)."
+        )
+    unknown = sorted(set(re.findall(r"\{[^}]*\}", url)) - _KNOWN_PLACEHOLDERS)
+    if unknown:
+        raise ValueError(
+            f"basemap URL {url!r} has the placeholders {', '.join(unknown)}, which Leaflet cannot "
+            "fill; use only {z}, {x}, {y}, {s} (subdomain), {r} ('@2x' on high-DPI screens) and "
+            "{-y} (TMS)."
+        )
+    return url
 
 
 def resolve(basemap: Any) -> Tiles | None:
@@ -70,7 +110,7 @@ def resolve(basemap: Any) -> Tiles | None:
         if basemap in BASEMAPS:
             return dict(BASEMAPS[basemap])  # type: ignore[return-value]
         if _is_template(basemap):
-            return {"url": basemap, "attribution": "", "max_zoom": _DEFAULT_MAX_ZOOM}
+            return {"url": _check_url(basemap), "attribution": "", "max_zoom": _DEFAULT_MAX_ZOOM}
         close = difflib.get_close_matches(basemap.lower(), list(BASEMAPS), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
@@ -91,6 +131,7 @@ def resolve(basemap: Any) -> Tiles | None:
                 f"basemap dict has unknown keys {sorted(unknown)}; allowed: url, attribution, "
                 "max_zoom"
             )
+        _check_url(url)
         attribution = basemap.get("attribution", "")
         max_zoom = basemap.get("max_zoom", _DEFAULT_MAX_ZOOM)
         if not isinstance(attribution, str):

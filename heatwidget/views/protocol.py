@@ -104,7 +104,8 @@ class Dispatcher:
         if not isinstance(content, dict):
             LOG.warning("heatwidget: ignored a message from the page that is not a dict")
             return False
-        bufs = list(buffers or [])
+        # Jupyter gives a list of buffers; anything else is treated as none.
+        bufs = list(buffers) if isinstance(buffers, (list, tuple)) else []
         try:
             if self._before is not None:
                 self._before(content, bufs)

@@ -2,6 +2,7 @@
 // control, pointer) and wires it to the model. The views of one model draw from one kernel
 // (model-kernel.ts); each lets go of it in the cleanup render returns, and the last frees it.
 import * as L from "leaflet";
+import { watchConnection } from "./connection";
 import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
@@ -13,6 +14,7 @@ import { Pointer } from "./pointer";
 import { listen } from "./protocol";
 import { createRoot, FrameMarks } from "./root";
 import { attachSnapshots } from "./snapshot";
+import { StatusBadge } from "./status";
 import { createStore, type StoreEvent, storeFor } from "./store";
 import { ViewSync } from "./view-sync";
 
@@ -83,6 +85,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   layer.addTo(map);
 
   const unsubscribe = store.subscribe(onStore);
+  // A refused message or a dead kernel: the last frame stays, with a badge saying why.
+  const status = new StatusBadge(root);
+  status.setFault(store.fault, store.faults);
+  const unwatchFault = store.watchFault((fault) => status.setFault(fault, store.faults));
+  const unwatchConnection = watchConnection(model, el, (live) => status.setLive(live));
   ViewKernel.acquire(store, () => layer.redraw()).then(
     (k) => {
       if (disposed) return k.release();
@@ -151,6 +158,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     clock.dispose();
     pointer.dispose();
     unsubscribe();
+    unwatchFault();
+    unwatchConnection();
+    status.dispose();
     if (owned) store.dispose();
     resizes.disconnect();
     sync.stop();

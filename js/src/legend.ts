@@ -56,7 +56,9 @@ export class Legend extends L.Control {
     const key = [s.title, s.scale, ...vals].join("\u0000");
     if (key === this.shown) return; // every frame calls update: touch the DOM only on change
     this.shown = key;
+    // Text, never HTML; clamped to three lines by widget.css, the whole title on hover.
     this.title.textContent = s.title;
+    this.title.title = s.title;
     this.title.style.display = s.title ? "" : "none";
     this.labels.replaceChildren(...vals.map((v) => {
       const span = document.createElement("span");

@@ -1,6 +1,7 @@
 // The Leaflet map and its tile basemap.
 import * as L from "leaflet";
 import type { Tiles } from "./model";
+import { attributionHtml, safeTileUrl } from "./sanitize";
 
 /** Zooms beyond a basemap's max_zoom show its last tiles enlarged; the heat stays sharp. */
 export const MAX_ZOOM = 20;
@@ -35,10 +36,19 @@ export class Basemap {
   set(tiles: Tiles | null): void {
     this.clear();
     if (!tiles?.url) return;
-    const layer = L.tileLayer(tiles.url, {
-      attribution: tiles.attribution ?? "",
+    // Python checks both (traits/basemaps.py); `_tiles` can still be set by hand or by a page.
+    const url = safeTileUrl(tiles.url);
+    if (url === null) {
+      console.warn("heatwidget: refusing a basemap URL that is not http(s) or relative", tiles.url);
+      return;
+    }
+    const credit = typeof tiles.attribution === "string" ? attributionHtml(tiles.attribution) : "";
+    const maxNative = Number.isInteger(tiles.max_zoom) ? Number(tiles.max_zoom) : 19;
+    const layer = L.tileLayer(url, {
+      // Leaflet writes attributions as HTML: only the allow-listed part of it (sanitize.ts).
+      attribution: credit,
       maxZoom: MAX_ZOOM,
-      maxNativeZoom: tiles.max_zoom ?? 19,
+      maxNativeZoom: Math.max(0, Math.min(MAX_ZOOM, maxNative)),
       // A failed tile (offline, blocked) shows nothing, so the outlines beneath stay readable.
       errorTileUrl: TRANSPARENT_GIF,
       crossOrigin: true,
@@ -50,11 +60,11 @@ export class Basemap {
     layer.on("tileerror", () => {
       if (++failed < GIVE_UP_AFTER || loaded > 0 || this.layer !== layer) return;
       this.clear();
-      if (tiles.attribution) {
-        this.credit = tiles.attribution;
+      if (credit) {
+        this.credit = credit;
         this.map.attributionControl?.addAttribution(this.credit);
       }
-      this.onUnreachable(tiles.url);
+      this.onUnreachable(url);
     });
     layer.addTo(this.map);
     this.layer = layer;

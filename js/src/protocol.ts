@@ -19,8 +19,10 @@
 //   click       {type: "click", lat, lon, value, count, x, y} (when _listen has "click")
 //   hover       {type: "hover", lat, lon, value, count, x, y} (when _listen has "hover")
 //
-// A message that is malformed or of an unknown type is ignored with a console warning; a
-// handler that throws is logged. Nothing reaches the view's own code as an exception.
+// A message that is malformed or of an unknown type is ignored with a console warning (a
+// malformed one of a known type is also reported to the tables' `malformed` handler: the
+// store asks for a resync when a delta or reset is); a handler that throws is logged. Nothing
+// reaches the view's own code as an exception.
 import { MAX_MESSAGE_BYTES, type Model } from "./model";
 
 export type Bounds = [number, number, number, number];
@@ -113,21 +115,26 @@ export type ToPython =
 
 export type Buffers = readonly (DataView | ArrayBuffer)[];
 type MessageOf<K extends ToViewType> = Extract<ToView, { type: K }>;
-export type Handlers = { [K in ToViewType]?: (msg: MessageOf<K>, buffers: Buffers) => void };
+export type Handlers = { [K in ToViewType]?: (msg: MessageOf<K>, buffers: Buffers) => void } & {
+  /** A message of a known type whose fields are wrong. */
+  malformed?: (type: ToViewType, msg: unknown) => void;
+};
 
 type Fields = Record<string, unknown>;
-const isNum = (v: unknown): v is number => typeof v === "number" && !Number.isNaN(v);
-const optNum = (v: unknown): boolean => v === undefined || isNum(v);
+const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+/** Sequence numbers and row counts: integers ≥ 0 that a double holds exactly. */
+const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as number) >= 0;
+const optCount = (v: unknown): boolean => v === undefined || isCount(v);
 const isNums = (v: unknown, n: number): boolean =>
   Array.isArray(v) && v.length === n && v.every(isNum);
 
 // One parser per type: the message as its type says it is, or null when a field is wrong.
 const parsers: { [K in ToViewType]: (m: Fields) => MessageOf<K> | null } = {
   delta: (m) =>
-    isNum(m.seq) && optNum(m.rows) && optNum(m.drop)
+    isCount(m.seq) && optCount(m.rows) && optCount(m.drop)
       ? { type: "delta", seq: m.seq, rows: (m.rows as number) ?? 0, drop: (m.drop as number) ?? 0 }
       : null,
-  reset: (m) => (isNum(m.seq) ? { type: "reset", seq: m.seq } : null),
+  reset: (m) => (isCount(m.seq) ? { type: "reset", seq: m.seq } : null),
   snapshot: (m) => (typeof m.id === "string" ? { type: "snapshot", id: m.id } : null),
   ping: (m) => (typeof m.id === "string" ? { type: "ping", id: m.id } : null),
   fit_bounds: (m) =>
@@ -140,14 +147,18 @@ const parsers: { [K in ToViewType]: (m: Fields) => MessageOf<K> | null } = {
       : null,
 };
 
+// A set, not `in parsers`: "toString" or "__proto__" are in every object.
+const TYPES: ReadonlySet<string> = new Set(Object.keys(parsers));
+const isType = (t: unknown): t is ToViewType => typeof t === "string" && TYPES.has(t);
+
 /** A message from Python as its type, or null (and a warning) when it is not one we know. */
 export function parse(msg: unknown): ToView | null {
-  const type = (msg as Fields | null)?.type;
-  if (typeof msg !== "object" || msg === null || typeof type !== "string" || !(type in parsers)) {
+  const type = typeof msg === "object" && msg !== null ? (msg as Fields).type : undefined;
+  if (!isType(type)) {
     console.warn("heatwidget: ignoring a message of unknown type", msg);
     return null;
   }
-  const parsed = parsers[type as ToViewType](msg as Fields);
+  const parsed = parsers[type](msg as Fields);
   if (!parsed) console.warn(`heatwidget: ignoring a malformed "${type}" message`, msg);
   return parsed;
 }
@@ -163,7 +174,12 @@ class Router {
 
   dispatch = (msg: unknown, buffers?: Buffers): void => {
     const parsed = parse(msg);
-    if (parsed) route(parsed, buffers ?? [], this.tables);
+    // Jupyter gives a list of DataViews; anything else is no buffer at all.
+    if (parsed) route(parsed, Array.isArray(buffers) ? buffers : [], this.tables);
+    else {
+      const type = typeof msg === "object" && msg !== null ? (msg as Fields).type : undefined;
+      if (isType(type)) malformed(type, msg, this.tables);
+    }
   };
 
   dispose(): void {
@@ -180,6 +196,16 @@ export function route(msg: ToView, buffers: Buffers, tables: Iterable<Handlers>)
       handler(msg, buffers);
     } catch (err) {
       console.error(`heatwidget: handling a "${msg.type}" message failed`, err);
+    }
+  }
+}
+
+function malformed(type: ToViewType, msg: unknown, tables: Iterable<Handlers>): void {
+  for (const table of tables) {
+    try {
+      table.malformed?.(type, msg);
+    } catch (err) {
+      console.error(`heatwidget: handling a malformed "${type}" message failed`, err);
     }
   }
 }

@@ -129,6 +129,18 @@ function drawText(ctx: CanvasRenderingContext2D, el: HTMLElement, r: Rect): void
     } else line = next;
   }
   lines.push(line);
+  // As many lines as the page shows (the legend title is clamped, widget.css), the last one
+  // ending in an ellipsis when text was cut.
+  const fit = Math.max(1, Math.floor((r.h - padT + 0.5) / lineHeight));
+  if (lines.length > fit) {
+    lines.length = fit;
+    let last = lines[fit - 1];
+    // A first cut in proportion (a line can be one 5,000-letter word), then letter by letter.
+    const over = ctx.measureText(last).width;
+    if (over > width) last = last.slice(0, Math.ceil((last.length * width) / over));
+    while (last && ctx.measureText(`${last}…`).width > width) last = last.slice(0, -1);
+    lines[fit - 1] = `${last}…`;
+  }
   lines.forEach((l, i) => {
     ctx.fillText(l, r.x + padL, r.y + padT + (i + 0.5) * lineHeight, width);
   });

@@ -1,8 +1,11 @@
 // The points of one widget model, shared by every view of it in the page. Python sends the
 // full rows only to a model that starts (its `_points`/`_seq` state: first display, page
 // reload) and numbered deltas afterwards ("delta" and "reset" messages, protocol.ts).
-// A delta whose seq is not the next one means a message was missed (the page was not there,
-// the IOPub rate limit dropped it): the store asks Python for a reset ("resync").
+// A message is checked whole before it takes its number: one that does not decode, claims
+// rows its buffer lacks, drops more rows than are held, or is not the next number (a gap, a
+// duplicate, a number from another state) changes nothing. The store keeps its rows (the
+// views keep their last frame), says it is at fault (the views show it) and asks Python for
+// a reset ("resync"); the next message that applies clears the fault.
 // The model's kernel (model-kernel.ts) is fed each change first, once; then the views redraw.
 import { decodePoints, type PointChunk, type Points } from "./arrow";
 import { bytesOf, type Model } from "./model";
@@ -13,19 +16,46 @@ export type StoreEvent =
   | { kind: "append"; chunks: PointChunk[]; drop: number; at: number };
 
 type Listener = (e: StoreEvent) => void;
+/** Why the rows may not be Python's (a message was refused), or null when they are. */
+export type FaultListener = (fault: string | null) => void;
+
+/** While at fault, the resync is asked again this often (its answer may have been lost). */
+export const RESYNC_RETRY_MS = 2000;
+const RESYNC_RETRIES = 5;
 
 export class PointStore {
   chunks: PointChunk[] = [];
   length = 0;
   seq = 0;
+  /** Why the last numbered message was refused; null once one applies. */
+  fault: string | null = null;
+  /** Messages refused so far (for tests and debugging). */
+  faults = 0;
   private listeners = new Set<Listener>();
   private feeds = new Set<Listener>();
-  private askedAt = -1;
+  private faultListeners = new Set<FaultListener>();
+  private askedAt = -Infinity;
+  private retry: ReturnType<typeof setTimeout> | null = null;
+  private retries = 0;
+  private decodeError = "";
   private unlisten: () => void;
 
   constructor(private model: Model) {
-    this.resetFrom(bytesOf(model.get("_points")), model.get("_seq") ?? 0);
-    this.unlisten = listen(model, { delta: this.onDelta, reset: this.onReset });
+    const first = this.decodeState(bytesOf(model.get("_points")));
+    // Rows that do not decode are none, at no seq (-1): the hello below gets every row.
+    this.take(first ?? decodePoints(new Uint8Array(0)), first ? this.stateSeq() : -1);
+    if (first === null) {
+      this.faults++;
+      this.fault = "the initial rows do not decode";
+      console.warn(`heatwidget: ${this.fault} (${this.decodeError}); asking Python for them`);
+    }
+    this.unlisten = listen(model, {
+      delta: this.onDelta,
+      reset: this.onReset,
+      malformed: (type) => {
+        if (type === "delta" || type === "reset") this.refuse(`malformed ${type}`);
+      },
+    });
     model.on("change:_seq", this.onState);
     model.on("change:_points", this.onState);
     // Deltas sent between Python's state reply and this listener would be lost: say which
@@ -37,8 +67,10 @@ export class PointStore {
     this.unlisten();
     this.model.off("change:_seq", this.onState);
     this.model.off("change:_points", this.onState);
+    if (this.retry !== null) clearTimeout(this.retry);
     this.listeners.clear();
     this.feeds.clear();
+    this.faultListeners.clear();
   }
 
   points(): Points {
@@ -62,6 +94,12 @@ export class PointStore {
     return () => this.feeds.delete(fn);
   }
 
+  /** `fn` hears the fault change (set, or cleared with null); returns the unsubscribe. */
+  watchFault(fn: FaultListener): () => void {
+    this.faultListeners.add(fn);
+    return () => this.faultListeners.delete(fn);
+  }
+
   /** The first subscribed view drives the play animation (one clock per page). */
   isFirst(fn: Listener): boolean {
     return this.listeners.values().next().value === fn;
@@ -72,63 +110,126 @@ export class PointStore {
     for (const fn of this.listeners) fn(e);
   }
 
-  private resetFrom(bytes: Uint8Array, seq: number): void {
-    let points: Points;
-    try {
-      points = decodePoints(bytes);
-    } catch (err) {
-      console.error("heatwidget: bad points", err);
-      points = decodePoints(new Uint8Array(0));
+  // Every refusal is heard (the count moves even when the reason repeats), and the clearing.
+  private setFault(fault: string | null): void {
+    this.fault = fault;
+    for (const fn of this.faultListeners) fn(fault);
+  }
+
+  /** Nothing changes; the views say so, and Python is asked for the rows. One warning per
+   * episode: a flood of bad messages is counted (data-faults), not logged a thousand times. */
+  private refuse(why: string): void {
+    this.faults++;
+    if (this.fault === null) {
+      const detail = this.decodeError ? ` (${this.decodeError})` : "";
+      console.warn(`heatwidget: refused a message: ${why}${detail}; asking Python for the rows`);
     }
+    this.decodeError = "";
+    this.setFault(why);
+    this.askResync(false);
+  }
+
+  // One resync per seq at a time: a flood of bad messages is one question. Asked again after
+  // RESYNC_RETRY_MS while still at fault, in case the answer was lost (IOPub rate limit).
+  private askResync(retrying: boolean): void {
+    if (retrying || this.askedAt !== this.seq) {
+      this.askedAt = this.seq;
+      send(this.model, { type: "resync", seq: this.seq });
+    }
+    if (this.retry !== null) return;
+    if (!retrying) this.retries = 0;
+    this.retry = setTimeout(() => {
+      this.retry = null;
+      if (this.fault !== null && ++this.retries <= RESYNC_RETRIES) this.askResync(true);
+    }, RESYNC_RETRY_MS);
+  }
+
+  private applied(): void {
+    this.askedAt = -Infinity;
+    if (this.fault !== null) this.setFault(null);
+  }
+
+  private decodeState(bytes: Uint8Array): Points | null {
+    try {
+      return decodePoints(bytes);
+    } catch (err) {
+      this.decodeError = String(err); // said by refuse()
+      return null;
+    }
+  }
+
+  private take(points: Points, seq: number): void {
     this.chunks = [...points.chunks];
     this.length = points.length;
     this.seq = seq;
   }
 
+  private stateSeq(): number {
+    const seq = this.model.get("_seq");
+    return Number.isSafeInteger(seq) && seq >= 0 ? seq : 0;
+  }
+
   // A full state arrived (ipywidgets broadcasts it to every page when one page asks for it):
   // only a different seq means different rows.
   private onState = (): void => {
-    const seq = this.model.get("_seq") ?? 0;
-    if (seq === this.seq) return;
-    this.resetFrom(bytesOf(this.model.get("_points")), seq);
-    this.emit({ kind: "reset" });
+    const seq = this.stateSeq();
+    if (seq === this.seq && this.fault === null) return;
+    const points = this.decodeState(bytesOf(this.model.get("_points")));
+    if (points === null) this.refuse("the rows in the state do not decode");
+    else this.replace(points, seq);
   };
 
+  // A reset at our own seq is news only while at fault (the answer to our resync).
   private onReset = (msg: ResetMsg, buffers: Buffers): void => {
-    if (msg.seq === this.seq) return;
-    this.resetFrom(bytesOf(buffers[0] ?? null), msg.seq);
-    this.emit({ kind: "reset" });
+    if (msg.seq === this.seq && this.fault === null) return;
+    // Python's rows, even none, are an IPC stream with a schema: never zero bytes.
+    const buffer = buffers[0];
+    const points = buffer?.byteLength ? this.decodeState(bytesOf(buffer)) : null;
+    if (points === null) this.refuse(`reset ${msg.seq} has no rows that decode`);
+    else this.replace(points, msg.seq);
   };
+
+  private replace(points: Points, seq: number): void {
+    this.take(points, seq);
+    this.applied();
+    this.emit({ kind: "reset" });
+  }
 
   private onDelta = (msg: DeltaMsg, buffers: Buffers): void => {
-    if (msg.seq <= this.seq) return;
-    if (msg.seq !== this.seq + 1) {
-      if (this.askedAt !== this.seq) {
-        this.askedAt = this.seq;
-        send(this.model, { type: "resync", seq: this.seq });
-      }
-      return;
-    }
     const at = performance.now();
-    let chunks: PointChunk[] = [];
-    if (msg.rows > 0 && buffers[0]) {
-      try {
-        chunks = decodePoints(bytesOf(buffers[0])).chunks;
-      } catch (err) {
-        console.error("heatwidget: bad delta", err);
-        send(this.model, { type: "resync", seq: this.seq });
-        return;
-      }
+    const chunks = this.deltaRows(msg, buffers);
+    if (typeof chunks === "string") {
+      this.refuse(chunks);
+      return;
     }
     for (const c of chunks) {
       this.chunks.push(c);
       this.length += c.length;
     }
-    const drop = Math.min(msg.drop, this.length);
-    this.dropFront(drop);
+    this.dropFront(msg.drop);
     this.seq = msg.seq;
-    this.emit({ kind: "append", chunks, drop, at });
+    this.applied();
+    this.emit({ kind: "append", chunks, drop: msg.drop, at });
   };
+
+  /** The delta's rows if it can apply whole, else why not. */
+  private deltaRows(msg: DeltaMsg, buffers: Buffers): PointChunk[] | string {
+    // Python sends in order on one channel: any number but the next is a fault (a gap: a
+    // message was lost; a repeat or an older one: this store is not on Python's history).
+    if (msg.seq !== this.seq + 1) return `delta ${msg.seq} after ${this.seq}`;
+    if (msg.drop > this.length + msg.rows) {
+      return `delta ${msg.seq} drops ${msg.drop} of ${this.length + msg.rows} rows`;
+    }
+    if (msg.rows === 0) return [];
+    const buffer = buffers[0];
+    if (!buffer) return `delta ${msg.seq} has no rows buffer`;
+    const points = this.decodeState(bytesOf(buffer));
+    if (points === null) return `delta ${msg.seq} does not decode`;
+    if (points.length !== msg.rows) {
+      return `delta ${msg.seq} says ${msg.rows} rows, holds ${points.length}`;
+    }
+    return points.chunks;
+  }
 
   private dropFront(n: number): void {
     this.length -= n;
