@@ -46,6 +46,19 @@ def test_stream_sends_deltas_and_one_reset_per_state() -> None:
     assert len(sent) == 2
 
 
+def test_a_resync_is_answered_again_once_a_second_has_passed() -> None:
+    sent: list[tuple[dict[str, Any], Any]] = []
+    now = [100.0]
+    s = PointStream(lambda c, b: sent.append((c, b)), lambda: None, clock=lambda: now[0])
+    s.start(table_of(None, [1.0], [2.0], None, None, "s", 1), None)
+    s.on_sync_request({"type": "resync", "seq": s.seq}, [])  # a view that refused a message
+    s.on_sync_request({"type": "resync", "seq": s.seq}, [])  # another view, same moment
+    assert [c["type"] for c, _ in sent] == ["reset"]
+    now[0] += 1.5  # the reset was lost (IOPub rate limit): the view asks again
+    s.on_sync_request({"type": "resync", "seq": s.seq}, [])
+    assert [c["type"] for c, _ in sent] == ["reset", "reset"]
+
+
 def test_events_listen_and_call_back() -> None:
     listen: list[list[str]] = []
     e = MapEvents(listen.append)

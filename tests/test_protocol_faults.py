@@ -123,7 +123,7 @@ def test_crafted_messages(content: Any, bufs: Any) -> None:
 
 
 def test_dispatch_never_raises_with_handlers_that_do() -> None:
-    def boom(content: dict[str, Any], buffers: list[Any]) -> None:
+    def boom(_content: dict[str, Any], _buffers: list[Any]) -> None:
         raise RuntimeError("a handler bug")
 
     d = protocol.Dispatcher({protocol.CLICK: boom}, before=boom)
@@ -131,12 +131,6 @@ def test_dispatch_never_raises_with_handlers_that_do() -> None:
     assert d.dispatch({"type": "click"}, [b"x"]) is False
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="widget/stream.py answers a resync only when its seq differs: a view that refused "
-    "a message at Python's own seq keeps its error badge until the next change (a Python "
-    "change for the lead; the view already takes a same-seq reset while at fault)",
-)
 def test_a_resync_at_pythons_own_seq_is_answered() -> None:
     m, sent = _widget()
     m._handle_front_end({"type": "resync", "seq": m._seq}, [])

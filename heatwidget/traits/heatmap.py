@@ -124,9 +124,12 @@ class HeatmapTraits(traitlets.HasTraits):
         "shown). To move the map: center/zoom, fit_bounds() or fly_to().",
     ).tag(sync=True)
     height = PositiveInt(450, help="Height of the map in CSS pixels.").tag(sync=True)
+    # Synced as `_tooltip`: ipywidgets' own views read a truthy `tooltip` as their title text
+    # (with a `description`) and fail to render the map. The public name is a keyword too.
     tooltip = traitlets.Bool(
         False, help="Show the density and point count under the mouse in a tooltip."
-    ).tag(sync=True)
+    ).tag(keyword=True)
+    _tooltip = traitlets.Bool(False, help="`tooltip`, as the front end reads it.").tag(sync=True)
     _listen = traitlets.List(
         traitlets.Unicode(), help="Map events Python has callbacks for ('click', 'hover')."
     ).tag(sync=True)

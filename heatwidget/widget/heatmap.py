@@ -135,6 +135,10 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
     def _on_colormap(self, change: dict[str, Any]) -> None:
         self._lut = _colormaps.resolve_lut(change["new"])
 
+    @traitlets.observe("tooltip")
+    def _on_tooltip(self, change: dict[str, Any]) -> None:
+        self._tooltip = bool(change["new"])
+
     @traitlets.default("_tiles")
     def _default_tiles(self) -> dict[str, Any] | None:
         tiles = _basemaps.resolve(self.basemap)

@@ -7,11 +7,14 @@ from typing import Any
 
 
 def keyword_names(cls: Any) -> set[str]:
-    """The traits a user may pass to ``cls()``: synced, public and writable."""
+    """The traits a user may pass to ``cls()``: public, writable, and synced or marked a
+    keyword (a public trait the front end reads under another name)."""
     return {
         name
-        for name, trait in cls.class_traits(sync=True).items()
-        if not name.startswith("_") and not trait.read_only
+        for name, trait in cls.class_traits().items()
+        if (trait.metadata.get("sync") or trait.metadata.get("keyword"))
+        and not name.startswith("_")
+        and not trait.read_only
     }
 
 

@@ -10,11 +10,15 @@ saw a gap in the deltas (``resync``) is sent one reset per state, whatever the n
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from typing import Any
 
 from ..points import Change, empty_table, new_store, to_table
 from ..views import protocol
+
+#: Seconds during which one reset answers every request for the same state.
+RESYNC_SECONDS = 1.0
 
 #: ``send(content, buffers)``: one custom message to every view of the widget.
 Send = Callable[[dict[str, Any], "list[Any] | None"], None]
@@ -61,12 +65,14 @@ class PointStream:
         send: Send,
         changed: Callable[[], None],
         check: Callable[[dict[str, Any]], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.store = new_store()
         self._send = send
         self._changed = changed
         self._check = check
-        self._resets_sent: set[int] = set()
+        self._resets_sent: dict[int, float] = {}
+        self._clock = clock
 
     @property
     def seq(self) -> int:
@@ -122,8 +128,16 @@ class PointStream:
         self._send(protocol.reset(self.seq), [self.encode()])
 
     def on_sync_request(self, content: dict[str, Any], _buffers: list[Any]) -> None:
-        """``hello``/``resync``: a model that started at another seq, or saw a gap."""
+        """``hello``: a model that started at another seq; ``resync``: a view that saw a gap or
+        refused a message, whatever its seq (a refused message at Python's own seq too).
+        Requests for one state within ``RESYNC_SECONDS`` get one reset: it serves every view,
+        and one lost (the IOPub rate limit) is sent again when a view asks again later."""
         seq = self.seq
-        if content.get("seq") != seq and seq not in self._resets_sent:
-            self._resets_sent.add(seq)  # one reset per state serves all views
-            self.send_reset()
+        if content.get("type") != protocol.RESYNC and content.get("seq") == seq:
+            return  # a view that starts up to date
+        now = self._clock()
+        last = self._resets_sent.get(seq)
+        if last is not None and now - last < RESYNC_SECONDS:
+            return
+        self._resets_sent = {seq: now}  # older states are never asked for again
+        self.send_reset()

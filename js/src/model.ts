@@ -45,7 +45,7 @@ export interface Traits {
   time_speed: number;
   play: boolean;
   bounds: [number, number, number, number] | null;
-  tooltip: boolean;
+  _tooltip: boolean;
   _listen: string[];
 }
 
@@ -93,7 +93,7 @@ const DEFAULTS: Partial<Traits> = {
   height: 450,
   time_speed: 4,
   play: false,
-  tooltip: false,
+  _tooltip: false,
   _listen: [],
 };
 

@@ -33,7 +33,7 @@ export class Pointer {
 
   /** The model's changes the pointer follows, by event name. */
   handlers(): Record<string, () => void> {
-    return { "change:tooltip": () => this.hideTip() };
+    return { "change:_tooltip": () => this.hideTip() };
   }
 
   dispose(): void {
@@ -62,7 +62,7 @@ export class Pointer {
   };
 
   private onMove = (e: L.LeafletMouseEvent): void => {
-    if (!this.listening("hover") && !this.get("tooltip")) return;
+    if (!this.listening("hover") && !this.get("_tooltip")) return;
     this.hoverEvent = e;
     this.hovers.request();
   };
@@ -81,7 +81,7 @@ export class Pointer {
     if (!e) return;
     const info = this.probe(e);
     if (this.listening("hover")) send(this.model, { type: "hover", ...info });
-    if (this.get("tooltip")) {
+    if (this.get("_tooltip")) {
       const tip = this.tip;
       tip.style.display = "";
       tip.style.left = `${info.x}px`;

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import KernelClient, LabServer, LabUI, Web
+    from harness import KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(300)]
 
@@ -76,16 +76,17 @@ def check_clean(web: Web, what: str) -> None:
 def test_hostile_strings_do_not_run(
     web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
 ) -> None:
-    from hostile_helpers import map_notebook
+    from harness.hostile import map_notebook
 
-    map_notebook(jupyter_lab.root_dir, NOTEBOOK)
+    # tooltip before display: ipywidgets' own views read a truthy `tooltip` as their title and
+    # failed to render the map ("Could not create a view"); heatwidget syncs it as `_tooltip`
+    map_notebook(jupyter_lab.root_dir, NOTEBOOK, extra="m.tooltip = True")
     nb = lab_ui.open_notebook(NOTEBOOK)
     hv = nb.widget()
     k: KernelClient = kernel_client(NOTEBOOK)
     assert nb.errors() == [], nb.errors()
-    # tooltip after display: True before it breaks the view (ipywidgets' updateTooltip reads
-    # the `description` trait heatwidget lacks; reported, a Python fix).
-    k.execute(f"PAYLOADS = {PAYLOADS!r}\nALL = {ALL!r}\nCREDIT = {CREDIT!r}\nm.tooltip = True")
+    assert k.eval("m.tooltip") is True
+    k.execute(f"PAYLOADS = {PAYLOADS!r}\nALL = {ALL!r}\nCREDIT = {CREDIT!r}")
     figures: dict[str, Any] = {}
 
     # -- strings the page shows: legend title, attribution (HTML, allow-listed) ----------------
@@ -94,7 +95,7 @@ def test_hostile_strings_do_not_run(
         "m.basemap = {'url': 'https://tile.example.org/{z}/{x}/{y}.png',\n"
         "             'attribution': ALL + ' ' + CREDIT, 'max_zoom': 5}\n"
     )
-    from conftest import wait_until
+    from harness import wait_until
 
     title = web.page.locator(".heatwidget-legend-title").nth(0)
     wait_until(lambda: ALL in (title.text_content() or "") or None, 20, "the title as text")

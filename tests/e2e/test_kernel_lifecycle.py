@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
-    from conftest import KernelClient, LabServer, LabUI, Web
+    from harness import KernelClient, LabServer, LabUI, Web
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(400)]
 
@@ -56,8 +56,8 @@ def live_views(web: Web) -> int:
 def test_kernel_restart_under_a_map(
     web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any, artifacts_dir: Path
 ) -> None:
-    from conftest import HeatView, wait_until
-    from hostile_helpers import badge, map_notebook, wait_same_rows
+    from harness import HeatView, wait_until
+    from harness.hostile import badge, map_notebook, wait_same_rows
 
     name = map_notebook(jupyter_lab.root_dir, "restart_e2e.ipynb")
     nb = lab_ui.open_notebook(name)
@@ -107,7 +107,7 @@ _streamer.start()
 def test_reload_mid_stream_shows_pythons_rows(
     web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any
 ) -> None:
-    from hostile_helpers import badge, map_notebook, python_rows, wait_same_rows
+    from harness.hostile import badge, map_notebook, python_rows, wait_same_rows
 
     name = map_notebook(jupyter_lab.root_dir, "reload_e2e.ipynb")
     nb = lab_ui.open_notebook(name)
@@ -133,8 +133,8 @@ def test_reload_mid_stream_shows_pythons_rows(
 def test_two_notebooks_both_draw(
     web: Web, lab_ui: LabUI, jupyter_lab: LabServer, kernel_client: Any
 ) -> None:
-    from conftest import HeatView, wait_until
-    from hostile_helpers import map_notebook, wait_same_rows
+    from harness import HeatView, wait_until
+    from harness.hostile import map_notebook, wait_same_rows
 
     a = map_notebook(jupyter_lab.root_dir, "two_a_e2e.ipynb", n=1500)
     b = map_notebook(jupyter_lab.root_dir, "two_b_e2e.ipynb", n=2500)

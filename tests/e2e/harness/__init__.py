@@ -9,6 +9,8 @@ types and helpers from here.
 - ``heatview``   ``HeatView``: one rendered map's attributes, view and canvas pixels
 - ``lab``        ``LabUI``: open and run notebooks in JupyterLab and Notebook 7
 - ``kernel``     ``KernelClient``: run code in a notebook's kernel and read values back
+- ``pictures``   PNGs a view sends back, and whether they show the heat
+- ``hostile``    the hostile-input tests' map notebook, row waits and status-badge recorder
 """
 
 from __future__ import annotations

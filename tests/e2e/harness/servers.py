@@ -87,7 +87,9 @@ class LabServer:
         return f"http://127.0.0.1:{self.port}"
 
     def lab_url(self) -> str:
-        return f"{self.url}/lab?token={self.token}"
+        # `reset`: a page starts from an empty workspace, not with the notebooks an earlier
+        # test left open (the server keeps one workspace for the whole session)
+        return f"{self.url}/lab?reset&token={self.token}"
 
     def api(self, path: str, method: str = "GET", body: Any = None, timeout: float = 10.0) -> Any:
         data = None if body is None else json.dumps(body).encode()

@@ -2,8 +2,6 @@
 test_kernel_lifecycle.py): a small notebook of one map, the wait for the view to hold exactly
 Python's rows, and a recorder of the view's status badge in the page.
 
-conftest's classes are imported only for type checking, its functions when called (the lead is
-splitting conftest into modules; the fixtures stay the same by name).
 """
 
 from __future__ import annotations
@@ -11,14 +9,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .lab import write_notebook
+from .processes import wait_until
+
 if TYPE_CHECKING:
-    from conftest import HeatView, KernelClient, Web
+    from .browser import Web
+    from .heatview import HeatView
+    from .kernel import KernelClient
 
 
 def map_notebook(root: Path, name: str, n: int = 2000, extra: str = "") -> str:
     """Writes `name` under `root`: `m`, a map of `n` points around Lyon (no basemap), shown."""
-    from conftest import write_notebook
-
     setup = f"""\
 import numpy as np
 import heatwidget
@@ -40,7 +41,6 @@ def python_rows(k: KernelClient) -> tuple[int, int]:
 def wait_same_rows(k: KernelClient, hv: HeatView, what: str, timeout: float = 30.0) -> int:
     """Waits until the view holds Python's rows: data-point-count == m.point_count and
     data-seq == m._seq; returns the count."""
-    from conftest import wait_until
 
     def same() -> int | None:
         count, seq = python_rows(k)
