@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import warnings
 
 import numpy as np
@@ -339,22 +338,22 @@ def test_argument_errors(kwargs: dict, exc: type[Exception], pattern: str) -> No
         to_table(**kwargs)
 
 
-# ---- speed ---------------------------------------------------------------------------------
+# ---- no copies ------------------------------------------------------------------------------
 
 
-def test_ten_million_rows_is_fast() -> None:
+def test_valid_float64_coordinates_are_not_copied() -> None:
+    """What keeps 10M rows at a few hundred ms (no timing here: timings are bench/'s): clean
+    float64 lat/lon in range travel as they are, shared with the caller's arrays."""
     rng = np.random.default_rng(0)
-    n = 10_000_000
+    n = 100_000
     lat = rng.uniform(-80, 80, n)
     lon = rng.uniform(-180, 180, n)
     weight = rng.uniform(0, 1, n).astype(np.float32)
-    to_table(lat=lat[:10], lon=lon[:10], weight=weight[:10])
-    start = time.perf_counter()
     table, report = to_table(lat=lat, lon=lon, weight=weight)
-    elapsed = time.perf_counter() - start
     assert report.rows == n
-    assert table.column("lat").to_numpy()[123] == lat[123]
-    assert elapsed < 1.0, f"to_table took {elapsed:.2f} s for 1e7 rows"
+    assert np.shares_memory(table.column("lat").to_numpy(), lat)
+    assert np.shares_memory(table.column("lon").to_numpy(), lon)
+    assert table.column("weight").to_numpy().tolist() == weight.tolist()
 
 
 def test_report_text_is_stable() -> None:
