@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import threading
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ __all__ = [
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
     "Kernel",
+    "project_degrees",
     "wasm_path",
 ]
 
@@ -390,6 +392,18 @@ class Kernel:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_THREAD = threading.local()
+
+
+def project_degrees(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Kernel.project` on a kernel of this thread's own (made on first use): a plain
+    function, so it pickles by name to Dask workers (heatwidget.aggregate projects with it)."""
+    k = getattr(_THREAD, "kernel", None)
+    if k is None:
+        k = _THREAD.kernel = Kernel()
+    return k.project(lon, lat)
 
 
 def _close_managed(obj: Any) -> None:

@@ -1,0 +1,141 @@
+"""``Aggregator``: a source's pyramid, and the binned grid of any frame from it.
+
+A frame at an integer zoom ``z`` <= the pyramid's depth with an integer origin is binned from
+level ``z`` exactly (its pixels are the frame's pixels). A fractional zoom uses level
+``ceil(z) + 2`` when held, each pixel at its centre (within 1/8 px of its rows' positions).
+Deeper frames, and every frame with a time window, read the rows in view from the source
+(the view's bounds and the window pushed down) and bin them exactly as frame.c.
+
+The grid's geometry (cell size, margin) comes from the kernel (``Kernel.grid_geometry``), and
+so does the projection (``project``, e.g. ``heatwidget.host.kernel.project_degrees``): this
+layer holds neither copy of the maths.
+"""
+
+from __future__ import annotations
+
+import math
+from os import PathLike
+from pathlib import Path
+
+import numpy as np
+
+from . import morton
+from .frame import GridFrame
+from .keys import CellKeys, PixelKeys, Project
+from .pyramid import DEFAULT_BUDGET, MAX_DEPTH, Cells, Pyramid, depth_for
+from .source import Filter, Source
+
+__all__ = ["Aggregator"]
+
+#: assumed rows when a source cannot tell without reading them (a conservative depth)
+UNKNOWN_ROWS = 1 << 30
+
+
+class Aggregator:
+    def __init__(
+        self,
+        source: Source,
+        project: Project,
+        budget: int = DEFAULT_BUDGET,
+        cache: str | PathLike[str] | None = None,
+        rows: int | None = None,
+    ) -> None:
+        self.source = source
+        self.project = project
+        self.budget = int(budget)
+        self.cache = None if cache is None else Path(cache)
+        self._rows = rows
+        self._pyramid: Pyramid | None = None
+
+    @property
+    def pyramid(self) -> Pyramid:
+        """Built on first use (one pass over the rows), or loaded from ``cache``."""
+        if self._pyramid is None:
+            if self.cache is not None and self.cache.is_file():
+                self._pyramid = Pyramid.load(self.cache)
+            else:
+                self._pyramid = self.build()
+                if self.cache is not None:
+                    self._pyramid.save(self.cache)
+        return self._pyramid
+
+    def build(self) -> Pyramid:
+        """One pass: the deepest level from the rows, the others from it."""
+        rows = self._rows if self._rows is not None else self.source.row_count()
+        depth = min(MAX_DEPTH, depth_for(UNKNOWN_ROWS if rows is None else rows, self.budget))
+        deepest = self.source.cells(PixelKeys(self.project, depth), Filter())
+        # the bound with the pixels actually held may allow no more; it may demand less
+        while depth > 0 and depth_for(deepest.code.size, self.budget) < depth:
+            deepest, depth = deepest.parent(), depth - 1
+        return Pyramid.of_deepest(deepest, depth, int(deepest.count.sum()))
+
+    def grid(
+        self, frame: GridFrame, t0: float | None = None, t1: float | None = None
+    ) -> np.ndarray:
+        """float32 (3, gh, gw) planes (sum, count, largest weight; 0 where empty) of
+        ``frame``, for ``Kernel.density_grid``; rows with ``t0 <= time < t1`` when a window
+        is given."""
+        timed = t0 is not None or t1 is not None
+        level = frame.exact_level
+        depth = self.pyramid.depth if not timed else -1
+        if level is not None and level <= depth:
+            return _planes(frame, *self._pyramid_cells(frame, level, centre=False))
+        fine = math.ceil(frame.zoom) + 2
+        if level is None and fine <= depth:
+            return _planes(frame, *self._pyramid_cells(frame, fine, centre=True))
+        px0, px1, py0, py1 = frame.x0 - frame.margin, 0.0, frame.y0 - frame.margin, 0.0
+        px1 = frame.x0 + frame.width + frame.margin
+        py1 = frame.y0 + frame.height + frame.margin
+        where = Filter.of_pixels(px0, px1, py0, py1, frame.world, t0, t1)
+        c = self.source.cells(CellKeys(self.project, frame), where)
+        return _planes(frame, c.code.astype(np.int64), c)
+
+    def _pyramid_cells(
+        self, frame: GridFrame, level: int, centre: bool
+    ) -> tuple[np.ndarray, Cells]:
+        cells = self.pyramid.levels[level]
+        lo, hi = _tile_ranges(*frame.pixel_bounds(level), level)
+        sel = cells.take(np.unique(_ranges(cells.code, lo, hi)))
+        px, py = morton.decode(sel.code)
+        shift = np.uint64(24 - level)
+        half = np.uint64((1 << (23 - level)) if centre else 0)
+        x = ((px << shift) | half).astype(np.uint32)
+        y = ((py << shift) | half).astype(np.uint32)
+        cell, idx = frame.cells(x, y)
+        return cell, sel.take(idx)
+
+
+def _ranges(code: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    from .pyramid import ranges_index
+
+    return ranges_index(code, lo, hi)
+
+
+def _tile_ranges(
+    px0: int, px1: int, py0: int, py1: int, level: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Morton code ranges [lo, hi) at ``level`` covering the pixel rectangle (x wraps): aligned
+    tiles of 2**k pixels, about 16 a side, each one contiguous run of codes."""
+    side = 256 << level
+    span = max(px1 - px0 + 1, py1 - py0 + 1)
+    k = max(0, math.floor(math.log2(max(span, 1) / 16)))
+    if px1 - px0 + 1 >= side:
+        px0, px1 = 0, side - 1
+    tiles_x = np.unique((np.arange(px0 >> k, (px1 >> k) + 1) % (side >> k)).astype(np.uint64))
+    tiles_y = np.arange(py0 >> k, (py1 >> k) + 1, dtype=np.uint64)
+    tx, ty = np.meshgrid(tiles_x, tiles_y)
+    base = morton.encode(tx.ravel(), ty.ravel())
+    kk = np.uint64(2 * k)
+    lo = np.sort(base << kk)
+    return lo, lo + (np.uint64(1) << kk)
+
+
+def _planes(frame: GridFrame, cell: np.ndarray, cells: Cells) -> np.ndarray:
+    n = frame.gw * frame.gh
+    out = np.zeros((3, n), np.float64)
+    out[0] = np.bincount(cell, weights=cells.total, minlength=n)
+    out[1] = np.bincount(cell, weights=cells.count.astype(np.float64), minlength=n)
+    mx = np.zeros(n, np.float32)
+    np.maximum.at(mx, cell, cells.largest)
+    out[2] = mx
+    return out.astype(np.float32).reshape(3, frame.gh, frame.gw)

@@ -1,0 +1,183 @@
+"""``Pyramid``: per-pixel sums, counts and largest weights at integer zooms 0..depth.
+
+Level ``l`` holds the non-empty pixels of zoom ``l`` (a world of ``256 * 2**l`` pixels) as
+sparse sorted arrays: Morton code (uint64), sum of weights (float64), count (int64), largest
+weight (float32): 28 bytes a pixel. A frame at integer zoom ``l`` with an integer origin is
+binned exactly from level ``l`` (its pixels are the frame's pixels); other frames use a
+finer level's pixel centres (``Aggregator``). Built from batches of fixed-point rows with
+numpy; partial pyramids (from batches, partitions, workers) merge by concatenating and
+reducing by code.
+
+Depth: the deepest level whose upper bound of bytes, summed over the levels
+(``sum_l 28 * min(cells, 4**(8 + l))``, cells = the deepest level's), fits the budget (default
+1 GiB), at most ``MAX_DEPTH``. Coarser levels come from the deepest (``code >> 2`` per level).
+
+Cache: one ``.npz`` (uncompressed): four arrays per level plus the depth. npz because it is
+numpy's own container of named typed arrays, loads with ``np.load`` alone (no pyarrow for a
+cache), and maps straight back to the arrays kept here; Arrow IPC would add a table layer
+for nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from os import PathLike
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from . import morton
+
+__all__ = ["BYTES_PER_PIXEL", "DEFAULT_BUDGET", "MAX_DEPTH", "Cells", "Pyramid"]
+
+BYTES_PER_PIXEL = 28
+DEFAULT_BUDGET = 1 << 30
+MAX_DEPTH = 16
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Sparse per-pixel aggregates of one level, sorted by code, codes unique."""
+
+    code: np.ndarray  # uint64
+    total: np.ndarray  # float64
+    count: np.ndarray  # int64
+    largest: np.ndarray  # float32
+
+    @property
+    def nbytes(self) -> int:
+        return int(self.code.size) * BYTES_PER_PIXEL
+
+    @staticmethod
+    def empty() -> Cells:
+        return Cells(
+            np.empty(0, np.uint64), np.empty(0), np.empty(0, np.int64), np.empty(0, np.float32)
+        )
+
+    @staticmethod
+    def of_rows(x: np.ndarray, y: np.ndarray, weight: np.ndarray | None, level: int) -> Cells:
+        """The level's pixels of fixed-point rows (rows without a position left out)."""
+        keep = np.flatnonzero(np.asarray(y) != 0xFFFFFFFF)
+        code = morton.pixels(np.asarray(x)[keep], np.asarray(y)[keep], level)
+        return Cells.of_keys(code, keep, weight)
+
+    @staticmethod
+    def of_keys(code: np.ndarray, rows: np.ndarray, weight: np.ndarray | None) -> Cells:
+        """Rows ``rows`` (indices into ``weight``) keyed by ``code``, reduced by key."""
+        if weight is None:
+            w = np.ones(code.size, np.float32)
+        else:
+            w = np.asarray(weight, np.float32)[rows]
+        code = np.asarray(code).astype(np.uint64, copy=False)
+        return Cells(code, w.astype(np.float64), np.ones(code.size, np.int64), w).reduced()
+
+    def reduced(self, is_sorted: bool = False) -> Cells:
+        """Sorted by code, one entry per code."""
+        if self.code.size == 0:
+            return self
+        if is_sorted:
+            code, total, count, largest = self.code, self.total, self.count, self.largest
+        else:
+            order = np.argsort(self.code, kind="stable")
+            code, total = self.code[order], self.total[order]
+            count, largest = self.count[order], self.largest[order]
+        starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        return Cells(
+            code[starts],
+            np.add.reduceat(total, starts),
+            np.add.reduceat(count, starts),
+            np.maximum.reduceat(largest, starts),
+        )
+
+    def parent(self) -> Cells:
+        """The level above (pixels of half the resolution): codes stay sorted."""
+        parent = Cells(self.code >> np.uint64(2), self.total, self.count, self.largest)
+        return parent.reduced(is_sorted=True)
+
+    @staticmethod
+    def merge(parts: Iterable[Cells]) -> Cells:
+        parts = [p for p in parts if p.code.size]
+        if not parts:
+            return Cells.empty()
+        if len(parts) == 1:
+            return parts[0]
+        return Cells(
+            np.concatenate([p.code for p in parts]),
+            np.concatenate([p.total for p in parts]),
+            np.concatenate([p.count for p in parts]),
+            np.concatenate([p.largest for p in parts]),
+        ).reduced()
+
+    def select(self, lo: np.ndarray, hi: np.ndarray) -> Cells:
+        """The cells whose code lies in one of the ranges [lo, hi)."""
+        return self.take(ranges_index(self.code, lo, hi))
+
+    def take(self, idx: np.ndarray) -> Cells:
+        return Cells(self.code[idx], self.total[idx], self.count[idx], self.largest[idx])
+
+
+def ranges_index(sorted_codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Indices of the sorted codes in the ranges [lo, hi) (disjoint ranges)."""
+    a = np.searchsorted(sorted_codes, lo, "left")
+    b = np.searchsorted(sorted_codes, hi, "left")
+    n = b - a
+    if not n.sum():
+        return np.empty(0, np.int64)
+    starts = np.repeat(a - np.r_[0, np.cumsum(n)[:-1]], n)
+    idx: np.ndarray = starts + np.arange(int(n.sum()))
+    return idx
+
+
+def depth_for(cells: int, budget: int = DEFAULT_BUDGET) -> int:
+    """The deepest level whose pyramid of at most ``cells`` pixels a level fits ``budget``."""
+    total, depth = 0, -1
+    for level in range(MAX_DEPTH + 1):
+        total += BYTES_PER_PIXEL * min(cells, 4 ** (8 + level))
+        if total > budget:
+            break
+        depth = level
+    return max(depth, 0)
+
+
+class Pyramid:
+    """Levels 0..depth of per-pixel aggregates (``levels[l]`` is zoom ``l``)."""
+
+    def __init__(self, levels: list[Cells], rows: int) -> None:
+        self.levels = levels
+        self.rows = rows
+
+    @property
+    def depth(self) -> int:
+        return len(self.levels) - 1
+
+    @property
+    def level_bytes(self) -> list[int]:
+        """Bytes each level holds (28 per non-empty pixel)."""
+        return [c.nbytes for c in self.levels]
+
+    @classmethod
+    def of_deepest(cls, deepest: Cells, depth: int, rows: int) -> Pyramid:
+        levels = [deepest]
+        for _ in range(depth):
+            levels.append(levels[-1].parent())
+        return cls(levels[::-1], rows)
+
+    def save(self, path: str | PathLike[str]) -> None:
+        arrays: dict[str, Any] = {"rows": np.array([self.rows], np.int64)}
+        for level, c in enumerate(self.levels):
+            for name in ("code", "total", "count", "largest"):
+                arrays[f"{name}{level}"] = getattr(c, name)
+        with Path(path).open("wb") as f:
+            np.savez(f, **arrays)
+
+    @classmethod
+    def load(cls, path: str | PathLike[str]) -> Pyramid:
+        with np.load(Path(path)) as z:
+            depth = sum(1 for k in z.files if k.startswith("code")) - 1
+            levels = [
+                Cells(z[f"code{i}"], z[f"total{i}"], z[f"count{i}"], z[f"largest{i}"])
+                for i in range(depth + 1)
+            ]
+            return cls(levels, int(z["rows"][0]))
