@@ -6,6 +6,7 @@ without a time window; fractional zooms and radius > 0 within a stated tolerance
 from __future__ import annotations
 
 import datetime as dt
+import importlib.util
 
 import numpy as np
 import pyarrow as pa
@@ -89,8 +90,8 @@ def _sources(data, tmp_path, which):
     pq.write_table(table, path, row_group_size=8192)
     if which == "duckdb":
         return DuckDBSource(str(path))
-    dd = pytest.importorskip("dask.dataframe")
-    return DaskSource(dd.read_parquet(str(path)).repartition(npartitions=4))
+    pytest.importorskip("dask.dataframe")
+    return DaskSource.parquet(str(path), split_row_groups=True)
 
 
 @pytest.mark.parametrize("which", ["memory", "stream", "duckdb", "dask"])
@@ -98,9 +99,7 @@ def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, w
     dask = pytest.importorskip("dask") if which == "dask" else None
     src = _sources(data, tmp_path, which)
     # a small budget: level 15 (street) is below the pyramid and reads rows
-    # Dask cannot count rows without reading them: the caller's hint sets the depth
-    rows = data["lon"].size if which == "dask" else None
-    agg_obj = Aggregator(src, project_degrees, budget=16 << 20, rows=rows)
+    agg_obj = Aggregator(src, project_degrees, budget=16 << 20)
     ctx = dask.config.set(scheduler="synchronous") if dask else _null()
     with ctx:
         assert 4 <= agg_obj.pyramid.depth < 15
@@ -163,7 +162,10 @@ def test_pyramid_levels_cache_and_depth(data, tmp_path) -> None:
 
 
 def test_row_counts_come_from_metadata(data, tmp_path) -> None:
-    assert DuckDBSource(str(_write(data, tmp_path))).row_count() == data["lon"].size
+    path = str(_write(data, tmp_path))
+    assert DuckDBSource(path).row_count() == data["lon"].size
+    if importlib.util.find_spec("dask") is not None:
+        assert DaskSource.parquet(path).row_count() == data["lon"].size
     assert ArraySource(data).row_count() == data["lon"].size
 
 
@@ -201,3 +203,28 @@ class _null:
 
     def __exit__(self, *exc):
         return False
+
+
+def test_dask_on_a_local_cluster_of_processes(data, kernel, tmp_path) -> None:
+    """Partitions keyed in two worker processes (the projection pickles by name and makes a
+    kernel per worker), reduced by Dask: the same pyramid and grids as in-process."""
+    distributed = pytest.importorskip("distributed")
+    path = tmp_path / "rows.parquet"
+    pq.write_table(
+        pa.table({k: data[k] for k in ("lon", "lat", "weight")}), path, row_group_size=8192
+    )
+    local = Aggregator(ArraySource(data), project_degrees)
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        remote = Aggregator(DaskSource.parquet(str(path), split_row_groups=True), project_degrees)
+        for a, b in zip(remote.pyramid.levels, local.pyramid.levels, strict=True):
+            np.testing.assert_array_equal(a.code, b.code)
+            np.testing.assert_array_equal(a.count, b.count)
+            np.testing.assert_array_equal(a.largest, b.largest)
+        for center, zoom in VIEWS:
+            ref = _server(kernel, local, center, zoom, "mean")
+            np.testing.assert_array_equal(_server(kernel, remote, center, zoom, "mean"), ref)

@@ -53,10 +53,26 @@ class DaskSource:
         names = list(ddf.columns)
         self.ddf = ddf
         self.cols = (lon, lat, weight if weight in names else None, time if time in names else None)
+        self.rows: int | None = None
+
+    @classmethod
+    def parquet(cls, path: str, **kwargs: Any) -> DaskSource:
+        """``dask.dataframe.read_parquet(path, **kwargs)``, its row count from the footers."""
+        import pyarrow.dataset as ds
+
+        try:
+            import dask.dataframe as dd
+        except ImportError as e:
+            raise ImportError(MISSING) from e
+        source = cls(dd.read_parquet(path, **kwargs))
+        fragments = ds.dataset(path, format="parquet").get_fragments()
+        source.rows = sum(f.metadata.num_rows for f in fragments)  # footers only
+        return source
 
     def row_count(self) -> int | None:
-        """Unknown without reading data (``npartitions`` counts partitions, not rows)."""
-        return None
+        """From Parquet footers when made by :meth:`parquet`; otherwise unknown without
+        reading data (``npartitions`` counts partitions, not rows): None."""
+        return self.rows
 
     def cells(self, keys: Keys, where: Filter) -> Cells:
         import pandas as pd

@@ -1,7 +1,8 @@
 """``DuckDBSource``: a Parquet glob or a DuckDB relation, aggregated out of core.
 
-Rows stream as Arrow record batches (``fetch_record_batch``), so memory is a batch plus the
-cells; a view's filter is pushed into the SQL (row groups are pruned by Parquet statistics).
+Rows stream as Arrow record batches (``to_arrow_reader``; ``fetch_record_batch`` before 2.0),
+so memory is a batch plus the cells; a view's filter is pushed into the SQL (row groups are
+pruned by Parquet statistics).
 """
 
 from __future__ import annotations
@@ -66,7 +67,9 @@ class DuckDBSource:
         cols = [f'"{self.lon}"', f'"{self.lat}"'] + ([f'"{self.weight}"'] if self.weight else [])
         cond = where.sql(f'"{self.lon}"', f'"{self.lat}"', f'"{self.time}"' if self.time else None)
         rel = self.rel.filter(cond).select(", ".join(cols))
-        reader = rel.fetch_record_batch(BATCH)
+        # duckdb 2 names it to_arrow_reader; 1.x has fetch_record_batch (deprecated in 2)
+        fetch = getattr(rel, "to_arrow_reader", None) or rel.fetch_record_batch
+        reader = fetch(BATCH)
         for batch in reader:
             lon = np.asarray(batch.column(0).to_numpy(zero_copy_only=False), np.float64)
             lat = np.asarray(batch.column(1).to_numpy(zero_copy_only=False), np.float64)
