@@ -20,9 +20,10 @@ from pathlib import Path
 import numpy as np
 
 from . import morton
+from .builder import PyramidBuilder
 from .frame import GridFrame
 from .keys import CellKeys, PixelKeys, Project
-from .pyramid import DEFAULT_BUDGET, MAX_DEPTH, Cells, Pyramid, depth_for
+from .pyramid import BYTES_PER_PIXEL, DEFAULT_BUDGET, Cells, Pyramid, depth_for
 from .source import Filter, Source
 
 __all__ = ["Aggregator"]
@@ -60,14 +61,22 @@ class Aggregator:
         return self._pyramid
 
     def build(self) -> Pyramid:
-        """One pass: the deepest level from the rows, the others from it."""
-        rows = self._rows if self._rows is not None else self.source.row_count()
-        depth = min(MAX_DEPTH, depth_for(UNKNOWN_ROWS if rows is None else rows, self.budget))
-        deepest = self.source.cells(PixelKeys(self.project, depth), Filter())
-        # the bound with the pixels actually held may allow no more; it may demand less
-        while depth > 0 and depth_for(deepest.code.size, self.budget) < depth:
-            deepest, depth = deepest.parent(), depth - 1
-        return Pyramid.of_deepest(deepest, depth, int(deepest.count.sum()))
+        """One pass: the deepest level from the rows (batch by batch when the engine runs in
+        this process, else reduced by the engine), the others from it."""
+        limit = self.budget // 2 // BYTES_PER_PIXEL
+        batches = getattr(self.source, "batches", None)
+        if batches is not None:
+            builder = PyramidBuilder(self.project, limit)
+            for rows in batches(Filter()):
+                builder.add(rows)
+            deepest, depth = builder.finish()
+        else:
+            rows = self._rows if self._rows is not None else self.source.row_count()
+            depth = depth_for(UNKNOWN_ROWS if rows is None else rows, self.budget)
+            deepest = self.source.cells(PixelKeys(self.project, depth), Filter())
+            while depth > 0 and deepest.code.size > limit:
+                deepest, depth = deepest.parent(), depth - 1
+        return Pyramid.of_deepest(deepest, depth, int(deepest.count.sum()), self.budget)
 
     def grid(
         self, frame: GridFrame, t0: float | None = None, t1: float | None = None

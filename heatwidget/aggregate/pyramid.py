@@ -8,9 +8,12 @@ finer level's pixel centres (``Aggregator``). Built from batches of fixed-point 
 numpy; partial pyramids (from batches, partitions, workers) merge by concatenating and
 reducing by code.
 
-Depth: the deepest level whose upper bound of bytes, summed over the levels
-(``sum_l 28 * min(cells, 4**(8 + l))``, cells = the deepest level's), fits the budget (default
-1 GiB), at most ``MAX_DEPTH``. Coarser levels come from the deepest (``code >> 2`` per level).
+Depth (``Z``): at most ``MAX_DEPTH`` (16: a street is zoom 15-18; deeper views read rows);
+the deepest level is built first, in at most half the budget (default 1 GiB): in-process
+engines start at 16 and drop a level whenever the pixels held pass that (``PyramidBuilder``),
+Dask starts at the level whose worst case fits (``depth_for``, rows from metadata). Coarser
+levels come from the deepest (``code >> 2`` per level); then the deepest levels are dropped
+until all of them fit the budget.
 
 Cache: one ``.npz`` (uncompressed): four arrays per level plus the depth. npz because it is
 numpy's own container of named typed arrays, loads with ``np.load`` alone (no pyarrow for a
@@ -130,15 +133,16 @@ def ranges_index(sorted_codes: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np
     return idx
 
 
-def depth_for(cells: int, budget: int = DEFAULT_BUDGET) -> int:
-    """The deepest level whose pyramid of at most ``cells`` pixels a level fits ``budget``."""
-    total, depth = 0, -1
+def depth_for(rows: int, budget: int = DEFAULT_BUDGET) -> int:
+    """The deepest level whose pixels, at most ``min(rows, 4**(8 + level))``, fit half the
+    budget in the worst case (every row its own pixel): where a pyramid built by an engine
+    that cannot adapt while reading (Dask) starts."""
+    depth = 0
     for level in range(MAX_DEPTH + 1):
-        total += BYTES_PER_PIXEL * min(cells, 4 ** (8 + level))
-        if total > budget:
+        if BYTES_PER_PIXEL * min(rows, 4 ** (8 + level)) > budget // 2:
             break
         depth = level
-    return max(depth, 0)
+    return depth
 
 
 class Pyramid:
@@ -158,11 +162,18 @@ class Pyramid:
         return [c.nbytes for c in self.levels]
 
     @classmethod
-    def of_deepest(cls, deepest: Cells, depth: int, rows: int) -> Pyramid:
+    def of_deepest(
+        cls, deepest: Cells, depth: int, rows: int, budget: int = DEFAULT_BUDGET
+    ) -> Pyramid:
+        """Levels 0..depth from the deepest; then the deepest levels dropped until the
+        pyramid fits ``budget`` bytes."""
         levels = [deepest]
         for _ in range(depth):
             levels.append(levels[-1].parent())
-        return cls(levels[::-1], rows)
+        levels.reverse()
+        while len(levels) > 1 and sum(c.nbytes for c in levels) > budget:
+            levels.pop()
+        return cls(levels, rows)
 
     def save(self, path: str | PathLike[str]) -> None:
         arrays: dict[str, Any] = {"rows": np.array([self.rows], np.int64)}

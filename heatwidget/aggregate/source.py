@@ -125,7 +125,8 @@ def cells_of_batches(batches: Iterable[Rows], keys: Keys) -> Cells:
 
 
 class Source(Protocol):
-    """An engine's rows, aggregated where they live."""
+    """An engine's rows, aggregated where they live. Engines that run in this process also
+    have ``batches(where) -> Iterator[Rows]``, which the pyramid's pass reads directly."""
 
     def row_count(self) -> int | None:
         """Rows held, from metadata only (None when unknown without reading data)."""
