@@ -32,7 +32,13 @@ pytest.importorskip("wasmtime", reason="the kernel tests need wasmtime")
 AGG = {"sum": 0, "count": 1, "mean": 2, "max": 3}
 W, H = 320, 240
 # (center, zoom): world (wraps), region, city, street (below the pyramid when it is shallow)
-VIEWS = [((10.0, 0.0), 0), ((48.0, 5.0), 4), ((48.85, 2.35), 9), ((48.85, 2.35), 15)]
+VIEWS = [
+    ((10.0, 0.0), 0),
+    ((48.0, 5.0), 4),
+    ((0.0, 179.9), 6),
+    ((48.85, 2.35), 9),
+    ((48.85, 2.35), 15),
+]
 T0 = dt.datetime(2020, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -42,6 +48,7 @@ def _data(n: int = 40_000, seed: int = 3) -> dict[str, np.ndarray]:
     lon = np.r_[rng.normal(2.35, 0.02, k), rng.uniform(-180, 180, n - k)]
     lat = np.r_[rng.normal(48.85, 0.01, k), rng.uniform(-85, 85, n - k)]
     lon[:3], lat[:3] = [180.0, -180.0, 179.999999], [0.0, 85.0511287798, -85.0511287798]
+    lon[3:400], lat[3:400] = rng.normal(180.0, 0.5, 397), rng.normal(0.0, 0.5, 397)
     lon = (lon + 180.0) % 360.0 - 180.0
     weight = (rng.integers(1, 64, n) / 8.0).astype(np.float32)  # sums exact in float32
     seconds = T0.timestamp() + rng.uniform(0, 86400, n)
@@ -228,3 +235,20 @@ def test_dask_on_a_local_cluster_of_processes(data, kernel, tmp_path) -> None:
         for center, zoom in VIEWS:
             ref = _server(kernel, local, center, zoom, "mean")
             np.testing.assert_array_equal(_server(kernel, remote, center, zoom, "mean"), ref)
+
+
+def test_any_float32_weights_within_float32_rounding(kernel) -> None:
+    """With weights whose float32 sums round (any real data), count and max stay exact; sum
+    and mean differ by the client's float32 accumulation only (the server sums in float64)."""
+    rng = np.random.default_rng(5)
+    data = _data(30_000)
+    data["weight"] = rng.lognormal(0.0, 1.0, data["lon"].size).astype(np.float32)
+    agg_obj = Aggregator(ArraySource(data), project_degrees)
+    for center, zoom in VIEWS[:2]:
+        for agg in AGG:
+            ref = _client(data, center, zoom, agg)
+            got = _server(kernel, agg_obj, center, zoom, agg)
+            if agg in ("count", "max"):
+                np.testing.assert_array_equal(got, ref)
+            else:
+                np.testing.assert_allclose(got, ref, rtol=1e-5, atol=0)

@@ -6,6 +6,13 @@ level ``z`` exactly (its pixels are the frame's pixels). A fractional zoom uses 
 Deeper frames, and every frame with a time window, read the rows in view from the source
 (the view's bounds and the window pushed down) and bin them exactly as frame.c.
 
+Exactness against client mode (``Heatmap.density()``, tests/test_aggregate.py): count and
+max are equal cell for cell at integer zooms, any radius; sum and mean too when the kernel's
+float32 sums are exact (dyadic weights), else within float32 rounding (the server sums in
+float64, the browser in float32: ~1e-6 relative). Fractional zooms: within 1% (pyramid
+centres). A time window reads rows (no pyramid over time). Time decay (half-life) is not
+supported here yet.
+
 The grid's geometry (cell size, margin) comes from the kernel (``Kernel.grid_geometry``), and
 so does the projection (``project``, e.g. ``heatwidget.host.kernel.project_degrees``): this
 layer holds neither copy of the maths.
