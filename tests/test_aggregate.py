@@ -20,7 +20,6 @@ from heatwidget.aggregate import (
     ArrowStreamSource,
     DaskSource,
     DuckDBSource,
-    GridFrame,
     Pyramid,
 )
 from heatwidget.aggregate.pyramid import depth_for
@@ -78,13 +77,8 @@ def _client(data, center, zoom, agg, window=None):
 
 def _server(kernel, agg_obj, center, zoom, agg, radius=0.0, window=None):
     origin = Viewport(center, zoom, W, H).origin
-    f, margin, gw, gh = kernel.grid_geometry(W, H, radius, AGG[agg])
-    frame = GridFrame(*origin, zoom, W, H, f, margin, gw, gh)
-    t0, t1 = (None, None)
-    if window:
-        t0, t1 = (w.timestamp() * 1e3 for w in window)
-    planes = agg_obj.grid(frame, t0, t1)
-    return kernel.density_grid(planes, origin, zoom, W, H, radius, AGG[agg])[0]
+    ms = (None, None) if not window else tuple(w.timestamp() * 1e3 for w in window)
+    return agg_obj.density(kernel, origin, zoom, W, H, radius, AGG[agg], ms)[0]
 
 
 def _sources(data, tmp_path, which):
@@ -252,3 +246,16 @@ def test_any_float32_weights_within_float32_rounding(kernel) -> None:
                 np.testing.assert_array_equal(got, ref)
             else:
                 np.testing.assert_allclose(got, ref, rtol=1e-5, atol=0)
+
+
+@pytest.mark.parametrize("which", ["memory", "duckdb"])
+def test_rows_path_on_every_view(data, kernel, tmp_path, which) -> None:
+    """A pyramid too shallow for most views: they read the rows in view (the filter pushed
+    down, across the antimeridian too) and bin them exactly."""
+    agg_obj = Aggregator(_sources(data, tmp_path, which), project_degrees, budget=1 << 20)
+    assert agg_obj.pyramid.depth < 4
+    for center, zoom in VIEWS:
+        for agg in ("sum", "max"):
+            ref = _client(data, center, zoom, agg)
+            got = _server(kernel, agg_obj, center, zoom, agg)
+            np.testing.assert_array_equal(got, ref, err_msg=f"{which} z{zoom} {agg}")

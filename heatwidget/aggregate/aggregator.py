@@ -23,6 +23,7 @@ from __future__ import annotations
 import math
 from os import PathLike
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -105,6 +106,27 @@ class Aggregator:
         where = Filter.of_pixels(px0, px1, py0, py1, frame.world, t0, t1)
         c = self.source.cells(CellKeys(self.project, frame), where)
         return _planes(frame, c.code.astype(np.int64), c)
+
+    def density(
+        self,
+        kernel: Any,
+        origin: tuple[float, float],
+        zoom: float,
+        width: int,
+        height: int,
+        radius: float,
+        aggregation: int,
+        window: tuple[float | None, float | None] = (None, None),
+    ) -> tuple[np.ndarray, float]:
+        """``Kernel.density`` of these rows without holding them: the grid from here, drawn
+        by ``kernel`` (a ``heatwidget.host.kernel.Kernel``; ``aggregation`` one of its
+        ``HW_AGG_*``; ``window`` in the time column's unit). The kernel keeps the frame for
+        ``quantile``/``colorize``/``count_near``."""
+        f, margin, gw, gh = kernel.grid_geometry(width, height, radius, aggregation)
+        frame = GridFrame(*origin, zoom, width, height, f, margin, gw, gh)
+        planes = self.grid(frame, *window)
+        grid, mx = kernel.density_grid(planes, origin, zoom, width, height, radius, aggregation)
+        return grid, float(mx)
 
     def _pyramid_cells(
         self, frame: GridFrame, level: int, centre: bool

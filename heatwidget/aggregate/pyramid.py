@@ -40,6 +40,9 @@ DEFAULT_BUDGET = 1 << 30
 MAX_DEPTH = 16
 
 
+_FIELDS = ("code", "total", "count", "largest")
+
+
 @dataclass(frozen=True)
 class Cells:
     """Sparse per-pixel aggregates of one level, sorted by code, codes unique."""
@@ -87,6 +90,8 @@ class Cells:
             code, total = self.code[order], self.total[order]
             count, largest = self.count[order], self.largest[order]
         starts = np.flatnonzero(np.r_[True, code[1:] != code[:-1]])
+        if starts.size == code.size:  # every code once (deep levels): nothing to reduce
+            return Cells(code, total, count, largest)
         return Cells(
             code[starts],
             np.add.reduceat(total, starts),
@@ -101,17 +106,36 @@ class Cells:
 
     @staticmethod
     def merge(parts: Iterable[Cells]) -> Cells:
-        parts = [p for p in parts if p.code.size]
+        """One reduced Cells of several: the largest part (usually what is merged so far)
+        takes the others by a merge of sorted runs, not by sorting it again."""
+        parts = sorted((p for p in parts if p.code.size), key=lambda p: p.code.size)
         if not parts:
             return Cells.empty()
         if len(parts) == 1:
             return parts[0]
-        return Cells(
-            np.concatenate([p.code for p in parts]),
-            np.concatenate([p.total for p in parts]),
-            np.concatenate([p.count for p in parts]),
-            np.concatenate([p.largest for p in parts]),
-        ).reduced()
+        big, rest = parts[-1], parts[:-1]
+        small = rest[0] if len(rest) == 1 else Cells.concat(rest).reduced()
+        return big.merge_sorted(small)
+
+    @staticmethod
+    def concat(parts: list[Cells]) -> Cells:
+        return Cells(*(np.concatenate([getattr(p, f) for p in parts]) for f in _FIELDS))
+
+    def merge_sorted(self, other: Cells) -> Cells:
+        """Both sorted: other's entries go in after self's equal codes, then equal codes
+        reduce (O(n) scatters and a searchsorted of the smaller)."""
+        n = self.code.size + other.code.size
+        at = np.searchsorted(self.code, other.code, "right") + np.arange(other.code.size)
+        mine = np.ones(n, bool)
+        mine[at] = False
+        out = []
+        for f in _FIELDS:
+            a, b = getattr(self, f), getattr(other, f)
+            arr = np.empty(n, a.dtype)
+            arr[at] = b
+            arr[mine] = a
+            out.append(arr)
+        return Cells(*out).reduced(is_sorted=True)
 
     def select(self, lo: np.ndarray, hi: np.ndarray) -> Cells:
         """The cells whose code lies in one of the ranges [lo, hi)."""
