@@ -158,6 +158,14 @@ def test_pyramid_levels_cache_and_depth(data, tmp_path) -> None:
     for c, d in zip(p.levels, q.levels, strict=True):
         np.testing.assert_array_equal(c.code, d.code)
         np.testing.assert_array_equal(c.total, d.total)
+    # a smaller budget keeps the same coarse levels, as deep as fit
+    small = Aggregator(ArraySource(data), project_degrees, budget=4 << 20).pyramid
+    assert small.depth < p.depth and sum(small.level_bytes) <= 4 << 20
+    assert sum(p.level_bytes[: small.depth + 2]) > 4 << 20
+    for c, d in zip(small.levels, p.levels, strict=False):
+        np.testing.assert_array_equal(c.code, d.code)
+        np.testing.assert_array_equal(c.total, d.total)
+        np.testing.assert_array_equal(c.largest, d.largest)
     # where Dask starts: the deepest level's worst case (28 bytes a row) in half of 1 GiB
     assert depth_for(10_000_000) == 16 and depth_for(100_000_000) == 4
 

@@ -189,14 +189,27 @@ class Pyramid:
     def of_deepest(
         cls, deepest: Cells, depth: int, rows: int, budget: int = DEFAULT_BUDGET
     ) -> Pyramid:
-        """Levels 0..depth from the deepest; then the deepest levels dropped until the
-        pyramid fits ``budget`` bytes."""
+        """Levels 0..d from the deepest, d the deepest level whose pyramid fits ``budget``
+        bytes: the levels' sizes are counted first (distinct shifted codes, O(n) each), so
+        levels that would not fit are never built."""
+        code = deepest.code
+        sizes = [
+            int(np.count_nonzero(np.diff(code >> np.uint64(2 * (depth - level))))) + 1
+            if code.size
+            else 0
+            for level in range(depth + 1)
+        ]
+        keep = depth
+        while keep > 0 and BYTES_PER_PIXEL * sum(sizes[: keep + 1]) > budget:
+            keep -= 1
+        if keep < depth:
+            shift = np.uint64(2 * (depth - keep))
+            deepest = Cells(code >> shift, deepest.total, deepest.count, deepest.largest)
+            deepest = deepest.reduced(is_sorted=True)
         levels = [deepest]
-        for _ in range(depth):
+        for _ in range(keep):
             levels.append(levels[-1].parent())
         levels.reverse()
-        while len(levels) > 1 and sum(c.nbytes for c in levels) > budget:
-            levels.pop()
         return cls(levels, rows)
 
     def save(self, path: str | PathLike[str]) -> None:
