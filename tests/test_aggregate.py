@@ -84,10 +84,12 @@ def _server(kernel, agg_obj, center, zoom, agg, radius=0.0, window=None):
 def _sources(data, tmp_path, which):
     if which == "memory":
         return ArraySource(data)
-    if which == "stream":
-        return ArrowStreamSource(pa.table({k: v for k, v in data.items() if k != "time_s"}))
-    path = tmp_path / "rows.parquet"
     table = pa.table({k: v for k, v in data.items() if k != "time_s"})
+    if which == "stream":  # read once, rows kept
+        return ArrowStreamSource(table.to_reader(max_chunksize=7000))
+    if which == "stream-opener":  # a fresh stream for every pass
+        return ArrowStreamSource(lambda: table.to_reader(max_chunksize=7000))
+    path = tmp_path / "rows.parquet"
     pq.write_table(table, path, row_group_size=8192)
     if which == "duckdb":
         return DuckDBSource(str(path))
@@ -95,7 +97,7 @@ def _sources(data, tmp_path, which):
     return DaskSource.parquet(str(path), split_row_groups=True)
 
 
-@pytest.mark.parametrize("which", ["memory", "stream", "duckdb", "dask"])
+@pytest.mark.parametrize("which", ["memory", "stream", "stream-opener", "duckdb", "dask"])
 def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, which) -> None:
     dask = pytest.importorskip("dask") if which == "dask" else None
     src = _sources(data, tmp_path, which)
@@ -111,7 +113,7 @@ def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, w
                 np.testing.assert_array_equal(got, ref, err_msg=f"{which} z{zoom} {agg}")
 
 
-@pytest.mark.parametrize("which", ["memory", "duckdb", "dask"])
+@pytest.mark.parametrize("which", ["memory", "stream-opener", "duckdb", "dask"])
 def test_time_window_reads_rows_with_a_filter(data, kernel, tmp_path, which) -> None:
     dask = pytest.importorskip("dask") if which == "dask" else None
     agg_obj = Aggregator(_sources(data, tmp_path, which), project_degrees, budget=8 << 20)
@@ -256,7 +258,7 @@ def test_any_float32_weights_within_float32_rounding(kernel) -> None:
                 np.testing.assert_allclose(got, ref, rtol=1e-5, atol=0)
 
 
-@pytest.mark.parametrize("which", ["memory", "duckdb"])
+@pytest.mark.parametrize("which", ["memory", "stream-opener", "duckdb"])
 def test_rows_path_on_every_view(data, kernel, tmp_path, which) -> None:
     """A pyramid too shallow for most views: they read the rows in view (the filter pushed
     down, across the antimeridian too) and bin them exactly."""
@@ -267,3 +269,19 @@ def test_rows_path_on_every_view(data, kernel, tmp_path, which) -> None:
             ref = _client(data, center, zoom, agg)
             got = _server(kernel, agg_obj, center, zoom, agg)
             np.testing.assert_array_equal(got, ref, err_msg=f"{which} z{zoom} {agg}")
+
+
+def test_a_stream_opener_is_read_once_per_pass_and_kept_nowhere(data) -> None:
+    table = pa.table({k: data[k] for k in ("lon", "lat", "weight")})
+    opened = []
+
+    def opener():
+        opened.append(1)
+        return table.to_reader(max_chunksize=5000)
+
+    src = ArrowStreamSource(opener)
+    agg_obj = Aggregator(src, project_degrees)
+    assert agg_obj.pyramid.rows == table.num_rows and len(opened) == 1
+    assert src.row_count() is None  # a stream has no metadata to count with
+    with pytest.raises(TypeError, match="__arrow_c_stream__"):
+        ArrowStreamSource(object())
