@@ -31,7 +31,7 @@ from . import morton
 from .builder import PyramidBuilder
 from .frame import GridFrame
 from .keys import CellKeys, PixelKeys, Project
-from .pyramid import BYTES_PER_PIXEL, DEFAULT_BUDGET, Cells, Pyramid, depth_for
+from .pyramid import BYTES_PER_PIXEL, DEFAULT_BUDGET, Cells, Pyramid, depth_for, ranges_index
 from .source import Filter, Source
 
 __all__ = ["Aggregator"]
@@ -100,10 +100,11 @@ class Aggregator:
         fine = math.ceil(frame.zoom) + 2
         if level is None and fine <= depth:
             return _planes(frame, *self._pyramid_cells(frame, fine, centre=True))
-        px0, px1, py0, py1 = frame.x0 - frame.margin, 0.0, frame.y0 - frame.margin, 0.0
-        px1 = frame.x0 + frame.width + frame.margin
-        py1 = frame.y0 + frame.height + frame.margin
-        where = Filter.of_pixels(px0, px1, py0, py1, frame.world, t0, t1)
+        m = frame.margin
+        where = Filter.of_pixels(
+            frame.x0 - m, frame.x0 + frame.width + m, frame.y0 - m, frame.y0 + frame.height + m,
+            frame.world, t0, t1,
+        )  # fmt: skip
         c = self.source.cells(CellKeys(self.project, frame), where)
         return _planes(frame, c.code.astype(np.int64), c)
 
@@ -133,7 +134,7 @@ class Aggregator:
     ) -> tuple[np.ndarray, Cells]:
         cells = self.pyramid.levels[level]
         lo, hi = _tile_ranges(*frame.pixel_bounds(level), level)
-        sel = cells.take(np.unique(_ranges(cells.code, lo, hi)))
+        sel = cells.take(ranges_index(cells.code, lo, hi))
         px, py = morton.decode(sel.code)
         shift = np.uint64(24 - level)
         half = np.uint64((1 << (23 - level)) if centre else 0)
@@ -141,12 +142,6 @@ class Aggregator:
         y = ((py << shift) | half).astype(np.uint32)
         cell, idx = frame.cells(x, y)
         return cell, sel.take(idx)
-
-
-def _ranges(code: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    from .pyramid import ranges_index
-
-    return ranges_index(code, lo, hi)
 
 
 def _tile_ranges(
