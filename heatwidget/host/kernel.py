@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import atexit
 import os
+import threading
 import weakref
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,6 +47,7 @@ __all__ = [
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
     "Kernel",
+    "project_degrees",
     "wasm_path",
 ]
 
@@ -243,7 +245,75 @@ class Kernel:
         self._need_frame()
         return _u32(self._call("hw_frame_count_near", float(px), float(py), float(radius)))
 
+    def project(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``hw_project_staged``: fixed-point Web Mercator ``(x, y)`` (uint32 arrays) of the
+        degrees ``lon``, ``lat``, exactly as the kernel stores appended points (heat.h
+        "Coordinates"; ``y == 2**32 - 1`` for a NaN or infinite coordinate). Holds nothing."""
+        lon = np.asarray(lon, dtype=np.float64).ravel()
+        lat = np.asarray(lat, dtype=np.float64).ravel()
+        if lon.shape != lat.shape:
+            raise ValueError(f"lon and lat differ in length: {lon.size} != {lat.size}")
+        n, cap = lon.size, self.stage_capacity
+        x, y = np.empty(n, np.uint32), np.empty(n, np.uint32)
+        for a in range(0, n, cap):
+            m = min(cap, n - a)
+            self._view("hw_stage_lon", np.float64, m)[:] = lon[a : a + m]
+            self._view("hw_stage_lat", np.float64, m)[:] = lat[a : a + m]
+            self._call("hw_project_staged", m)
+            x[a : a + m] = self._view("hw_project_x", np.uint32, m)
+            y[a : a + m] = self._view("hw_project_y", np.uint32, m)
+        return x, y
+
     # ---- frames -----------------------------------------------------------------------------
+
+    def grid_geometry(
+        self, width: int, height: int, radius: float, aggregation: int
+    ) -> tuple[int, int, int, int]:
+        """``(f, margin, gw, gh)`` of the padded grid ``hw_density`` bins a frame into: cells
+        of ``f`` px, ``margin`` px of footprint on every side, ``gw`` x ``gh`` cells
+        (``hw_grid_begin``; the next :meth:`density_grid` must pass the same arguments)."""
+        return self._grid_begin(width, height, radius, aggregation)[1]
+
+    def _grid_begin(
+        self, width: int, height: int, radius: float, aggregation: int
+    ) -> tuple[int, tuple[int, int, int, int]]:
+        ptr = _u32(self._call("hw_grid_begin", int(width), int(height), float(radius), aggregation))
+        if ptr == 0:
+            raise MemoryError(f"the heat kernel could not allocate a {width}x{height} frame")
+        g = self._view("hw_grid_geometry", np.uint32, 4)
+        return ptr, (int(g[0]), int(g[1]), int(g[2]), int(g[3]))
+
+    def density_grid(
+        self,
+        planes: np.ndarray,
+        origin: tuple[float, float],
+        zoom: float,
+        width: int,
+        height: int,
+        radius: float,
+        aggregation: int,
+    ) -> tuple[np.ndarray, float]:
+        """``hw_density_grid``: as :meth:`density`, from a binned grid instead of points.
+
+        ``planes`` is float32 ``(3, gh, gw)``: per cell the sum of weights, the number of rows
+        and the largest weight, at the geometry :meth:`grid_geometry` gives for the same
+        ``width``, ``height``, ``radius``, ``aggregation`` (heat.h "Frames from a grid").
+        """
+        width, height = int(width), int(height)
+        ptr, (_, _, gw, gh) = self._grid_begin(width, height, radius, aggregation)
+        planes = np.asarray(planes, dtype=np.float32)
+        if planes.shape != (3, gh, gw):
+            raise ValueError(f"planes must have shape (3, {gh}, {gw}), got {planes.shape}")
+        n = 3 * gw * gh
+        self._bytes()[ptr : ptr + 4 * n].view(np.float32)[:] = planes.ravel()
+        x0, y0 = (float(v) for v in origin)
+        mx = float(self._call("hw_density_grid", x0, y0, float(zoom)))
+        if mx < 0:
+            self._frame = None
+            raise MemoryError(f"the heat kernel could not draw a {width}x{height} frame")
+        self._frame = (width, height)
+        grid = self._view("hw_frame_grid", np.float32, width * height)
+        return grid.reshape(height, width).copy(), mx
 
     def density(
         self,
@@ -322,6 +392,18 @@ class Kernel:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+_THREAD = threading.local()
+
+
+def project_degrees(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:meth:`Kernel.project` on a kernel of this thread's own (made on first use): a plain
+    function, so it pickles by name to Dask workers (heatwidget.aggregate projects with it)."""
+    k = getattr(_THREAD, "kernel", None)
+    if k is None:
+        k = _THREAD.kernel = Kernel()
+    return k.project(lon, lat)
 
 
 def _close_managed(obj: Any) -> None:

@@ -19,6 +19,12 @@
  *    grid that fits in cache makes binning millions of points cheap. */
 
 static Frame fr;
+/* A frame from a host's grid (hw_grid_begin): its three planes, their geometry, whether they
+ * await hw_density_grid, and whether the last frame came from them (hit-testing reads their
+ * counts then). */
+static float *grid_cells;
+static uint32_t grid_cells_cap, grid_geometry[4];
+static int grid_pending, grid_frame;
 
 const Frame *frame(void) { return &fr; }
 
@@ -48,6 +54,10 @@ float *hw_frame_grid(void) { return fr.grid; }
 uint8_t *hw_frame_rgba(void) { return (uint8_t *)fr.rgba; }
 
 void frame_release(void) {
+  hw_free(grid_cells);
+  grid_cells = NULL;
+  grid_cells_cap = 0;
+  grid_pending = grid_frame = 0;
   hw_free(fr.pad);
   hw_free(fr.aux);
   hw_free(fr.cnt);
@@ -432,14 +442,23 @@ static float finish_coarse(float cnt_min) {
   return mx;
 }
 
-float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t height,
-                 float radius, uint32_t aggregation) {
+/* ---- Frames from points or from a host's grid ----------------------------------------------- */
+
+/* A frame's cell size, margin and footprint: one plan for frames from points and from grids. */
+typedef struct Plan {
+  float radius;
+  uint32_t aggregation, f, margin;
+  double sigma;
+  Taps taps;
+} Plan;
+
+static Plan plan_frame(float radius, uint32_t aggregation) {
+  Plan pl;
   if (!(radius >= 0.0f)) radius = 0.0f;
   if (radius > 2000.0f) radius = 2000.0f;
   if (aggregation > HW_AGG_MAX) aggregation = HW_AGG_SUM;
   int max = aggregation == HW_AGG_MAX;
   double sigma = radius * 0.5;
-
   /* cells of f pixels keep the grid's Gaussian between 2 and 4 cells wide */
   uint32_t f = 1;
   while (sigma / f >= 4.0 && f < 256) f *= 2;
@@ -448,41 +467,47 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
   double extra = f > 1 ? (double)f * f / 4.0 : 0.0;
   double sigma_cells = sigma * sigma > extra ? __builtin_sqrt(sigma * sigma - extra) / f : 0.0;
   if (max) sigma_cells = sigma / f; /* a max spread keeps the peak; variance is not its aim */
-  Taps taps = gaussian_taps(sigma_cells, !max);
-  uint32_t margin = radius > 0.0f ? (taps.reach + 1) * f : 0;
+  pl.radius = radius;
+  pl.aggregation = aggregation;
+  pl.f = f;
+  pl.sigma = sigma;
+  pl.taps = gaussian_taps(sigma_cells, !max);
+  pl.margin = radius > 0.0f ? (pl.taps.reach + 1) * f : 0;
+  return pl;
+}
 
-  if (frame_alloc(width, height, margin, f)) return -1.0f;
+/* Sizes the frame for the plan and zeroes its grid (and counts, for "mean"). */
+static int frame_begin(const Plan *pl, uint32_t width, uint32_t height) {
+  if (frame_alloc(width, height, pl->margin, pl->f)) return -1;
   uint32_t cells = fr.gw * fr.gh;
   __builtin_memset(fr.pad, 0, cells * 4u);
-  if (aggregation == HW_AGG_MEAN) {
-    if (fit(&fr.cnt, &fr.cnt_cap, cells)) return -1.0f;
+  if (pl->aggregation == HW_AGG_MEAN) {
+    if (fit(&fr.cnt, &fr.cnt_cap, cells)) return -1;
     __builtin_memset(fr.cnt, 0, cells * 4u);
   }
-  Rows rows = rows_in_window();
-  Splat sp = splat_setup(x0, y0, zoom, margin, width, height, f);
+  return 0;
+}
+
+static void frame_place(double x0, double y0, double zoom) {
   fr.x0 = x0;
   fr.y0 = y0;
   fr.zoom = zoom;
   fr.placed = 1;
-  int may_sort = spatial_frame_begins();
-  int timed = points()->t != NULL;
-  int window_level = spatial_streaming() && !timed ? pyramid_level(&sp, radius, aggregation) : 0;
-  if (window_level && sw_level(window_level))
-    splat_level(&sp, aggregation, window_level); /* a sliding window's pyramid (window.c) */
-  else if (!timed && rows.end > rows.begin && spatial_ready(may_sort))
-    splat_spatial(&sp, aggregation, &rows, x0, y0, radius);
-  else
-    splat(&sp, aggregation, &rows);
+}
 
-  int mean = aggregation == HW_AGG_MEAN;
-  if (taps.reach) {
-    spread(fr.pad, &taps, max);
-    if (mean) spread(fr.cnt, &taps, 0);
+/* The binned grid -> the footprint, "mean"'s division and the read-back; returns the maximum. */
+static float frame_finish(const Plan *pl) {
+  uint32_t aggregation = pl->aggregation, f = pl->f, width = fr.width, height = fr.height;
+  int max = aggregation == HW_AGG_MAX, mean = aggregation == HW_AGG_MEAN;
+  if (pl->taps.reach) {
+    spread(fr.pad, &pl->taps, max);
+    if (mean) spread(fr.cnt, &pl->taps, 0);
   }
   /* "mean" is left empty where the spread count is below one point's density at `radius`
    * (e^-2 of its peak), so its footprints fade like the others' (heat.h) */
   float cnt_min = 0.5f;
-  if (mean && radius > 0.0f) cnt_min = (float)(0.1353352832 / (6.283185307 * sigma * sigma));
+  if (mean && pl->radius > 0.0f)
+    cnt_min = (float)(0.1353352832 / (6.283185307 * pl->sigma * pl->sigma));
 
   if (f == 1) return read_full(fr.pad, mean ? fr.cnt : NULL, cnt_min, fr.grid);
   /* a coarse cell holds the mass of f^2 pixels, except for "max", whose values are weights */
@@ -496,8 +521,85 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
   return finish_coarse(0.0f);
 }
 
+/* The plan of the frame hw_grid_begin sized. */
+static Plan grid_plan;
+
+float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t height,
+                 float radius, uint32_t aggregation) {
+  Plan pl = plan_frame(radius, aggregation);
+  grid_pending = grid_frame = 0;
+  if (frame_begin(&pl, width, height)) return -1.0f;
+  aggregation = pl.aggregation;
+  Rows rows = rows_in_window();
+  Splat sp = splat_setup(x0, y0, zoom, pl.margin, width, height, pl.f);
+  frame_place(x0, y0, zoom);
+  int may_sort = spatial_frame_begins();
+  int timed = points()->t != NULL;
+  int window_level = spatial_streaming() && !timed ? pyramid_level(&sp, pl.radius, aggregation) : 0;
+  if (window_level && sw_level(window_level))
+    splat_level(&sp, aggregation, window_level); /* a sliding window's pyramid (window.c) */
+  else if (!timed && rows.end > rows.begin && spatial_ready(may_sort))
+    splat_spatial(&sp, aggregation, &rows, x0, y0, pl.radius);
+  else
+    splat(&sp, aggregation, &rows);
+  return frame_finish(&pl);
+}
+
+float *hw_grid_begin(uint32_t width, uint32_t height, float radius, uint32_t aggregation) {
+  grid_plan = plan_frame(radius, aggregation);
+  grid_pending = grid_frame = 0;
+  fr.placed = 0;
+  if (frame_alloc(width, height, grid_plan.margin, grid_plan.f)) return NULL;
+  uint32_t cells = fr.gw * fr.gh;
+  if (fit(&grid_cells, &grid_cells_cap, 3 * cells)) return NULL;
+  __builtin_memset(grid_cells, 0, 3 * cells * 4u);
+  grid_geometry[0] = fr.f;
+  grid_geometry[1] = fr.margin;
+  grid_geometry[2] = fr.gw;
+  grid_geometry[3] = fr.gh;
+  grid_pending = 1;
+  return grid_cells;
+}
+
+const uint32_t *hw_grid_geometry(void) { return grid_geometry; }
+
+float hw_density_grid(double x0, double y0, double zoom) {
+  if (!grid_pending) return -1.0f;
+  const Plan *pl = &grid_plan;
+  if (frame_begin(pl, fr.width, fr.height)) return -1.0f;
+  uint32_t cells = fr.gw * fr.gh;
+  const float *sum = grid_cells, *cnt = grid_cells + cells, *mx = grid_cells + 2 * cells;
+  /* the plane a frame from points would have splatted (heat.h HW_AGG_*); "max" starts at 0 */
+  if (pl->aggregation == HW_AGG_MAX)
+    for (uint32_t i = 0; i < cells; i++) fr.pad[i] = mx[i] > 0.0f ? mx[i] : 0.0f;
+  else
+    __builtin_memcpy(fr.pad, pl->aggregation == HW_AGG_COUNT ? cnt : sum, cells * 4u);
+  if (pl->aggregation == HW_AGG_MEAN) __builtin_memcpy(fr.cnt, cnt, cells * 4u);
+  frame_place(x0, y0, zoom);
+  grid_frame = 1;
+  return frame_finish(pl);
+}
+
+/* Hit-testing a frame from a grid: the counts of the cells whose centre lies within `radius`
+ * (at least half a cell) of the frame position (px, py). */
+static uint32_t grid_count_near(double px, double py, float radius) {
+  double f = fr.f, m = fr.margin, r = radius > 0.5f * fr.f ? radius : 0.5 * fr.f;
+  const float *cnt = grid_cells + fr.gw * fr.gh;
+  double total = 0.0;
+  for (uint32_t cy = 0; cy < fr.gh; cy++) {
+    double dy = (cy + 0.5) * f - m - py;
+    if (dy * dy > r * r) continue;
+    for (uint32_t cx = 0; cx < fr.gw; cx++) {
+      double dx = (cx + 0.5) * f - m - px;
+      if (dx * dx + dy * dy <= r * r) total += cnt[cy * fr.gw + cx];
+    }
+  }
+  return (uint32_t)(total + 0.5);
+}
+
 uint32_t hw_frame_count_near(double px, double py, float radius) {
   if (!fr.placed) return 0;
+  if (grid_frame) return grid_count_near(px, py, radius);
   const Points *p = points();
   const uint32_t *xs = p->x, *ys = p->y;
   Rows rows = rows_in_window();

@@ -115,6 +115,25 @@ HW_API void hw_points_clear(void);
 /* Releases all point and frame memory back to the kernel's allocator. */
 HW_API void hw_release(void);
 HW_API uint32_t hw_points_count(void);
+/* For tests and hosts that check the projection: the fixed-point x and y of the points held
+ * (hw_points_count() each, uint32, kernel-owned, read-only; valid until the next [grows] call
+ * or frame, which may put rows in spatial order: before the first frame or hw_points_index
+ * they are in arrival order). */
+HW_API const uint32_t *hw_points_x(void);
+HW_API const uint32_t *hw_points_y(void);
+
+/* ---- Projection only (server-side aggregation) --------------------------------------------- */
+
+/* Projects the first n staged lon/lat rows (hw_stage_lon, hw_stage_lat; n is capped at
+ * hw_stage_capacity()) to fixed point exactly as hw_points_append does (one function for
+ * both), into hw_project_x() and hw_project_y(), without holding them. Returns n. A host bins
+ * these x/y for a frame (see "Frames from a grid") and gets the pixels a frame from points
+ * would. */
+HW_API uint32_t hw_project_staged(uint32_t n);
+/* Its results: hw_stage_capacity() uint32 each, kernel-owned, host-read; valid until the next
+ * hw_project_staged. */
+HW_API uint32_t *hw_project_x(void);
+HW_API uint32_t *hw_project_y(void);
 
 /* ---- Frames ------------------------------------------------------------------------------ */
 
@@ -128,6 +147,31 @@ HW_API float hw_density(double x0, double y0, double zoom, uint32_t width, uint3
  * is t1 when finite, else the latest time held. When the times held are non-decreasing
  * (data in time order), a frame visits only the rows inside the window. */
 HW_API void hw_time_window(double t0, double t1, double half_life);
+
+/* ---- Frames from a grid (server-side aggregation) ----------------------------------------------
+ * A host that aggregates rows itself (heatwidget/aggregate) hands the kernel the binned grid of
+ * a frame instead of points; the kernel then runs the same footprint, "mean" division,
+ * read-back, quantiles, colours as hw_density. The grid is the frame's padded grid: gw x gh
+ * cells of f x f pixels, row-major, top row first, where cell (i, j) holds the rows whose
+ * position in the frame (heat.h "Frames") is (px, py) with floor((px + margin) / f) = i and
+ * floor((py + margin) / f) = j, each world copy counted (longitude wraps). At radius 0,
+ * f = 1 and margin = 0: a cell is a pixel. */
+
+/* [grows] Sizes a frame of width x height pixels for `radius` and `aggregation` exactly as
+ * hw_density would, and returns its grid to fill: 3 * gw * gh float32, zeroed, kernel-owned,
+ * host-written, in three planes: the sum of weights, the number of rows, and the largest
+ * weight of each cell (0 where none); or NULL if memory could not grow. The geometry is at
+ * hw_grid_geometry(). Valid until the next [grows] call other than hw_density_grid. */
+HW_API float *hw_grid_begin(uint32_t width, uint32_t height, float radius, uint32_t aggregation);
+/* The last hw_grid_begin's geometry: 4 uint32 {f, margin, gw, gh} (kernel-owned, read-only). */
+HW_API const uint32_t *hw_grid_geometry(void);
+/* [grows] The frame from the grid filled since hw_grid_begin, placed at the world pixel
+ * (x0, y0) at `zoom` (for hit-testing): as hw_density, returns the largest value of the
+ * density, then at hw_frame_grid(), or -1 (memory, or no hw_grid_begin before it). Reading
+ * the planes it needs (sum, count, both for "mean", max), it leaves them as they are.
+ * hw_frame_count_near then sums the counts of the cells whose centre lies within `radius`
+ * (at least f / 2) of the position: a cell's rows are known to within its f pixels. */
+HW_API float hw_density_grid(double x0, double y0, double zoom);
 
 /* The last frame's density: width*height float32, row-major, top row first. */
 HW_API float *hw_frame_grid(void);

@@ -2,7 +2,9 @@
  * kernel.h — what the kernel's rooms share. Not the ABI (that is heat.h): nothing here is
  * exported. The rooms, in the order a point meets them:
  *   memory.c   the allocator; maths.h the maths without libm
- *   points.c   staging, projection to fixed point, appends and removals, the time window
+ *   points.c   staging, projection to fixed point (mercator.h), appends and removals, the
+ *              time window
+ *   project.c  the same projection handed back to a host (server-side aggregation)
  *   spatial.c  points without times in Morton order: tile index and pyramid
  *   window.c   the pyramid of a sliding window, following appends and drops
  *   frame.c    the grid, splatting, the Gaussian footprint, reading the density back
@@ -11,7 +13,7 @@
  *              release
  *
  * The calls between rooms form a DAG in that order: a room calls only rooms before it,
- *   memory <- points <- spatial <- window <- frame <- colour <- lifetime
+ *   memory <- points <- project <- spatial <- window <- frame <- colour <- lifetime
  * (lifetime.c calls points, spatial, window and frame; no room calls it). Each room's state is
  * file-static: others read it through the const accessors below (points(), pyramid(),
  * frame()) and change it through the room's functions. Two hand-overs of buffers, not of

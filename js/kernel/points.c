@@ -3,7 +3,7 @@
  * memory.c: it calls nothing but the allocator. What the others read is points() (the rows
  * and counts, read-only) and rows_in_window(); only spatial.c reorders rows, in place. */
 #include "kernel.h"
-#include "maths.h"
+#include "mercator.h"
 
 static double stage_lon[STAGE_ROWS];
 static double stage_lat[STAGE_ROWS];
@@ -21,6 +21,8 @@ double *hw_stage_lat(void) { return stage_lat; }
 double *hw_stage_time(void) { return stage_time; }
 float *hw_stage_weight(void) { return stage_weight; }
 uint32_t hw_points_count(void) { return P.count; }
+const uint32_t *hw_points_x(void) { return P.x; }
+const uint32_t *hw_points_y(void) { return P.y; }
 
 /* Moves `count` live elements of `size` bytes into a new buffer of `capacity` elements. */
 static void *regrow(void *old, uint32_t count, uint32_t capacity, uint32_t size) {
@@ -93,25 +95,7 @@ int points_room(uint32_t n, uint32_t flags) {
 void points_append_staged(uint32_t n, uint32_t flags) {
   uint32_t total = P.count + n;
   uint32_t *xs = P.x + P.count, *ys = P.y + P.count;
-  for (uint32_t i = 0; i < n; i++) {
-    double lon = stage_lon[i], lat = stage_lat[i];
-    if (!(lon - lon == 0.0) || !(lat - lat == 0.0)) { /* NaN or infinite */
-      xs[i] = 0;
-      ys[i] = NO_POSITION;
-      continue;
-    }
-    double nx = lon / 360.0 + 0.5;
-    nx -= f64_floor(nx);
-    xs[i] = (uint32_t)(uint64_t)(nx * 4294967296.0);
-    if (lat > MAX_LATITUDE) lat = MAX_LATITUDE;
-    if (lat < -MAX_LATITUDE) lat = -MAX_LATITUDE;
-    double s = sin_small(lat * (PI / 180.0));
-    double ny = 0.5 - log_pos((1.0 + s) / (1.0 - s)) / (4.0 * PI);
-    double fy = ny * 4294967296.0;
-    if (fy < 0.0) fy = 0.0;
-    if (fy > 4294967294.0) fy = 4294967294.0;
-    ys[i] = (uint32_t)fy;
-  }
+  for (uint32_t i = 0; i < n; i++) mercator_fixed(stage_lon[i], stage_lat[i], xs + i, ys + i);
   if (P.w) {
     float *ws = P.w + P.count;
     if (flags & HW_HAS_WEIGHT)
