@@ -59,7 +59,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 3u
+#define HW_ABI_VERSION 4u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
