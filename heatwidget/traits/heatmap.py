@@ -9,6 +9,7 @@ from __future__ import annotations
 import traitlets
 
 from . import basemaps as _basemaps
+from .selection import Selection
 from .store import FromStream, points_bytes, points_seq
 from .values import (
     WINDOW_JSON,
@@ -192,3 +193,13 @@ class HeatmapTraits(traitlets.HasTraits):
     ).tag(sync=True)
     legend = traitlets.Bool(True, help="Show the colour legend.").tag(sync=True)
     legend_title = traitlets.Unicode("", help="Title above the legend.").tag(sync=True)
+
+    # ---- asking the map ---------------------------------------------------------------------
+    selection = Selection(
+        None,
+        allow_none=True,
+        help="None, or a GeoJSON Polygon/MultiPolygon dict (lon/lat degrees) drawn on the map or "
+        "set from Python; checked (closed rings, >= 3 distinct vertices, finite numbers, no "
+        "crossing edges). Edges go the short way round the antimeridian. on_select() and "
+        "selected() read it.",
+    ).tag(sync=True)

@@ -30,6 +30,7 @@ from .events import MapEvents
 from .keywords import keyword_names, unknown_keywords_message
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
 from .rendering import Density, HostRendering
+from .selecting import Selecting
 from .stream import PointStream, table_of
 
 __all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
@@ -87,10 +88,13 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         self._stream = PointStream(self._send_rows, self._sync_store)
         self._events = MapEvents(lambda names: setattr(self, "_listen", names))
         self._rendering = HostRendering(self, lambda: self._stream.seq, self._stream.store.table)
+        self._selecting = Selecting(self, self._stream.store.table, lambda: self._stream.seq)
         table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
         if kwargs.get("max_points") is not None:
             kwargs["max_points"] = MaxPoints().check(kwargs["max_points"])
         self._stream.start(table, kwargs.get("max_points"))
+        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+        self._selecting.replaced(origin, self._stream.store.count)
         self._sync_store(notify=False)
         kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
@@ -183,6 +187,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         """
         table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
         self._stream.replace(table, self.max_points)
+        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+        self._selecting.replaced(origin, self._stream.store.count)
 
     def append(
         self,
@@ -205,6 +211,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         """
         table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
         self._stream.append(table, self.max_points)
+        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+        self._selecting.added(origin, self._stream.store.count)
 
     def clear(self) -> None:
         """Forget every point (the view is kept)."""
@@ -213,6 +221,7 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
     @traitlets.observe("max_points")
     def _on_max_points(self, change: dict[str, Any]) -> None:
         self._stream.trim(change["new"])
+        self._selecting.trimmed(self._stream.store.count)
 
     def _handle_front_end(self, content: Any, buffers: list[Any] | None = None) -> None:
         self._dispatcher.dispatch(content, buffers)
@@ -233,6 +242,39 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         """Call ``callback(event)`` as the mouse moves over the map (at most every ~100 ms);
         ``event`` as for :meth:`on_click`."""
         self._events.register(protocol.HOVER, callback, remove)
+
+    # ---- asking the map ---------------------------------------------------------------------
+
+    @traitlets.observe("selection")
+    def _on_selection(self, _change: dict[str, Any]) -> None:
+        self._selecting.changed()
+
+    def on_select(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
+        """Call ``callback(event)`` whenever ``selection`` changes (set in Python or drawn on
+        the map; ``remove=True`` unregisters it).
+
+        ``event`` is a dict: ``count`` (rows held inside the selection, boundary included; with
+        a ``time_window``, only the rows in it), ``sum`` (their summed weight: ``count`` without
+        a weight column; ``time_decay`` does not weigh it) and ``geometry`` (the selection's
+        GeoJSON dict, or None when it was cleared, with count 0 and sum 0.0).
+        """
+        self._selecting.register(callback, remove)
+
+    def selected(self) -> Any:
+        """The rows inside ``selection``, as the kind of table they were given in: a pandas
+        (Geo)DataFrame for a (Geo)DataFrame, a polars DataFrame for polars, a pyarrow Table
+        for a Table (or a file, or another Arrow stream object), a dict of the same kind of
+        columns for a dict or ``lat=``/``lon=`` arrays, a FeatureCollection for GeoJSON. Every
+        column the user gave, rows in their original order (inputs given by ``append()`` one
+        after the other, concatenated; a list of pieces if they are of different kinds). None
+        when there is no selection.
+
+        The rows counted are those of ``on_select``'s ``count`` (boundary included, in the
+        ``time_window`` if any). The widget keeps a reference to each input whose rows it holds
+        (not a copy), and 8 bytes a row once ``selected()`` has been called; an input changed
+        in place since it was given is an error.
+        """
+        return self._selecting.selected()
 
     def fit_bounds(self, bounds: Any, *, animate: bool = True) -> None:
         """Move every view to show ``(south, west, north, east)``; ``center``/``zoom``/``bounds``

@@ -1,0 +1,99 @@
+"""``Selecting``: the widget's selection, its totals, ``on_select`` callbacks and the rows
+inside (``selected()``), over the rows the widget holds. Testable without a comm.
+
+``origins`` follows every change of the rows (the widget calls ``replaced``/``added``/
+``trimmed``), so ``selected()`` gives back the user's own rows (see selection/origins.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets
+
+from ..selection import RowOrigins, SelectionTotals, Shape
+from ..selection.origins import Origin, concat, take_rows
+from .rendering import window_ms
+
+Callback = Callable[[dict[str, Any]], Any]
+
+
+class Selecting:
+    """``settings`` has the widget's traits (selection, time_window); ``table()`` and ``seq()``
+    give the rows held."""
+
+    def __init__(self, settings: Any, table: Callable[[], Any], seq: Callable[[], int]) -> None:
+        self._settings = settings
+        self.origins = RowOrigins()
+        self.totals = SelectionTotals(table, seq)
+        self._callbacks = ipywidgets.CallbackDispatcher()
+        self._shape: tuple[Any, Shape] | None = None
+
+    # ---- the rows held ----------------------------------------------------------------------
+
+    @staticmethod
+    def origin(
+        data: Any, lat: Any, lon: Any, weight: Any, time: Any, time_unit: str, rows: int
+    ) -> Origin:
+        return Origin(data, lat, lon, weight, time, time_unit, rows)
+
+    def replaced(self, origin: Origin, held: int) -> None:
+        self.origins.replace(origin)
+        self.origins.keep_last(held)
+
+    def added(self, origin: Origin, held: int) -> None:
+        self.origins.add(origin)
+        self.origins.keep_last(held)
+
+    def trimmed(self, held: int) -> None:
+        self.origins.keep_last(held)
+
+    # ---- the shape --------------------------------------------------------------------------
+
+    def shape(self) -> Shape | None:
+        geometry = self._settings.selection
+        if geometry is None:
+            return None
+        cached = self._shape
+        if cached is None or cached[0] is not geometry:
+            cached = (geometry, Shape.parse(geometry))
+            self._shape = cached
+        return cached[1]
+
+    def _window(self) -> tuple[float | None, float | None] | None:
+        window = self._settings.time_window
+        return None if window is None else window_ms(window)
+
+    def event(self) -> dict[str, Any]:
+        """``{"count", "sum", "geometry"}`` of the current selection (0, 0.0, None without)."""
+        shape = self.shape()
+        if shape is None:
+            return {"count": 0, "sum": 0.0, "geometry": None}
+        t = self.totals.totals(shape, self._window())
+        return {"count": t.count, "sum": t.sum, "geometry": shape.geojson}
+
+    def register(self, callback: Callback, remove: bool = False) -> None:
+        self._callbacks.register_callback(callback, remove=remove)
+
+    def changed(self) -> None:
+        """The selection changed (from Python or a view): tell the callbacks."""
+        if self._callbacks.callbacks:
+            self._callbacks(self.event())
+
+    def selected(self) -> Any:
+        """The user's rows inside the selection (None when there is no selection)."""
+        shape = self.shape()
+        if shape is None:
+            return None
+        import numpy as np
+
+        inside, _weights = self.totals.mask(shape, self._window())
+        held = np.flatnonzero(inside)
+        parts = [take_rows(o, idx) for o, idx in self.origins.rows(held)]
+        if not parts:
+            segments = self.origins.rows(np.arange(min(1, self.origins.count)))
+            if segments:  # no row inside: an empty table of the user's kind
+                return take_rows(segments[0][0], np.empty(0, dtype=np.int64))
+            return None
+        return concat(parts)
