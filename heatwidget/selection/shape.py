@@ -191,6 +191,15 @@ class Shape:
             geojson = {"type": "MultiPolygon", "coordinates": out}
         return cls(geojson, polygons)
 
+    @classmethod
+    def of_rings(cls, polygons: list[list[np.ndarray]]) -> Shape:
+        """A Shape from rings known to be valid and closed (traced contours): no checks, no
+        unwrapping (their longitudes are continuous already)."""
+        out = [[r.tolist() for r in rings] for rings in polygons]
+        if len(polygons) == 1:
+            return cls({"type": "Polygon", "coordinates": out[0]}, polygons)
+        return cls({"type": "MultiPolygon", "coordinates": out}, polygons)
+
     @property
     def bbox(self) -> tuple[float, float, float, float]:
         """(south, west, north, east); west/east unwrapped (east may exceed 180)."""

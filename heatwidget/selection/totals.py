@@ -74,5 +74,28 @@ class SelectionTotals:
         total = float(count) if weights is None else float(weights[inside].sum(dtype=np.float64))
         return Totals(count=count, sum=total)
 
+    def each(self, shapes: list[Shape], window: Window | None) -> list[Totals]:
+        """Totals of several shapes over the rows held, reading the rows once."""
+        table = self._table()
+        lon, lat = _numpy(table, "lon"), _numpy(table, "lat")
+        assert lon is not None and lat is not None
+        weights = _numpy(table, "weight")
+        if window is not None and (times := _numpy(table, "time")) is not None:
+            t0, t1 = window
+            keep = np.ones(len(lon), dtype=bool)
+            if t0 is not None:
+                keep &= times >= t0
+            if t1 is not None:
+                keep &= times < t1
+            lon, lat = lon[keep], lat[keep]
+            weights = None if weights is None else weights[keep]
+        out = []
+        for shape in shapes:
+            inside = shape.contains(lon, lat)
+            count = int(np.count_nonzero(inside))
+            total = float(count) if weights is None else float(weights[inside].sum())
+            out.append(Totals(count=count, sum=total))
+        return out
+
     def forget(self) -> None:
         self._cache = None

@@ -9,6 +9,7 @@ Its collaborators do the work, each testable without a comm: the rows and their 
 
 from __future__ import annotations
 
+import importlib
 import uuid
 import warnings
 from collections.abc import Callable
@@ -467,6 +468,60 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
             vmin=float(frame.vmin),
             vmax=float(frame.vmax),
         )
+
+    def hotspots(
+        self,
+        level: float | None = None,
+        quantile: float | None = None,
+        width: int | None = None,
+        height: int | None = None,
+        *,
+        as_geodataframe: bool = False,
+    ) -> Any:
+        """The polygons where the view's density is at least ``level`` (holes kept), in lon/lat.
+
+        The density is the grid :meth:`density` returns for the same ``width`` × ``height``
+        (default 800 × ``height``) and view (the same maths the map uses), so the polygons are
+        the shapes the heat shows at that level. ``level`` is a density in the grid's units;
+        without it, ``quantile`` (default 0.95) of the grid's non-zero cells is the level.
+        Traced by contourpy's filled contours through the cell centres, one vertex per cell
+        edge crossed (``pip install "heatwidget[analysis]"``).
+
+        Returns a GeoJSON FeatureCollection dict, largest polygon first: each Feature's
+        geometry is a Polygon in lon/lat (exterior counterclockwise, holes clockwise) and its
+        properties ``level``, ``count`` and ``sum``: the rows held inside it (boundary
+        included, in the ``time_window`` if any: the same rule as ``on_select``) and their
+        summed weight. With ``as_geodataframe=True``, a geopandas GeoDataFrame (EPSG:4326)
+        with those columns instead (``pip install "heatwidget[geo]"``). Any polygon can be
+        given to ``m.selection`` to get its rows with :meth:`selected`.
+        """
+        from ..host import hotspots as _hotspots
+
+        w, h = int(width or 800), int(height or self.height)
+        frame = self._rendering.frame(w, h)
+        view = self._rendering.view(w, h)
+        value = _hotspots.level_of(frame.grid, level, quantile)
+        spots = _hotspots.trace(frame.grid, view, value)
+        totals = self._selecting.totals_of([s.shape for s in spots])
+        features = [
+            {
+                "type": "Feature",
+                "geometry": s.shape.geojson,
+                "properties": {"level": value, "count": t.count, "sum": t.sum},
+            }
+            for s, t in zip(spots, totals, strict=True)
+        ]
+        collection = {"type": "FeatureCollection", "features": features}
+        if not as_geodataframe:
+            return collection
+        try:
+            geopandas = importlib.import_module("geopandas")
+        except ImportError as exc:
+            raise ImportError(
+                'hotspots(as_geodataframe=True) needs geopandas: pip install "heatwidget[geo]"'
+            ) from exc
+        columns = ["geometry", "level", "count", "sum"]
+        return geopandas.GeoDataFrame.from_features(features, crs="EPSG:4326", columns=columns)
 
     def save_html(self, path: str | Path, *, title: str | None = None) -> Path:
         """Write one standalone HTML file that shows this heatmap, interactive and offline.

@@ -86,15 +86,23 @@ class HostRendering:
 
         return float(s.radius) / _viewport.meters_per_pixel(lat, zoom)
 
-    def frame(self, width: int, height: int) -> Any:
-        _render, _png, _viewport = host()
+    def view(self, width: int, height: int) -> Any:
+        """The ``Viewport`` a frame of ``width`` × ``height`` is drawn for: the widget's
+        ``center``/``zoom``, or fitting ``data_bounds`` while they are None."""
+        _viewport = host()[2]
         s = self._settings
         center, zoom = s.center, s.zoom
         if center is None or zoom is None:
             fit_center, fit_zoom = _viewport.fit_bounds(s.data_bounds, width, height)
             center = fit_center if center is None else center
             zoom = fit_zoom if zoom is None else zoom
-        view = _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
+        return _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
+
+    def frame(self, width: int, height: int) -> Any:
+        _render, _png, _viewport = host()
+        s = self._settings
+        view = self.view(width, height)
+        center, zoom = view.center, view.zoom
         window, half_life = s.time_window, s.time_decay
         seq = self._seq()
         cached = self.kernel

@@ -73,6 +73,10 @@ class Selecting:
         t = self.totals.totals(shape, self._window())
         return {"count": t.count, "sum": t.sum, "geometry": shape.geojson}
 
+    def totals_of(self, shapes: list[Shape]) -> list[Any]:
+        """Count and sum of the rows held (in the time window) inside each of ``shapes``."""
+        return self.totals.each(shapes, self._window())
+
     def register(self, callback: Callback, remove: bool = False) -> None:
         self._callbacks.register_callback(callback, remove=remove)
 
