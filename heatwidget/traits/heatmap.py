@@ -203,3 +203,11 @@ class HeatmapTraits(traitlets.HasTraits):
         "crossing edges). Edges go the short way round the antimeridian. on_select() and "
         "selected() read it.",
     ).tag(sync=True)
+    static_picture = traitlets.Bool(
+        True,
+        help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; 800 px "
+        "wide) in the display, for where no JavaScript runs (GitHub, nbviewer, nbconvert "
+        "--to html without widget state). It is the map when displayed and does not follow "
+        "later changes. Costs one Python rendering per display (needs wasmtime; skipped "
+        "without it). Not synced.",
+    )

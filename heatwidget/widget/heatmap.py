@@ -314,6 +314,7 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         background: str | None = "#ffffff",
         view: bool | None = None,
         timeout: float = 10.0,
+        heat_only: bool = False,
     ) -> _snapshot.PNG:
         """A PNG of the map (``bytes``, shown as an image when last in a cell), also written
         to ``path`` if given. Synchronous. ``png.info["source"]`` says which picture it is:
@@ -335,12 +336,14 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         after the cell.
 
         **Without a view** (never displayed, a script, nbconvert), or with ``view=False``, the
-        heat layer is rendered in Python by the same WebAssembly kernel, at ``width`` ×
-        ``height`` (default 800 × 600), over ``background`` ("#rrggbb", or None for a
-        transparent PNG), without basemap or legend. These three apply to that rendering only:
-        given with a live view, a warning says the picture is the map's own size instead. The
-        view is the widget's ``center``/``zoom``, or fits ``data_bounds`` while they are None.
-        Needs wasmtime (``pip install "heatwidget[png]"``).
+        map is rendered in Python by the same WebAssembly kernel at ``width`` × ``height``
+        (default 800 × 600) as the view draws it offline: the sea, the Natural Earth outlines
+        the front end bundles, the heat at ``opacity`` and the legend (no basemap tiles). With
+        ``heat_only=True`` it is the heat alone over ``background`` ("#rrggbb"); with
+        ``background=None``, the heat alone in a transparent PNG. These apply to that rendering
+        only: given with a live view, a warning says the picture is the map's own size instead.
+        The view is the widget's ``center``/``zoom``, or fits ``data_bounds`` while they are
+        None. Needs wasmtime (``pip install "heatwidget[png]"``).
 
         ``view=True`` insists on the view's picture: it raises ``RuntimeError`` (no view, no
         way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
@@ -356,16 +359,18 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
                 ("width", width is not None),
                 ("height", height is not None),
                 ("background", background != "#ffffff"),
+                ("heat_only", heat_only),
             )
             if asked
         ]
         if png is None:
-            png = self._rendering.png(width, height, background, why)
+            png = self._rendering.png(width, height, background, why, heat_only=heat_only)
         elif given:
             warnings.warn(
                 f"to_png(): {', '.join(given)} apply to the Python rendering; this is the "
                 f"displayed map's picture, {png.info.get('width')} x {png.info.get('height')} "
-                "px (its size on screen). Pass view=False for the heat alone at the size you ask.",
+                "px (its size on screen). Pass view=False for the Python rendering at the size "
+                "you ask.",
                 UserWarning,
                 stacklevel=2,
             )
@@ -375,7 +380,17 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._pictures.shown()
-        return super()._repr_mimebundle_(**kwargs)
+        bundle = super()._repr_mimebundle_(**kwargs)
+        # anywidget gives (data, metadata), ipywidgets a dict
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if self.static_picture and isinstance(data, dict):
+            picture = self._rendering.static_picture(int(self.height))
+            if picture is not None:
+                # Live front ends rank the widget view first (JupyterLab's widget renderer has
+                # rank -10, before image/png's); nbconvert skips the view when the notebook
+                # holds no widget state and shows the PNG; GitHub and nbviewer show the PNG.
+                data["image/png"] = picture
+        return bundle
 
     def _displayed_in_a_box(self) -> None:
         """A layout holding this map is being displayed (see ``_displayed``)."""
@@ -401,7 +416,7 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
             png = f.result()            # cell 2 (map.png is written too); f.info says more
 
         With no live view (never displayed, or every view closed) it resolves at once with
-        the Python-host rendering (``to_png(width=800, height=self.height)``, heat only).
+        the Python-host rendering (``to_png(width=800, height=self.height, view=False)``).
         ``timeout`` (default 30) is the seconds of idle kernel (time spent running cells does
         not count) the views have to answer; views that do not (a reloaded page's old views)
         are forgotten, and the Future fails with ``TimeoutError``. ``f.info`` says where the
@@ -430,7 +445,7 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         except (TimeoutError, RuntimeError) as exc:
             warnings.warn(
                 f"to_png_async(): the displayed map's picture did not come ({exc}); this is "
-                "the Python rendering (heat only, no basemap or legend).",
+                "the Python rendering (outlines, heat and legend; no basemap tiles).",
                 RuntimeWarning,
                 stacklevel=2,
             )

@@ -7,7 +7,9 @@ frame), and a change of the rows lets the old kernel go at once.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -18,6 +20,9 @@ from ..views.snapshot import PNG
 
 if TYPE_CHECKING:
     import numpy as np
+
+#: Width of the static picture in a notebook's display (the output area's width is unknown).
+STATIC_WIDTH = 800
 
 PNG_HINT = 'to_png() and density() need wasmtime: pip install "heatwidget[png]"'
 PYODIDE_HINT = (
@@ -134,19 +139,53 @@ class HostRendering:
         return frame
 
     def png(
-        self, width: int | None, height: int | None, background: str | None, why: str | None
+        self,
+        width: int | None,
+        height: int | None,
+        background: str | None,
+        why: str | None,
+        *,
+        heat_only: bool = False,
     ) -> PNG:
-        """The heat as a PNG (default 800 × 600); ``why`` the view's picture is not it, if any."""
+        """The map as a PNG (default 800 × 600): sea, outlines, heat and legend, as the view
+        draws them offline; the heat alone over ``background`` with ``heat_only`` (or a
+        transparent PNG of it when ``background`` is None). ``why`` the view's picture is not
+        it, if any."""
         w = 800 if width is None else int(width)
         h = 600 if height is None else int(height)
         frame = self.frame(w, h)
-        data = host()[1].encode_png(
-            frame.rgba, background=background, opacity=self._settings.opacity
-        )
+        s = self._settings
+        if heat_only or background is None:
+            data = host()[1].encode_png(frame.rgba, background=background, opacity=s.opacity)
+        else:
+            from ..host import picture as _picture
+
+            rgb = _picture.compose(
+                frame.rgba,
+                self.view(w, h),
+                opacity=s.opacity,
+                lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
+                vmin=frame.vmin,
+                vmax=frame.vmax,
+                scale=s.scale,
+                legend=s.legend,
+                title=s.legend_title,
+            )
+            data = host()[1].encode_rgb(rgb)
         info: dict[str, Any] = {"source": "python", "width": w, "height": h}
         if why is not None:
             info["view_unavailable"] = why
         return PNG(data, info)
+
+    def static_picture(self, height: int, width: int = STATIC_WIDTH) -> str | None:
+        """The picture the notebook file keeps beside the widget (``image/png``, base64): this
+        rendering at ``width`` × ``height``, or None where it cannot be made (no wasmtime,
+        Pyodide, a failure: the display must never fail for it)."""
+        try:
+            return base64.b64encode(self.png(width, height, "#ffffff", None)).decode("ascii")
+        except Exception as exc:  # the live view is what matters; say why only in the log
+            logging.getLogger(__name__).debug("no static picture: %s", exc)
+            return None
 
     def drop(self) -> None:
         """Lets the kernel (and the rows it holds) go."""
