@@ -110,6 +110,7 @@ def test_the_display_carries_a_static_picture_after_the_widget_view() -> None:
     assert at(img, m, 0.0, -30.0) == outlines.SEA
     m.static_picture = False
     assert "image/png" not in m._repr_mimebundle_()[0]
+    assert "image/png" not in paris(static_picture=False)._repr_mimebundle_()[0]
 
 
 def test_the_display_never_fails_for_its_picture(monkeypatch: pytest.MonkeyPatch) -> None:

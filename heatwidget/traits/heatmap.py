@@ -210,4 +210,4 @@ class HeatmapTraits(traitlets.HasTraits):
         "--to html without widget state). It is the map when displayed and does not follow "
         "later changes. Costs one Python rendering per display (needs wasmtime; skipped "
         "without it). Not synced.",
-    )
+    ).tag(keyword=True)

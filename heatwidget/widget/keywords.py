@@ -7,11 +7,11 @@ from typing import Any
 
 
 def keyword_names(cls: Any) -> set[str]:
-    """The traits a user may pass to ``cls()``: synced, public and writable."""
+    """The traits a user may pass to ``cls()``: synced (or tagged ``keyword=True``), public and
+    writable."""
+    traits = {**cls.class_traits(sync=True), **cls.class_traits(keyword=True)}
     return {
-        name
-        for name, trait in cls.class_traits(sync=True).items()
-        if not name.startswith("_") and not trait.read_only
+        name for name, trait in traits.items() if not name.startswith("_") and not trait.read_only
     }
 
 
