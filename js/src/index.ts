@@ -21,7 +21,7 @@ export const version: string = __HEATWIDGET_VERSION__;
 /** Traits that change only the heat layer's style. */
 const RESTYLE = ["time_decay", "radius", "radius_units", "aggregation", "vmin", "vmax", "threshold"];
 
-type Handle = { map: L.Map; kernel?: ViewKernel };
+type Handle = { map: L.Map; model: Model; kernel?: ViewKernel };
 type Tagged = HTMLElement & { __heatwidget?: Handle };
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
@@ -29,8 +29,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const { root, mapEl } = createRoot(el, version, get("height"));
 
   const map = createMap(mapEl);
-  // For notebooks and tests: the Leaflet map, and the kernel once it has loaded.
-  const handle: Handle = { map };
+  // For notebooks and tests: the Leaflet map, the model, and the kernel once it has loaded.
+  const handle: Handle = { map, model };
   (root as Tagged).__heatwidget = handle;
   (el as Tagged).__heatwidget = handle;
   addOutlines(map);
