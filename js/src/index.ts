@@ -12,6 +12,7 @@ import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
 import { listen } from "./protocol";
 import { createRoot, FrameMarks } from "./root";
+import { SelectionTool } from "./selection-tool";
 import { attachSnapshots } from "./snapshot";
 import { createStore, type StoreEvent, storeFor } from "./store";
 import { ViewSync } from "./view-sync";
@@ -106,6 +107,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   // Python asks for a PNG of what this view shows (m.snapshot()): snapshot.ts composes it.
   const detachSnapshots = attachSnapshots(model, root, map);
 
+  const selection = new SelectionTool(map, model);
   const sync = new ViewSync(map, model);
   // Jupyter may render into a detached element: Leaflet learns its size from here, and the
   // first view (fitting data_bounds needs a size) waits for one.
@@ -119,6 +121,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const handlers: Record<string, () => void> = {
     ...clock.handlers(),
     ...pointer.handlers(),
+    ...selection.handlers(),
     ...Object.fromEntries(RESTYLE.map((name) => [`change:${name}`, restyle])),
     "change:_lut": () => {
       lut = bytesOf(get("_lut"));
@@ -150,6 +153,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     detachSnapshots();
     clock.dispose();
     pointer.dispose();
+    selection.dispose();
     unsubscribe();
     if (owned) store.dispose();
     resizes.disconnect();

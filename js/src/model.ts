@@ -47,7 +47,13 @@ export interface Traits {
   bounds: [number, number, number, number] | null;
   tooltip: boolean;
   _listen: string[];
+  /** A GeoJSON Polygon/MultiPolygon in lon/lat, checked by Python; null: no selection. */
+  selection: SelectionGeometry | null;
 }
+
+export type SelectionGeometry =
+  | { type: "Polygon"; coordinates: number[][][] }
+  | { type: "MultiPolygon"; coordinates: number[][][][] };
 
 export type TraitName = keyof Traits;
 
