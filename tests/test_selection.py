@@ -328,3 +328,39 @@ def test_selected_without_a_selection_is_none_and_a_changed_table_is_an_error() 
     m.selection = box(0, 0, 3, 3)
     with pytest.raises(RuntimeError, match="has changed since"):
         m.selected()
+
+
+# ---- contours (the trait; the page draws them: tests/e2e/test_selection_tool.py) -------------
+
+
+@pytest.mark.parametrize(
+    ("value", "stored"),
+    [
+        (None, None),
+        ("auto", "auto"),
+        (" AUTO ", "auto"),
+        ([3, 1, 2, 1], [1.0, 2.0, 3.0]),
+        (5, [5.0]),
+    ],
+)
+def test_contours_values(value: Any, stored: Any) -> None:
+    m = quiet(lat=[1.0], lon=[1.0], contours=value)
+    assert m.contours == stored
+
+
+@pytest.mark.parametrize(
+    ("value", "pattern"),
+    [
+        ("some", 'None, "auto"'),
+        ([0], "> 0"),
+        ([1, float("nan")], "> 0"),
+        (["a"], "numbers"),
+        ([], "between 1 and 20"),
+        (list(range(1, 30)), "between 1 and 20"),
+        ([True], "> 0"),
+    ],
+)
+def test_contours_bad_values(value: Any, pattern: str) -> None:
+    m = quiet(lat=[1.0], lon=[1.0])
+    with pytest.raises(traitlets.TraitError, match=pattern):
+        m.contours = value

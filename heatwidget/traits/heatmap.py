@@ -9,6 +9,7 @@ from __future__ import annotations
 import traitlets
 
 from . import basemaps as _basemaps
+from .contours import Contours
 from .selection import Selection
 from .store import FromStream, points_bytes, points_seq
 from .values import (
@@ -202,6 +203,13 @@ class HeatmapTraits(traitlets.HasTraits):
         "set from Python; checked (closed rings, >= 3 distinct vertices, finite numbers, no "
         "crossing edges). Edges go the short way round the antimeridian. on_select() and "
         "selected() read it.",
+    ).tag(sync=True)
+    contours = Contours(
+        None,
+        allow_none=True,
+        help='Isolines drawn over the heat: "auto" (five levels spread over the colour domain '
+        "of each frame), a list of density levels (as density() gives them), or None. Traced "
+        "in the page on the frame it drew, in the colormap's colours, once the map settles.",
     ).tag(sync=True)
     static_picture = traitlets.Bool(
         True,

@@ -2,6 +2,7 @@
 // control, pointer) and wires it to the model. The views of one model draw from one kernel
 // (model-kernel.ts); each lets go of it in the cleanup render returns, and the last frees it.
 import * as L from "leaflet";
+import { ContourLayer } from "./contours";
 import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
@@ -57,9 +58,14 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let kernel: ViewKernel | null = null;
   let disposed = false;
   const marks = new FrameMarks(root);
+  const contours = new ContourLayer(map, root, () => ({
+    lut, scale: get("scale"), spec: get("contours") ?? null,
+  }));
   const onFrame = (stats: FrameStats) => {
     marks.frame(stats);
     const { frame, points } = stats;
+    const { width, height } = frame?.image ?? { width: 0, height: 0 };
+    contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0);
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -134,6 +140,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       updateLegend();
     },
     "change:opacity": () => layer.setOpacity(get("opacity")),
+    "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,
     "change:legend_title": updateLegend,
@@ -154,6 +161,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     clock.dispose();
     pointer.dispose();
     selection.dispose();
+    contours.dispose();
     unsubscribe();
     if (owned) store.dispose();
     resizes.disconnect();

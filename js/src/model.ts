@@ -49,6 +49,8 @@ export interface Traits {
   _listen: string[];
   /** A GeoJSON Polygon/MultiPolygon in lon/lat, checked by Python; null: no selection. */
   selection: SelectionGeometry | null;
+  /** Density levels to draw isolines at, "auto", or null (none). */
+  contours: number[] | "auto" | null;
 }
 
 export type SelectionGeometry =

@@ -103,3 +103,36 @@ def test_box_tool_sets_the_selection_and_escape_clears_it(
     k.wait_for("m.selection is None", bool, "Escape to clear m.selection")
     assert k.eval("events[-1]") == {"count": 0, "sum": 0.0, "geometry": None}
     wait_until(lambda: not hv.root.evaluate(_SELECTION_PATHS_JS), 10, "the selection erased")
+
+
+_CONTOUR_PIXELS_JS = """
+(el) => {
+  const c = el.querySelector('canvas.heatwidget-contours');
+  if (!c || c.style.display === 'none' || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}
+"""
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_contours_are_drawn_over_the_heat(web: Web, lab_ui: LabUI, kernel_client: Any) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    hv.wait_stable()
+    assert hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0
+    k.execute('m.contours = "auto"')
+    wait_until(lambda: int(hv.attr("data-contours") or 0) >= 5, 15, "five auto isolines traced")
+    lit = wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) or None, 10, "isolines drawn")
+    assert lit > 500, lit
+    web.screenshot("contours-auto")
+    # explicit levels: one ring per level around the single cluster
+    vmax = k.eval(f"m.density({hv.view()['size'][0]}, {hv.view()['size'][1]}).vmax")
+    k.execute(f"m.contours = [{vmax * 0.25!r}, {vmax * 0.75!r}]")
+    wait_until(lambda: hv.attr("data-contours") == "2", 15, "two isolines for two levels")
+    k.execute("m.contours = None")
+    wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0, 10, "isolines erased")
