@@ -14,7 +14,7 @@ import shapely
 import traitlets
 
 import heatwidget
-from heatwidget.selection import SelectionError, Shape
+from heatwidget.selection.shape import SelectionError, Shape
 
 
 def box(west: float, south: float, east: float, north: float) -> dict[str, Any]:
@@ -364,3 +364,33 @@ def test_contours_bad_values(value: Any, pattern: str) -> None:
     m = quiet(lat=[1.0], lon=[1.0])
     with pytest.raises(traitlets.TraitError, match=pattern):
         m.contours = value
+
+
+def test_without_numpy_the_widget_works_and_a_selection_says_why_not() -> None:
+    """Pyodide offline has no numpy: the widget is made, shown and fed as before; setting a
+    selection is a TraitError naming numpy."""
+    import subprocess
+    import sys
+    import textwrap
+
+    child = textwrap.dedent(
+        """
+        import sys
+        sys.modules["numpy"] = None
+        sys.modules["pyarrow"] = None
+        import heatwidget, traitlets
+        m = heatwidget.Heatmap(lat=[1.0], lon=[2.0])
+        m._repr_mimebundle_()
+        m.append(lat=[3.0], lon=[4.0])
+        assert m.point_count == 2 and m.selected() is None
+        try:
+            m.selection = {"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]}
+        except traitlets.TraitError as e:
+            print("refused:", e)
+        """
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", child], capture_output=True, text=True, timeout=120, check=False
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "refused: selections" in proc.stdout and "need numpy" in proc.stdout

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..selection import Shape
+from ..selection.shape import Shape
 from .viewport import Viewport, unproject
 
 __all__ = ["ANALYSIS_HINT", "Hotspot", "level_of", "trace"]

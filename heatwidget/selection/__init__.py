@@ -11,13 +11,8 @@ Imports only :mod:`heatwidget.points` and :mod:`heatwidget.constants` (lint-impo
                    ``Heatmap.selected()`` gives back the user's own rows.
 * ``totals.py``    ``SelectionTotals``: count and sum of the rows held inside a shape.
 
-Everything here needs numpy (not in Pyodide offline: an ImportError says so).
+* ``errors.py``    ``SelectionError`` and the hint for a Python without numpy.
+
+The tests need numpy; importing ``errors`` and ``origins`` does not (the widget is made in
+Pyodide without numpy), so nothing is imported here: import from the modules.
 """
-
-from __future__ import annotations
-
-from .origins import RowOrigins
-from .shape import SelectionError, Shape
-from .totals import SelectionTotals
-
-__all__ = ["RowOrigins", "SelectionError", "SelectionTotals", "Shape"]

@@ -19,13 +19,10 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from ..points import forms, readers
-from ..points.columns import default_ops
-from ..points.times import unit_ms
+if TYPE_CHECKING:  # numpy is imported where rows are taken: the widget is made without it
+    import numpy as np
 
 __all__ = ["Origin", "RowOrigins", "take_rows"]
 
@@ -50,6 +47,12 @@ class Origin:
         return self._index
 
     def _work_out(self) -> np.ndarray:
+        import numpy as np
+
+        from ..points import forms
+        from ..points.columns import default_ops
+        from ..points.times import unit_ms
+
         ops = default_ops()
         if self.data is None:
             raw = forms.raw_from_arrays(self.lat, self.lon, self.weight, self.time)
@@ -120,6 +123,8 @@ class RowOrigins:
     def rows(self, held: np.ndarray) -> list[tuple[Origin, np.ndarray]]:
         """For the row numbers ``held`` (positions among the rows held, any order): per input,
         the user's row numbers, ascending, without repeats."""
+        import numpy as np
+
         held = np.sort(np.asarray(held, dtype=np.int64))
         out: list[tuple[Origin, np.ndarray]] = []
         start = 0
@@ -137,6 +142,8 @@ class RowOrigins:
 
 
 def _take_column(col: Any, idx: np.ndarray) -> Any:
+    import numpy as np
+
     if isinstance(col, np.ndarray):
         return col[idx]
     if hasattr(col, "iloc"):
@@ -154,6 +161,10 @@ def _take_column(col: Any, idx: np.ndarray) -> Any:
 
 def take_rows(origin: Origin, idx: np.ndarray) -> Any:
     """The rows ``idx`` of ``origin``'s input, as the same kind of object."""
+    import numpy as np
+
+    from ..points import readers
+
     data = origin.data
     if data is None:  # lat=/lon=/weight=/time= arrays: a dict of the same arrays
         given = {"lat": origin.lat, "lon": origin.lon, "weight": origin.weight, "time": origin.time}
@@ -193,6 +204,8 @@ def take_rows(origin: Origin, idx: np.ndarray) -> Any:
 
 def concat(parts: list[Any]) -> Any:
     """One object from the per-input pieces (same kind), else the list of pieces."""
+    import numpy as np
+
     if len(parts) == 1:
         return parts[0]
     first = parts[0]
@@ -223,6 +236,8 @@ def concat(parts: list[Any]) -> Any:
 
 
 def _concat_columns(cols: list[Any]) -> Any:
+    import numpy as np
+
     if all(isinstance(c, list) for c in cols):
         return [v for c in cols for v in c]
     if all(isinstance(c, np.ndarray) for c in cols):

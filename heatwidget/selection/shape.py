@@ -29,13 +29,10 @@ from typing import Any
 import numpy as np
 
 from .crossings import Crossings
+from .errors import SelectionError
 from .inside import TOLERANCE, EvenOdd
 
 __all__ = ["SelectionError", "Shape"]
-
-
-class SelectionError(ValueError):
-    """A selection that is not a valid polygon (the message names the place and the fix)."""
 
 
 _EXAMPLE = '{"type": "Polygon", "coordinates": [[[lon, lat], [lon, lat], [lon, lat], [lon, lat]]]}'

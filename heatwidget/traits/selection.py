@@ -12,7 +12,7 @@ from typing import Any
 
 import traitlets
 
-from ..selection import SelectionError, Shape
+from ..selection.errors import NUMPY_HINT, SelectionError
 
 __all__ = ["Selection"]
 
@@ -23,6 +23,10 @@ class Selection(traitlets.TraitType[Any, Any]):
     def validate(self, _obj: Any, value: Any) -> Any:
         if value is None:
             return None
+        try:
+            from ..selection.shape import Shape
+        except ImportError as exc:
+            raise traitlets.TraitError(NUMPY_HINT) from exc
         try:
             return Shape.parse(value).geojson
         except SelectionError as exc:

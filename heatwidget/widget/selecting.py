@@ -8,13 +8,16 @@ inside (``selected()``), over the rows the widget holds. Testable without a comm
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets
 
-from ..selection import RowOrigins, SelectionTotals, Shape
-from ..selection.origins import Origin, concat, take_rows
+from ..selection.origins import Origin, RowOrigins, concat, take_rows
 from .rendering import window_ms
+
+if TYPE_CHECKING:  # numpy's: imported once a selection is set (the widget is made without it)
+    from ..selection.shape import Shape
+    from ..selection.totals import SelectionTotals
 
 Callback = Callable[[dict[str, Any]], Any]
 
@@ -26,7 +29,8 @@ class Selecting:
     def __init__(self, settings: Any, table: Callable[[], Any], seq: Callable[[], int]) -> None:
         self._settings = settings
         self.origins = RowOrigins()
-        self.totals = SelectionTotals(table, seq)
+        self._table, self._seq = table, seq
+        self._totals: SelectionTotals | None = None
         self._callbacks = ipywidgets.CallbackDispatcher()
         self._shape: tuple[Any, Shape] | None = None
 
@@ -49,6 +53,14 @@ class Selecting:
     def trimmed(self, held: int) -> None:
         self.origins.keep_last(held)
 
+    @property
+    def totals(self) -> SelectionTotals:
+        if self._totals is None:
+            from ..selection.totals import SelectionTotals
+
+            self._totals = SelectionTotals(self._table, self._seq)
+        return self._totals
+
     # ---- the shape --------------------------------------------------------------------------
 
     def shape(self) -> Shape | None:
@@ -57,6 +69,8 @@ class Selecting:
             return None
         cached = self._shape
         if cached is None or cached[0] is not geometry:
+            from ..selection.shape import Shape
+
             cached = (geometry, Shape.parse(geometry))
             self._shape = cached
         return cached[1]
