@@ -394,3 +394,27 @@ def test_without_numpy_the_widget_works_and_a_selection_says_why_not() -> None:
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "refused: selections" in proc.stdout and "need numpy" in proc.stdout
+
+
+# ---- on_click: the rows near the click --------------------------------------------------------
+
+
+def test_a_click_carries_the_nearest_rows_with_the_users_columns() -> None:
+    df = pd.DataFrame(
+        {
+            "lat": [48.85, 48.8501, 48.86, 40.0],
+            "lon": [2.35, 2.3501, 2.35, 2.35],
+            "name": ["a", "b", "c", "far"],
+        }
+    )
+    m = quiet(df, center=(48.85, 2.35), zoom=14, radius=30)
+    got: list[dict[str, Any]] = []
+    m.on_click(got.append)
+    click = {"type": "click", "lat": 48.8501, "lon": 2.3501, "x": 10, "y": 10, "value": 1.0}
+    m._handle_front_end({**click, "count": 2})
+    rows = got[-1]["rows"]
+    assert isinstance(rows, pd.DataFrame)
+    # within 30 px at zoom 14 (c is ~1.1 km north: ~95 px away), nearest first
+    assert rows["name"].tolist() == ["b", "a"]
+    m._handle_front_end({**click, "lat": 10.0, "lon": 10.0, "count": 0})
+    assert got[-1]["rows"] is None

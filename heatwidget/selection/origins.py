@@ -120,6 +120,15 @@ class RowOrigins:
                 seg[1] += drop
                 drop = 0
 
+    def segments(self) -> list[tuple[Origin, int, int, int]]:
+        """``(origin, first, stop, start)``: rows ``first:stop`` of each input's index are the
+        rows held from position ``start`` on."""
+        out, start = [], 0
+        for origin, first, stop in self._segments:
+            out.append((origin, first, stop, start))
+            start += stop - first
+        return out
+
     def rows(self, held: np.ndarray) -> list[tuple[Origin, np.ndarray]]:
         """For the row numbers ``held`` (positions among the rows held, any order): per input,
         the user's row numbers, ascending, without repeats."""

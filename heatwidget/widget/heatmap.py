@@ -34,7 +34,10 @@ from .rendering import Density, HostRendering
 from .selecting import Selecting
 from .stream import PointStream, table_of
 
-__all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
+__all__ = ["CLICK_ROWS", "VIEW_GRACE_SECONDS", "Density", "Heatmap"]
+
+#: Rows an on_click event carries at most (the nearest to the click).
+CLICK_ROWS = 10
 
 if TYPE_CHECKING:
     pass
@@ -87,7 +90,7 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
             raise TypeError(unknown_keywords_message(type(self), unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
         self._stream = PointStream(self._send_rows, self._sync_store)
-        self._events = MapEvents(lambda names: setattr(self, "_listen", names))
+        self._events = MapEvents(lambda names: setattr(self, "_listen", names), self._click_rows)
         self._rendering = HostRendering(self, lambda: self._stream.seq, self._stream.store.table)
         self._selecting = Selecting(self, self._stream.store.table, lambda: self._stream.seq)
         table = table_of(data, lat, lon, weight, time, time_unit, stacklevel=3)
@@ -235,9 +238,22 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         ``event`` is a dict: ``lat``, ``lon`` (degrees), ``value`` (the density at that pixel
         in data units, from the last frame the view drew: what ``density()`` gives for the same
         view), ``count`` (points within ``radius`` pixels, in the time window), ``x``, ``y``
-        (the pixel in the map, from its top-left corner). Callbacks run when the kernel is idle.
+        (the pixel in the map, from its top-left corner), and ``rows``: the user's rows (every
+        column, the kind of table given, as ``selected()`` gives them) of the ``CLICK_ROWS``
+        (10) rows held nearest to the click within ``radius`` pixels (at least 1), nearest
+        first, or None when there are none. Callbacks run when the kernel is idle.
         """
         self._events.register(protocol.CLICK, callback, remove)
+
+    def _click_rows(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A click's event with ``rows``: the user's rows nearest to it (see on_click)."""
+        zoom = self.zoom
+        lat, lon = event.get("lat"), event.get("lon")
+        if zoom is None or lat is None or lon is None:
+            return {**event, "rows": None}
+        radius = self._rendering.radius_pixels(float(lat), float(zoom))
+        rows = self._selecting.near(float(lat), float(lon), float(zoom), radius, CLICK_ROWS)
+        return {**event, "rows": rows}
 
     def on_hover(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
         """Call ``callback(event)`` as the mouse moves over the map (at most every ~100 ms);

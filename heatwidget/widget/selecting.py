@@ -91,6 +91,52 @@ class Selecting:
         """Count and sum of the rows held (in the time window) inside each of ``shapes``."""
         return self.totals.each(shapes, self._window())
 
+    def near(self, lat: float, lon: float, zoom: float, radius_px: float, limit: int) -> Any:
+        """The user's rows of the ``limit`` rows held nearest to (lat, lon) within
+        ``radius_px`` pixels at ``zoom`` (in the time window), nearest first within each input;
+        None when there are none (or no numpy)."""
+        try:
+            import numpy as np
+        except ImportError:
+            return None
+        table = self._table()
+        if not table.num_rows:
+            return None
+        lons = np.asarray(table.column("lon"), dtype=np.float64)
+        lats = np.asarray(table.column("lat"), dtype=np.float64)
+        keep = np.ones(len(lons), dtype=bool)
+        window = self._window()
+        if window is not None and "time" in table.column_names:
+            times = np.asarray(table.column("time"), dtype=np.float64)
+            if window[0] is not None:
+                keep &= times >= window[0]
+            if window[1] is not None:
+                keep &= times < window[1]
+        # Web Mercator pixels at `zoom` (Leaflet's), the shorter way round in x
+        world = 256.0 * 2.0**zoom
+
+        def pixels(la: Any, lo: Any) -> tuple[Any, Any]:
+            s = np.sin(np.radians(np.clip(la, -85.0511287798, 85.0511287798)))
+            x = (np.asarray(lo) + 180.0) / 360.0 * world
+            y = (0.5 - np.log((1 + s) / (1 - s)) / (4 * np.pi)) * world
+            return x, y
+
+        cx, cy = pixels(float(lat), float(lon))
+        x, y = pixels(lats, lons)
+        dx = np.abs(x - cx)
+        dx = np.minimum(dx, world - dx)
+        d = np.hypot(dx, y - cy)
+        close = np.flatnonzero(keep & (d <= max(float(radius_px), 1.0)))
+        if not len(close):
+            return None
+        nearest = close[np.argsort(d[close], kind="stable")[:limit]]
+        parts = []
+        for origin, first, stop, start in self.origins.segments():
+            mine = nearest[(nearest >= start) & (nearest < start + stop - first)]
+            if len(mine):
+                parts.append(take_rows(origin, origin.index()[mine - start + first]))
+        return concat(parts) if parts else None
+
     def register(self, callback: Callback, remove: bool = False) -> None:
         self._callbacks.register_callback(callback, remove=remove)
 
