@@ -418,3 +418,10 @@ def test_a_click_carries_the_nearest_rows_with_the_users_columns() -> None:
     assert rows["name"].tolist() == ["b", "a"]
     m._handle_front_end({**click, "lat": 10.0, "lon": 10.0, "count": 0})
     assert got[-1]["rows"] is None
+
+
+def test_points_zoom_is_a_zoom_or_none() -> None:
+    assert quiet(lat=[1.0], lon=[1.0]).points_zoom is None
+    assert quiet(lat=[1.0], lon=[1.0], points_zoom=14).points_zoom == 14.0
+    with pytest.raises(traitlets.TraitError):
+        quiet(lat=[1.0], lon=[1.0]).points_zoom = -1

@@ -211,6 +211,14 @@ class HeatmapTraits(traitlets.HasTraits):
         "of each frame), a list of density levels (as density() gives them), or None. Traced "
         "in the page on the frame it drew, in the colormap's colours, once the map settles.",
     ).tag(sync=True)
+    points_zoom = Number(
+        None,
+        allow_none=True,
+        min=0.0,
+        max=30.0,
+        help="From this zoom on, the map draws the rows as dots instead of the heat (up close, "
+        "where a click's rows are the dots under it); None: always the heat.",
+    ).tag(sync=True)
     static_picture = traitlets.Bool(
         True,
         help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; 800 px "

@@ -11,6 +11,7 @@ import { ViewKernel } from "./model-kernel";
 import { addOutlines } from "./outlines";
 import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
+import { PointsLayer } from "./points-layer";
 import { listen } from "./protocol";
 import { createRoot, FrameMarks } from "./root";
 import { SelectionTool } from "./selection-tool";
@@ -61,8 +62,14 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const contours = new ContourLayer(map, root, () => ({
     lut, scale: get("scale"), spec: get("contours") ?? null,
   }));
+  const pointsLayer = new PointsLayer(map, root, () => store.points(), () => ({
+    zoom: get("points_zoom") ?? null, lut, window: clock.window,
+  }));
+  const heatOpacity = () => layer.setOpacity(pointsLayer.active ? 0 : get("opacity"));
   const onFrame = (stats: FrameStats) => {
     marks.frame(stats);
+    const wasActive = pointsLayer.active;
+    if (pointsLayer.draw() !== wasActive) heatOpacity();
     const { frame, points } = stats;
     const { width, height } = frame?.image ?? { width: 0, height: 0 };
     contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0);
@@ -139,7 +146,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       restyle();
       updateLegend();
     },
-    "change:opacity": () => layer.setOpacity(get("opacity")),
+    "change:opacity": heatOpacity,
+    "change:points_zoom": () => layer.redraw(),
     "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,
@@ -162,6 +170,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     pointer.dispose();
     selection.dispose();
     contours.dispose();
+    pointsLayer.dispose();
     unsubscribe();
     if (owned) store.dispose();
     resizes.disconnect();

@@ -51,6 +51,8 @@ export interface Traits {
   selection: SelectionGeometry | null;
   /** Density levels to draw isolines at, "auto", or null (none). */
   contours: number[] | "auto" | null;
+  /** From this zoom on, the points are drawn instead of the heat; null: never. */
+  points_zoom: number | null;
 }
 
 export type SelectionGeometry =

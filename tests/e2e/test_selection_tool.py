@@ -23,8 +23,9 @@ import heatwidget
 rng = np.random.default_rng(3)
 lat, lon = 48.85 + rng.normal(0, 0.5, 20_000), 2.35 + rng.normal(0, 0.5, 20_000)
 m = heatwidget.Heatmap(lat=lat, lon=lon, center=(48.85, 2.35), zoom=7, height=450)
-events = []
+events, clicks = [], []
 m.on_select(events.append)
+m.on_click(clicks.append)
 m"""
 
 _SELECTION_PATHS_JS = """
@@ -136,3 +137,52 @@ def test_contours_are_drawn_over_the_heat(web: Web, lab_ui: LabUI, kernel_client
     wait_until(lambda: hv.attr("data-contours") == "2", 15, "two isolines for two levels")
     k.execute("m.contours = None")
     wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0, 10, "isolines erased")
+
+
+_POINTS_PIXELS_JS = """
+(el) => {
+  const c = el.querySelector('canvas.heatwidget-points');
+  if (!c || c.style.display === 'none' || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}
+"""
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_up_close_points_replace_the_heat_and_a_click_gives_rows(
+    web: Web, lab_ui: LabUI, kernel_client: Any
+) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    hv.wait_stable()
+    assert hv.attr("data-points-mode") == "0"
+    # a lone point, far from the cluster, to click on
+    k.execute("m.append(lat=[48.0], lon=[4.0]); m.points_zoom = 12; m.center = (48.0, 4.0)")
+    k.execute("m.zoom = 13")
+    wait_until(lambda: hv.attr("data-points-mode") == "1", 15, "the points mode at zoom 13")
+    wait_until(lambda: hv.root.evaluate(_POINTS_PIXELS_JS) > 20, 10, "dots drawn")
+    heat = hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
+    assert heat == "0", f"the heat is still shown: opacity {heat!r}"
+    web.screenshot("points")
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    [(x, y)] = hv.latlon_to_container([(48.0, 4.0)])
+    web.page.mouse.click(box["x"] + x, box["y"] + y)
+    rows = k.wait_for("clicks[-1]['rows'] if clicks else None", bool, "a click with rows")
+    assert rows["lat"] == [48.0] and rows["lon"] == [4.0], rows
+    # below points_zoom: the heat again
+    k.execute("m.zoom = 10")
+    wait_until(lambda: hv.attr("data-points-mode") == "0", 15, "the heat again at zoom 10")
+    wait_until(
+        lambda: (
+            hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
+            == "0.8"
+        ),
+        10,
+        "the heat's opacity back",
+    )
