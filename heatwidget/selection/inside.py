@@ -41,9 +41,11 @@ class EvenOdd:
         out = np.zeros(n, dtype=bool)
         if n == 0 or len(self._a) == 0:
             return out
-        order = np.argsort(y, kind="stable")
-        ys = y[order]
-        xs = x[order]
+        if n < 2 or bool(np.all(y[1:] >= y[:-1])):  # already by latitude (totals.each)
+            order, ys, xs = None, y, x
+        else:
+            order = np.argsort(y, kind="stable")
+            ys, xs = y[order], x[order]
         odd = np.zeros(n, dtype=bool)
         on = np.zeros(n, dtype=bool)
         for (x1, y1), (x2, y2) in zip(self._a.tolist(), self._b.tolist(), strict=True):
@@ -69,5 +71,7 @@ class EvenOdd:
             qy = ys[c0:c1]
             xint = x1 + (qy - y1) * (dx / dy)
             odd[c0:c1] ^= xs[c0:c1] < xint
+        if order is None:
+            return odd | on
         out[order] = odd | on
         return out

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .inside import TOLERANCE
 from .shape import Shape
 
 __all__ = ["SelectionTotals", "Totals"]
@@ -89,11 +90,18 @@ class SelectionTotals:
                 keep &= times < t1
             lon, lat = lon[keep], lat[keep]
             weights = None if weights is None else weights[keep]
+        # sorted by latitude once: each shape then tests only the rows of its latitude band
+        order = np.argsort(lat, kind="stable")
+        lat, lon = lat[order], lon[order]
+        weights = None if weights is None else weights[order]
         out = []
         for shape in shapes:
-            inside = shape.contains(lon, lat)
+            south, _west, north, _east = shape.bbox
+            a, b = np.searchsorted(lat, [south - TOLERANCE, north + TOLERANCE], side="left")
+            b = int(np.searchsorted(lat, north + TOLERANCE, side="right"))
+            inside = shape.contains(lon[a:b], lat[a:b])
             count = int(np.count_nonzero(inside))
-            total = float(count) if weights is None else float(weights[inside].sum())
+            total = float(count) if weights is None else float(weights[a:b][inside].sum())
             out.append(Totals(count=count, sum=total))
         return out
 
