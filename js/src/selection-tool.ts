@@ -15,7 +15,7 @@ const STYLE: L.PathOptions = {
 };
 /** Python reads every edge the short way round the antimeridian: wide boxes get more vertices. */
 const MAX_EDGE_DEGREES = 90;
-/** A press that moves less than this (CSS px) is a click, not a box. */
+/** A press that moves less than this (CSS px) either way is a click, not a box. */
 const MIN_DRAG = 4;
 
 /** The closed GeoJSON ring of the box between two corners, no edge wider than 90°. */
@@ -140,7 +140,9 @@ export class SelectionTool {
     const from = this.startPoint;
     this.stopDrag();
     if (!start || !from) return;
-    if (from.distanceTo(this.map.mouseEventToContainerPoint(e)) < MIN_DRAG) return;
+    // a click, or a box too flat to be a polygon (Python would refuse it): nothing selected
+    const to = this.map.mouseEventToContainerPoint(e);
+    if (Math.abs(to.x - from.x) < MIN_DRAG || Math.abs(to.y - from.y) < MIN_DRAG) return;
     this.model.set("selection", boxPolygon(start, this.map.mouseEventToLatLng(e)));
     this.model.save_changes();
     if (this.boxMode) this.setBoxMode(false);
