@@ -3,13 +3,15 @@
 //   widget.js   the anywidget ESM bundle, with heat.wasm and the Natural Earth outlines inlined
 //   widget.css  Leaflet's CSS and ours
 //   standalone.js  the model of save_html's page (heatwidget/export/html.py embeds it)
+//   atlas.json  the same Natural Earth topology the bundle inlines, for the Python rendering
+//               (heatwidget/host/outlines.py draws it in to_png(view=False) and the static picture)
 // and, from heat.h, the ABI constants both hosts use: js/src/abi.ts, heatwidget/host/abi.py
 // (committed, so a checkout type-checks and imports before any build).
 // Usage: node build.mjs [--kernel-only | --check-abi]
 //   --check-abi  writes nothing; exits 1 when abi.ts or abi.py differ from heat.h
 // Environment: PYTHON (interpreter that has ziglang), HEATWIDGET_ATLAS (110m | 50m).
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -175,7 +177,10 @@ async function main() {
         loader: { ".png": "empty", ".svg": "empty" },
       }),
     ]);
-    outputs.push(join(outDir, "widget.js"), join(outDir, "standalone.js"), join(outDir, "widget.css"));
+    const atlasOut = join(outDir, "atlas.json");
+    copyFileSync(join(here, "node_modules", "world-atlas", `countries-${atlas}.json`), atlasOut);
+    outputs.push(join(outDir, "widget.js"), join(outDir, "standalone.js"), join(outDir, "widget.css"),
+      atlasOut);
   }
   for (const p of outputs) console.log(`  ${relative(process.cwd(), p).padEnd(40)} ${size(p)}`);
   console.log(`heatwidget ${pkg.version}: kernel by ${compiler}, atlas ${atlas}, ` +

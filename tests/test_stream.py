@@ -277,7 +277,8 @@ def test_click_and_hover_callbacks_dispatch() -> None:
     assert m._listen == ["click", "hover"]
     msg = {"type": "click", "lat": 1.5, "lon": 2.5, "value": 3.25, "count": 4, "x": 10, "y": 20}
     m._handle_custom_msg(msg, [])
-    assert clicks == [msg] and hovers == []
+    # a click also carries the rows near it (None here: no zoom yet, no view)
+    assert clicks == [{**msg, "rows": None}] and hovers == []
     m._handle_custom_msg({**msg, "type": "hover"}, [])
     assert hovers[0]["type"] == "hover" and hovers[0]["value"] == 3.25
     m.on_click(clicks.append, remove=True)

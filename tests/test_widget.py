@@ -404,7 +404,7 @@ def test_the_python_host_loads_the_rows_once_per_change() -> None:
 def test_to_png_returns_and_writes_a_png(tmp_path: Path) -> None:
     m = Heatmap(lat=[0.0, 0.5, 40.0], lon=[0.0, 0.5, -70.0], radius=8)
     out = tmp_path / "map.png"
-    data = m.to_png(out, width=200, height=120)
+    data = m.to_png(out, width=200, height=120, heat_only=True)
     assert _png_size(data) == (200, 120)
     assert out.read_bytes() == data
     pixels = _png_pixels(data)
@@ -425,7 +425,7 @@ def test_to_png_without_background_is_transparent_rgba() -> None:
 
 @needs_host
 def test_empty_map_renders() -> None:
-    data = Heatmap().to_png(width=32, height=16)
+    data = Heatmap().to_png(width=32, height=16, heat_only=True)
     pixels = _png_pixels(data)
     assert pixels.shape == (16, 32, 3) and np.all(pixels == 255)
 

@@ -14,7 +14,7 @@ for anywidget's model (``get``/``set``/``on``/``off``/``save_changes``; binary t
 DataView) and calls the bundle's ``render`` on a full-page div. Panning, zooming and the
 legend work as in Jupyter; nothing goes back to Python.
 
-Size: about 330 KB of bundle and CSS, plus base64 of 16 bytes per point (lon, lat float64):
+Size: about 400 KB of bundle and CSS, plus base64 of 16 bytes per point (lon, lat float64):
 ≈ 21.3 bytes per point, ≈ 26.7 with weights, ≈ 37.3 with weights and times. Tiles of the
 basemap load when online; offline the map shows the built-in country outlines.
 """
@@ -184,7 +184,7 @@ def save_html(widget: Any, path: str | Path, *, title: str | None = None) -> Pat
 
     The page embeds the front end, the points and the current traits (view, colours,
     radius, …); open it in any modern browser, no server or network needed (a basemap's tiles
-    load when online). Size: ~330 KB plus ~21 bytes per point (~27 with weights).
+    load when online). Size: ~400 KB plus ~21 bytes per point (~27 with weights).
     Returns the path written.
     """
     out = Path(path)

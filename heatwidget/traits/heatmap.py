@@ -11,6 +11,8 @@ from typing import Any
 import traitlets
 
 from . import basemaps as _basemaps
+from .contours import Contours
+from .selection import Selection
 from .store import FromStream, points_bytes, points_seq
 from .values import (
     WINDOW_JSON,
@@ -221,3 +223,36 @@ class HeatmapTraits(traitlets.HasTraits):
                 "at the end), or give both to Heatmap(...); or set vmax first when raising both."
             )
         return value
+
+    # ---- asking the map ---------------------------------------------------------------------
+    selection = Selection(
+        None,
+        allow_none=True,
+        help="None, or a GeoJSON Polygon/MultiPolygon dict (lon/lat degrees) drawn on the map or "
+        "set from Python; checked (closed rings, >= 3 distinct vertices, finite numbers, no "
+        "crossing edges). Edges go the short way round the antimeridian. on_select() and "
+        "selected() read it.",
+    ).tag(sync=True)
+    contours = Contours(
+        None,
+        allow_none=True,
+        help='Isolines drawn over the heat: "auto" (five levels spread over the colour domain '
+        "of each frame), a list of density levels (as density() gives them), or None. Traced "
+        "in the page on the frame it drew, in the colormap's colours, once the map settles.",
+    ).tag(sync=True)
+    points_zoom = Number(
+        None,
+        allow_none=True,
+        min=0.0,
+        max=30.0,
+        help="From this zoom on, the map draws the rows as dots instead of the heat (up close, "
+        "where a click's rows are the dots under it); None: always the heat.",
+    ).tag(sync=True)
+    static_picture = traitlets.Bool(
+        True,
+        help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; 800 px "
+        "wide) in the display, for where no JavaScript runs (GitHub, nbviewer, nbconvert "
+        "--to html without widget state). It is the map when displayed and does not follow "
+        "later changes. Costs one Python rendering per display (needs wasmtime; skipped "
+        "without it). Not synced.",
+    ).tag(keyword=True)

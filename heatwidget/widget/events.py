@@ -20,8 +20,14 @@ class MapEvents:
     """Click and hover callbacks. ``set_listen(names)`` is told the sorted event names that
     have callbacks whenever that changes."""
 
-    def __init__(self, set_listen: Callable[[list[str]], None]) -> None:
+    def __init__(
+        self,
+        set_listen: Callable[[list[str]], None],
+        enrich: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> None:
         self._set_listen = set_listen
+        #: adds to a click's event what Python knows (the rows near it), before the callbacks
+        self._enrich = enrich
         self._handlers = {
             protocol.CLICK: ipywidgets.CallbackDispatcher(),
             protocol.HOVER: ipywidgets.CallbackDispatcher(),
@@ -38,4 +44,7 @@ class MapEvents:
         """A ``click``/``hover`` message: the callbacks get its event dict."""
         handlers = self._handlers.get(str(content.get("type")))
         if handlers is not None:
-            handlers(protocol.event(content))
+            event = protocol.event(content)
+            if self._enrich is not None and event.get("type") == protocol.CLICK:
+                event = self._enrich(event)
+            handlers(event)

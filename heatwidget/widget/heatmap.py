@@ -1,5 +1,6 @@
 """``Heatmap``: the widget's public methods over its traits (traits/heatmap.py). A facade:
-nothing numeric happens here.
+nothing numeric happens here. Its exports (to_png, snapshot, density, hotspots, save_html)
+are in widget/exports.py.
 
 Its collaborators do the work, each testable without a comm: the rows and their messages
 (``PointStream``, widget/stream.py, over ``points/``), the Python host's frames
@@ -10,9 +11,7 @@ Its collaborators do the work, each testable without a comm: the rows and their 
 from __future__ import annotations
 
 import uuid
-import warnings
 from collections.abc import Callable
-from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
@@ -21,18 +20,22 @@ import traitlets
 
 from ..traits import basemaps as _basemaps
 from ..traits import colormaps as _colormaps
-from ..traits.heatmap import HeatmapTraits
 from ..traits.values import Bounds, LatLon, Number
 from ..views import displayed as _displayed
 from ..views import protocol
 from ..views import snapshot as _snapshot
 from .events import MapEvents
+from .exports import MapExports
 from .keywords import keyword_names, unknown_keywords_message
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
-from .rendering import Density, HostRendering, frame_size
+from .rendering import Density, HostRendering
+from .selecting import Selecting
 from .stream import PointStream, input_table
 
-__all__ = ["VIEW_GRACE_SECONDS", "Density", "Heatmap"]
+__all__ = ["CLICK_ROWS", "VIEW_GRACE_SECONDS", "Density", "Heatmap"]
+
+#: Rows an on_click event carries at most (the nearest to the click).
+CLICK_ROWS = 10
 
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -53,7 +56,7 @@ def _asset(name: str, fallback: str) -> Path | str:
     return path if path.is_file() else fallback
 
 
-class Heatmap(HeatmapTraits, anywidget.AnyWidget):
+class Heatmap(MapExports, anywidget.AnyWidget):
     """A heatmap of lat/lon points on a Leaflet map, drawn by a WebAssembly kernel.
 
     ``Heatmap(data=None, *, lat=None, lon=None, weight=None, **traits)``: ``data`` is a pandas
@@ -82,12 +85,15 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
             raise TypeError(unknown_keywords_message(type(self), unknown))
         # Before super().__init__, so the comm opens with the data in its first message.
         self._stream = PointStream(self._send_rows, self._sync_store, self._check_rows)
-        self._events = MapEvents(lambda names: setattr(self, "_listen", names))
+        self._events = MapEvents(lambda names: setattr(self, "_listen", names), self._click_rows)
         self._rendering = HostRendering(self, lambda: self._stream.seq, self._stream.store.table)
+        self._selecting = Selecting(self, self._stream.store.table, lambda: self._stream.seq)
         table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
         if "max_points" in kwargs:  # the trait's own check, its error naming it
             kwargs["max_points"] = type(self).max_points.validate(self, kwargs["max_points"])
         self._stream.start(table, kwargs.get("max_points"), label)
+        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+        self._selecting.replaced(origin, self._stream.store.count)
         self._sync_store(notify=False)
         kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
@@ -191,6 +197,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         """
         table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
         self._stream.replace(table, self.max_points, label)
+        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+        self._selecting.replaced(origin, self._stream.store.count)
 
     def append(
         self,
@@ -213,6 +221,8 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         """
         table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
         self._stream.append(table, self.max_points, label)
+        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+        self._selecting.added(origin, self._stream.store.count)
 
     def clear(self) -> None:
         """Forget every point (the view is kept)."""
@@ -221,6 +231,7 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
     @traitlets.observe("max_points")
     def _on_max_points(self, change: dict[str, Any]) -> None:
         self._stream.trim(change["new"])
+        self._selecting.trimmed(self._stream.store.count)
 
     def _handle_front_end(self, content: Any, buffers: list[Any] | None = None) -> None:
         self._dispatcher.dispatch(content, buffers)
@@ -233,14 +244,60 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         ``event`` is a dict: ``lat``, ``lon`` (degrees), ``value`` (the density at that pixel
         in data units, from the last frame the view drew: what ``density()`` gives for the same
         view), ``count`` (points within ``radius`` pixels, in the time window), ``x``, ``y``
-        (the pixel in the map, from its top-left corner). Callbacks run when the kernel is idle.
+        (the pixel in the map, from its top-left corner), and ``rows``: the user's rows (every
+        column, the kind of table given, as ``selected()`` gives them) of the ``CLICK_ROWS``
+        (10) rows held nearest to the click within ``radius`` pixels (at least 1), nearest
+        first, or None when there are none. Callbacks run when the kernel is idle.
         """
         self._events.register(protocol.CLICK, callback, remove)
+
+    def _click_rows(self, event: dict[str, Any]) -> dict[str, Any]:
+        """A click's event with ``rows``: the user's rows nearest to it (see on_click)."""
+        zoom = self.zoom
+        lat, lon = event.get("lat"), event.get("lon")
+        if zoom is None or lat is None or lon is None:
+            return {**event, "rows": None}
+        radius = self._rendering.radius_pixels(float(lat), float(zoom))
+        rows = self._selecting.near(float(lat), float(lon), float(zoom), radius, CLICK_ROWS)
+        return {**event, "rows": rows}
 
     def on_hover(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
         """Call ``callback(event)`` as the mouse moves over the map (at most every ~100 ms);
         ``event`` as for :meth:`on_click`."""
         self._events.register(protocol.HOVER, callback, remove)
+
+    # ---- asking the map ---------------------------------------------------------------------
+
+    @traitlets.observe("selection")
+    def _on_selection(self, _change: dict[str, Any]) -> None:
+        self._selecting.changed()
+
+    def on_select(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
+        """Call ``callback(event)`` whenever ``selection`` changes (set in Python or drawn on
+        the map; ``remove=True`` unregisters it).
+
+        ``event`` is a dict: ``count`` (rows held inside the selection, boundary included; with
+        a ``time_window``, only the rows in it), ``sum`` (their summed weight: ``count`` without
+        a weight column; ``time_decay`` does not weigh it) and ``geometry`` (the selection's
+        GeoJSON dict, or None when it was cleared, with count 0 and sum 0.0).
+        """
+        self._selecting.register(callback, remove)
+
+    def selected(self) -> Any:
+        """The rows inside ``selection``, as the kind of table they were given in: a pandas
+        (Geo)DataFrame for a (Geo)DataFrame, a polars DataFrame for polars, a pyarrow Table
+        for a Table (or a file, or another Arrow stream object), a dict of the same kind of
+        columns for a dict or ``lat=``/``lon=`` arrays, a FeatureCollection for GeoJSON. Every
+        column the user gave, rows in their original order (inputs given by ``append()`` one
+        after the other, concatenated; a list of pieces if they are of different kinds). None
+        when there is no selection.
+
+        The rows counted are those of ``on_select``'s ``count`` (boundary included, in the
+        ``time_window`` if any). The widget keeps a reference to each input whose rows it holds
+        (not a copy), and 8 bytes a row once ``selected()`` has been called; an input changed
+        in place since it was given is an error.
+        """
+        return self._selecting.selected()
 
     def fit_bounds(self, bounds: Any, *, animate: bool = True) -> None:
         """Move every view to show ``(south, west, north, east)``; ``center``/``zoom``/``bounds``
@@ -268,146 +325,23 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
             if target_zoom is not None:
                 self.zoom = target_zoom
 
-    # ---- frames in Python -------------------------------------------------------------------
-
-    def to_png(
-        self,
-        path: str | Path | None = None,
-        *,
-        width: int | None = None,
-        height: int | None = None,
-        background: str | None = "#ffffff",
-        view: bool | None = None,
-        timeout: float = 10.0,
-    ) -> _snapshot.PNG:
-        """A PNG of the map (``bytes``, shown as an image when last in a cell), also written
-        to ``path`` if given. Synchronous. ``png.info["source"]`` says which picture it is:
-        "view" or "python".
-
-        **While the map is displayed** (a live view), it is a snapshot of what the view shows:
-        the basemap tiles that loaded, the offline outlines, the heat with its ``opacity``, the
-        legend and the attribution, at the map's size on screen (device pixel ratio 1; the PNG
-        arrives in chunks of at most 1 MiB, far below the 10 MiB browser-to-kernel limit). The
-        cell waits for it, up to ``timeout`` seconds; a map displayed a moment ago from
-        JupyterLab or Notebook 7 (the next cell of "Run all") is first given a few seconds for
-        its view to appear and draw its data (also when the map is inside a layout). That
-        needs a kernel and front end that read widget messages while a cell runs: ipykernel
-        >= 7 with JupyterLab >= 4.4 or Notebook >= 7.4 (their default "Kernel comms over
-        subshells"); with ipykernel >= 7.4 any front end works; on ipykernel 6 the cell reads
-        them itself with jupyter-ui-poll (``pip install "heatwidget[poll]"``). Elsewhere, or
-        when no view answers (a closed page, a hidden map), it warns why and falls back to the
-        Python rendering; use :meth:`snapshot` there, which returns a Future that resolves
-        after the cell.
-
-        **Without a view** (never displayed, a script, nbconvert), or with ``view=False``, the
-        heat layer is rendered in Python by the same WebAssembly kernel, at ``width`` ×
-        ``height`` (default 800 × 600), over ``background`` ("#rrggbb", or None for a
-        transparent PNG), without basemap or legend. These three apply to that rendering only:
-        given with a live view, a warning says the picture is the map's own size instead. The
-        view is the widget's ``center``/``zoom``, or fits ``data_bounds`` while they are None.
-        Needs wasmtime (``pip install "heatwidget[png]"``).
-
-        ``view=True`` insists on the view's picture: it raises ``RuntimeError`` (no view, no
-        way to wait for one, or the view could not compose it) or ``TimeoutError`` instead of
-        falling back.
-        """
-        frame_size(width, 800, "width", "to_png")  # refused whichever picture it is
-        frame_size(height, 600, "height", "to_png")
-        png, why = None, None
-        if view is not False:
-            png, why = self._pictures.in_cell(bool(view), timeout)
-        # These three shape the Python rendering only: not silently dropped when unused.
-        given = [
-            name
-            for name, asked in (
-                ("width", width is not None),
-                ("height", height is not None),
-                ("background", background != "#ffffff"),
-            )
-            if asked
-        ]
-        if png is None:
-            png = self._rendering.png(width, height, background, why)
-        elif given:
-            warnings.warn(
-                f"to_png(): {', '.join(given)} apply to the Python rendering; this is the "
-                f"displayed map's picture, {png.info.get('width')} x {png.info.get('height')} "
-                "px (its size on screen). Pass view=False for the heat alone at the size you ask.",
-                UserWarning,
-                stacklevel=2,
-            )
-        if path is not None:
-            Path(path).write_bytes(png)
-        return png
-
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._pictures.shown()
-        return super()._repr_mimebundle_(**kwargs)
+        bundle = super()._repr_mimebundle_(**kwargs)
+        # anywidget gives (data, metadata), ipywidgets a dict
+        data = bundle[0] if isinstance(bundle, tuple) else bundle
+        if self.static_picture and isinstance(data, dict):
+            picture = self._rendering.static_picture(int(self.height))
+            if picture is not None:
+                # Live front ends rank the widget view first (JupyterLab's widget renderer has
+                # rank -10, before image/png's); nbconvert skips the view when the notebook
+                # holds no widget state and shows the PNG; GitHub and nbviewer show the PNG.
+                data["image/png"] = picture
+        return bundle
 
     def _displayed_in_a_box(self) -> None:
         """A layout holding this map is being displayed (see ``_displayed``)."""
         self._pictures.shown()
-
-    def snapshot(
-        self, path: str | Path | None = None, *, timeout: float | None = None
-    ) -> Future[bytes]:
-        """A PNG of exactly what a live view of the map shows, as a ``Future[bytes]``.
-
-        The first displayed view to answer composes, at device pixel ratio 1 and the map's
-        size: the basemap tiles that loaded, the offline outlines, the heat with its
-        ``opacity``, the legend and the attribution; the PNG comes back in chunks of at most
-        1 MiB (so a big map never meets the 10 MiB browser-to-kernel message limit). It is
-        written to ``path`` if given.
-
-        **The Future may resolve only after the current cell ends** (the kernel reads the
-        answer to it on the main shell, which the cell occupies), so do not call
-        ``f.result()`` in the cell that asked; :meth:`to_png` is the way to wait for the
-        picture inside a cell. The Future suits code that must not block::
-
-            f = m.snapshot("map.png")   # cell 1
-            png = f.result()            # cell 2 (map.png is written too); f.info says more
-
-        With no live view (never displayed, or every view closed) it resolves at once with
-        the Python-host rendering (``to_png(width=800, height=self.height)``, heat only).
-        ``timeout`` (default 30) is the seconds of idle kernel (time spent running cells does
-        not count) the views have to answer; views that do not (a reloaded page's old views)
-        are forgotten, and the Future fails with ``TimeoutError``. ``f.info`` says where the
-        PNG came from: ``source`` ("view" or "python"), ``width``, ``height``, ``chunks``,
-        ``tiles`` ("drawn", "none", or "left out: ..." when tiles from another origin would
-        have tainted the canvas).
-        """
-        return self._pictures.request(path, timeout)
-
-    def _snapshot_fallback(self) -> bytes:
-        return self.to_png(width=800, height=int(self.height), view=False)
-
-    async def to_png_async(
-        self, path: str | Path | None = None, *, timeout: float = 10.0
-    ) -> _snapshot.PNG:
-        """``png = await m.to_png_async()``: the live view's picture, as :meth:`to_png` gives
-        it, awaited on the kernel's event loop instead of blocking the cell. It relies on public
-        API only (a Future over :meth:`snapshot`): the answer is read while the cell awaits,
-        which ipykernel >= 7 does in JupyterLab >= 4.4 and Notebook >= 7.4 (tested in the
-        browser); where no view answers within ``timeout`` wall-clock seconds (ipykernel 6, a
-        hidden or closed map) it warns why and returns the Python rendering, as ``to_png()``
-        does. Without a live view, the Python rendering at once. Written to ``path`` if given."""
-        try:
-            future = await self._pictures.request_async(timeout)
-            png = _snapshot.PNG(future.result(), future.info)
-        except (TimeoutError, RuntimeError) as exc:
-            warnings.warn(
-                f"to_png_async(): the displayed map's picture did not come ({exc}); this is "
-                "the Python rendering (heat only, no basemap or legend).",
-                RuntimeWarning,
-                stacklevel=2,
-            )
-            png = self._rendering.png(800, int(self.height), "#ffffff", str(exc))
-        if png.info.get("source") == "python":
-            png.info.setdefault("width", 800)
-            png.info.setdefault("height", int(self.height))
-        if path is not None:
-            Path(path).write_bytes(png)
-        return png
 
     def close(self) -> None:
         pictures = self.__dict__.get("_pictures")
@@ -417,37 +351,6 @@ class Heatmap(HeatmapTraits, anywidget.AnyWidget):
         if rendering is not None:
             rendering.drop()
         super().close()
-
-    def density(self, width: int | None = None, height: int | None = None) -> Density:
-        """The density grid of the view ``to_png`` would draw (default 800 × ``height``).
-
-        Returns a :class:`Density` (``grid``, ``bounds``, ``vmin``, ``vmax``) that also unpacks
-        as ``grid, bounds = m.density()``: ``grid`` is float32, rows × columns, top row first,
-        before colour-mapping. Pixel (row ``i``, column ``j``) covers Leaflet's container pixels
-        ``[j, j+1) × [i, i+1)``, so a point exactly on an edge lands in the pixel to its right
-        or below. With ``radius=0`` each cell is exactly the ``aggregation`` of the points that
-        land in it. Needs wasmtime (``pip install "heatwidget[png]"``).
-        """
-        frame = self._rendering.frame(
-            frame_size(width, 800, "width", "density"),
-            frame_size(height, int(self.height), "height", "density"),
-        )
-        return Density(
-            grid=frame.grid,
-            bounds=tuple(float(v) for v in frame.bounds),  # type: ignore[arg-type]
-            vmin=float(frame.vmin),
-            vmax=float(frame.vmax),
-        )
-
-    def save_html(self, path: str | Path, *, title: str | None = None) -> Path:
-        """Write one standalone HTML file that shows this heatmap, interactive and offline.
-
-        The bundle, the points and the current settings are embedded (about 330 KB plus
-        21 bytes a point, 27 with weights); the file needs no server and no network.
-        """
-        from ..export import html as _html
-
-        return _html.save_html(self, path, title=title)
 
 
 def _on_custom_msg(widget: Heatmap, content: Any, buffers: Any) -> None:

@@ -7,14 +7,11 @@ from typing import Any
 
 
 def keyword_names(cls: Any) -> set[str]:
-    """The traits a user may pass to ``cls()``: public, writable, and synced or marked a
-    keyword (a public trait the front end reads under another name)."""
+    """The traits a user may pass to ``cls()``: synced (or tagged ``keyword=True``), public and
+    writable."""
+    traits = {**cls.class_traits(sync=True), **cls.class_traits(keyword=True)}
     return {
-        name
-        for name, trait in cls.class_traits().items()
-        if (trait.metadata.get("sync") or trait.metadata.get("keyword"))
-        and not name.startswith("_")
-        and not trait.read_only
+        name for name, trait in traits.items() if not name.startswith("_") and not trait.read_only
     }
 
 

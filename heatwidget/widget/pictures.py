@@ -122,7 +122,7 @@ class ViewPictures:
             raise RuntimeError(f"to_png(view=True) cannot wait for the displayed map: {why}.")
         warnings.warn(
             f"to_png(): the displayed map's picture is not available here ({why}); "
-            "this is the Python rendering (heat only, no basemap or legend). "
+            "this is the Python rendering (outlines, heat and legend; no basemap tiles). "
             "m.snapshot(path) returns a Future that gets the map's picture after this cell.",
             RuntimeWarning,
             stacklevel=3,

@@ -7,7 +7,9 @@ frame), and a change of the rows lets the old kernel go at once.
 
 from __future__ import annotations
 
+import base64
 import importlib.util
+import logging
 import numbers
 import sys
 from collections.abc import Callable, Iterator
@@ -19,6 +21,9 @@ from ..views.snapshot import PNG
 
 if TYPE_CHECKING:
     import numpy as np
+
+#: Width of the static picture in a notebook's display (the output area's width is unknown).
+STATIC_WIDTH = 800
 
 PNG_HINT = 'to_png() and density() need wasmtime: pip install "heatwidget[png]"'
 PYODIDE_HINT = (
@@ -105,15 +110,23 @@ class HostRendering:
 
         return float(s.radius) / _viewport.meters_per_pixel(lat, zoom)
 
-    def frame(self, width: int, height: int) -> Any:
-        _render, _png, _viewport = host()
+    def view(self, width: int, height: int) -> Any:
+        """The ``Viewport`` a frame of ``width`` × ``height`` is drawn for: the widget's
+        ``center``/``zoom``, or fitting ``data_bounds`` while they are None."""
+        _viewport = host()[2]
         s = self._settings
         center, zoom = s.center, s.zoom
         if center is None or zoom is None:
             fit_center, fit_zoom = _viewport.fit_bounds(s.data_bounds, width, height)
             center = fit_center if center is None else center
             zoom = fit_zoom if zoom is None else zoom
-        view = _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
+        return _viewport.Viewport(center=center, zoom=zoom, width=width, height=height)
+
+    def frame(self, width: int, height: int) -> Any:
+        _render, _png, _viewport = host()
+        s = self._settings
+        view = self.view(width, height)
+        center, zoom = view.center, view.zoom
         window, half_life = s.time_window, s.time_decay
         seq = self._seq()
         cached = self.kernel
@@ -145,19 +158,53 @@ class HostRendering:
         return frame
 
     def png(
-        self, width: int | None, height: int | None, background: str | None, why: str | None
+        self,
+        width: int | None,
+        height: int | None,
+        background: str | None,
+        why: str | None,
+        *,
+        heat_only: bool = False,
     ) -> PNG:
-        """The heat as a PNG (default 800 × 600); ``why`` the view's picture is not it, if any."""
+        """The map as a PNG (default 800 × 600): sea, outlines, heat and legend, as the view
+        draws them offline; the heat alone over ``background`` with ``heat_only`` (or a
+        transparent PNG of it when ``background`` is None). ``why`` the view's picture is not
+        it, if any."""
         w = frame_size(width, 800, "width", "to_png")
         h = frame_size(height, 600, "height", "to_png")
         frame = self.frame(w, h)
-        data = host()[1].encode_png(
-            frame.rgba, background=background, opacity=self._settings.opacity
-        )
+        s = self._settings
+        if heat_only or background is None:
+            data = host()[1].encode_png(frame.rgba, background=background, opacity=s.opacity)
+        else:
+            from ..host import picture as _picture
+
+            rgb = _picture.compose(
+                frame.rgba,
+                self.view(w, h),
+                opacity=s.opacity,
+                lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
+                vmin=frame.vmin,
+                vmax=frame.vmax,
+                scale=s.scale,
+                legend=s.legend,
+                title=s.legend_title,
+            )
+            data = host()[1].encode_rgb(rgb)
         info: dict[str, Any] = {"source": "python", "width": w, "height": h}
         if why is not None:
             info["view_unavailable"] = why
         return PNG(data, info)
+
+    def static_picture(self, height: int, width: int = STATIC_WIDTH) -> str | None:
+        """The picture the notebook file keeps beside the widget (``image/png``, base64): this
+        rendering at ``width`` × ``height``, or None where it cannot be made (no wasmtime,
+        Pyodide, a failure: the display must never fail for it)."""
+        try:
+            return base64.b64encode(self.png(width, height, "#ffffff", None)).decode("ascii")
+        except Exception as exc:  # the live view is what matters; say why only in the log
+            logging.getLogger(__name__).debug("no static picture: %s", exc)
+            return None
 
     def drop(self) -> None:
         """Lets the kernel (and the rows it holds) go."""

@@ -3,6 +3,7 @@
 // (model-kernel.ts); each lets go of it in the cleanup render returns, and the last frees it.
 import * as L from "leaflet";
 import { watchConnection } from "./connection";
+import { ContourLayer } from "./contours";
 import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
@@ -11,8 +12,10 @@ import { ViewKernel } from "./model-kernel";
 import { addOutlines } from "./outlines";
 import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
+import { PointsLayer } from "./points-layer";
 import { listen } from "./protocol";
 import { createRoot, FrameMarks } from "./root";
+import { SelectionTool } from "./selection-tool";
 import { attachSnapshots } from "./snapshot";
 import { StatusBadge } from "./status";
 import { createStore, type StoreEvent, storeFor } from "./store";
@@ -23,7 +26,7 @@ export const version: string = __HEATWIDGET_VERSION__;
 /** Traits that change only the heat layer's style. */
 const RESTYLE = ["time_decay", "radius", "radius_units", "aggregation", "vmin", "vmax", "threshold"];
 
-type Handle = { map: L.Map; kernel?: ViewKernel };
+type Handle = { map: L.Map; model: Model; kernel?: ViewKernel };
 type Tagged = HTMLElement & { __heatwidget?: Handle };
 
 function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
@@ -31,8 +34,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const { root, mapEl } = createRoot(el, version, get("height"));
 
   const map = createMap(mapEl);
-  // For notebooks and tests: the Leaflet map, and the kernel once it has loaded.
-  const handle: Handle = { map };
+  // For notebooks and tests: the Leaflet map, the model, and the kernel once it has loaded.
+  const handle: Handle = { map, model };
   (root as Tagged).__heatwidget = handle;
   (el as Tagged).__heatwidget = handle;
   addOutlines(map);
@@ -58,9 +61,20 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let kernel: ViewKernel | null = null;
   let disposed = false;
   const marks = new FrameMarks(root);
+  const contours = new ContourLayer(map, root, () => ({
+    lut, scale: get("scale"), spec: get("contours") ?? null,
+  }));
+  const pointsLayer = new PointsLayer(map, root, () => store.points(), () => ({
+    zoom: get("points_zoom") ?? null, lut, window: clock.window,
+  }));
+  const heatOpacity = () => layer.setOpacity(pointsLayer.active ? 0 : get("opacity"));
   const onFrame = (stats: FrameStats) => {
     marks.frame(stats);
+    const wasActive = pointsLayer.active;
+    if (pointsLayer.draw() !== wasActive) heatOpacity();
     const { frame, points } = stats;
+    const { width, height } = frame?.image ?? { width: 0, height: 0 };
+    contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0);
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -113,6 +127,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   // Python asks for a PNG of what this view shows (m.snapshot()): snapshot.ts composes it.
   const detachSnapshots = attachSnapshots(model, root, map);
 
+  const selection = new SelectionTool(map, model);
   const sync = new ViewSync(map, model);
   // Jupyter may render into a detached element: Leaflet learns its size from here, and the
   // first view (fitting data_bounds needs a size) waits for one.
@@ -126,6 +141,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const handlers: Record<string, () => void> = {
     ...clock.handlers(),
     ...pointer.handlers(),
+    ...selection.handlers(),
     ...Object.fromEntries(RESTYLE.map((name) => [`change:${name}`, restyle])),
     "change:_lut": () => {
       lut = bytesOf(get("_lut"));
@@ -137,7 +153,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       restyle();
       updateLegend();
     },
-    "change:opacity": () => layer.setOpacity(get("opacity")),
+    "change:opacity": heatOpacity,
+    "change:points_zoom": () => layer.redraw(),
+    "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,
     "change:legend_title": updateLegend,
@@ -157,6 +175,9 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     detachSnapshots();
     clock.dispose();
     pointer.dispose();
+    selection.dispose();
+    contours.dispose();
+    pointsLayer.dispose();
     unsubscribe();
     unwatchFault();
     unwatchConnection();

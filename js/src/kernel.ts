@@ -102,6 +102,9 @@ export interface Frame {
   vmax: number;
   /** The largest density in the frame. */
   max: number;
+  /** A view of the kernel's density grid (rows × columns, top row first): read it before the
+   * next kernel call, which may move it. */
+  grid: Float32Array;
 }
 
 export class OutOfMemoryError extends Error {}
@@ -225,7 +228,8 @@ export class HeatKernel {
     k.hw_colorize(p.vmin, vmax, scale, p.threshold);
     const rgba = new Uint8ClampedArray(k.memory.buffer, k.hw_frame_rgba(), p.width * p.height * 4);
     const vmin = p.scale === "log" && !(p.vmin > 0) ? vmax / 1000 : p.vmin;
-    return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max };
+    const grid = new Float32Array(k.memory.buffer, k.hw_frame_grid(), p.width * p.height);
+    return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max, grid };
   }
 
   /** The last frame's density at frame pixel (x, y) (data units), or null outside it. */

@@ -47,7 +47,17 @@ export interface Traits {
   bounds: [number, number, number, number] | null;
   _tooltip: boolean;
   _listen: string[];
+  /** A GeoJSON Polygon/MultiPolygon in lon/lat, checked by Python; null: no selection. */
+  selection: SelectionGeometry | null;
+  /** Density levels to draw isolines at, "auto", or null (none). */
+  contours: number[] | "auto" | null;
+  /** From this zoom on, the points are drawn instead of the heat; null: never. */
+  points_zoom: number | null;
 }
+
+export type SelectionGeometry =
+  | { type: "Polygon"; coordinates: number[][][] }
+  | { type: "MultiPolygon"; coordinates: number[][][][] };
 
 export type TraitName = keyof Traits;
 

@@ -1,0 +1,188 @@
+"""The selection tool in real JupyterLab (issue 12, part 5): a shift-drag draws a box that
+becomes ``m.selection`` in Python (on_select fires with the rows inside, selected() gives
+them), a selection set in Python is drawn on the map, and Escape clears it both ways."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from harness import KernelClient, LabServer, LabUI, Web
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+NOTEBOOK = "selection_e2e.ipynb"
+SOURCE = """\
+import numpy as np
+import heatwidget
+
+rng = np.random.default_rng(3)
+lat, lon = 48.85 + rng.normal(0, 0.5, 20_000), 2.35 + rng.normal(0, 0.5, 20_000)
+m = heatwidget.Heatmap(lat=lat, lon=lon, center=(48.85, 2.35), zoom=7, height=450)
+events, clicks = [], []
+m.on_select(events.append)
+m.on_click(clicks.append)
+m"""
+
+_SELECTION_PATHS_JS = """
+(el) => Array.from(el.querySelectorAll('.leaflet-overlay-pane path'))
+  .filter((p) => p.getAttribute('stroke') === '#1f6feb')
+  .map((p) => p.getAttribute('d'))
+"""
+
+
+@pytest.fixture
+def selection_notebook(jupyter_lab: LabServer) -> Iterator[str]:
+    from harness import write_notebook
+
+    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SOURCE)
+    yield NOTEBOOK
+    with contextlib.suppress(Exception):
+        for session in jupyter_lab.api("/api/sessions"):
+            if session.get("path") == NOTEBOOK:
+                jupyter_lab.api(f"/api/sessions/{session['id']}", method="DELETE", timeout=15)
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_box_tool_sets_the_selection_and_escape_clears_it(
+    web: Web, lab_ui: LabUI, kernel_client: Any
+) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    k.wait_for("m.center", lambda c: c is not None, "m.center to be written back")
+    hv.wait_stable()
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    (x1, y1), (x2, y2) = hv.latlon_to_container([(49.3, 1.8), (48.5, 3.0)])
+    page = web.page
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + x1, box["y"] + y1)
+    page.mouse.down()
+    page.mouse.move(box["x"] + (x1 + x2) / 2, box["y"] + (y1 + y2) / 2, steps=4)
+    page.mouse.move(box["x"] + x2, box["y"] + y2, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+
+    k.wait_for("m.selection is not None", bool, "the drawn box to reach m.selection")
+    sel = k.eval("m.selection")
+    assert sel["type"] == "Polygon"
+    lons = [p[0] for p in sel["coordinates"][0]]
+    lats = [p[1] for p in sel["coordinates"][0]]
+    assert abs(min(lons) - 1.8) < 0.02 and abs(max(lons) - 3.0) < 0.02, sel
+    assert abs(min(lats) - 48.5) < 0.02 and abs(max(lats) - 49.3) < 0.02, sel
+    # on_select saw the rows inside, exactly those a plain box test finds, and selected() too
+    got = k.eval("(events[-1]['count'], len(m.selected()['lat']))")
+    want = k.eval(
+        f"int(((lat >= {min(lats)!r}) & (lat <= {max(lats)!r}) & (lon >= {min(lons)!r})"
+        f" & (lon <= {max(lons)!r})).sum())"
+    )
+    assert got == [want, want] and want > 1000, (got, want)
+    drawn = wait_until(lambda: hv.root.evaluate(_SELECTION_PATHS_JS) or None, 10, "the box drawn")
+    assert len(drawn) == 1
+    web.screenshot("1-drawn")
+
+    # set in Python: the map draws the new shape
+    k.execute(
+        "m.selection = {'type': 'Polygon', 'coordinates': "
+        "[[[2.0, 48.0], [2.5, 48.0], [2.5, 48.6], [2.0, 48.0]]]}"
+    )
+    wait_until(
+        lambda: (paths := hv.root.evaluate(_SELECTION_PATHS_JS)) and paths != drawn,
+        10,
+        "the map to draw the selection set in Python",
+    )
+    web.screenshot("2-from-python")
+
+    # Escape clears it, in the page and in Python
+    page.keyboard.press("Escape")
+    k.wait_for("m.selection is None", bool, "Escape to clear m.selection")
+    assert k.eval("events[-1]") == {"count": 0, "sum": 0.0, "geometry": None}
+    wait_until(lambda: not hv.root.evaluate(_SELECTION_PATHS_JS), 10, "the selection erased")
+
+
+_CONTOUR_PIXELS_JS = """
+(el) => {
+  const c = el.querySelector('canvas.heatwidget-contours');
+  if (!c || c.style.display === 'none' || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}
+"""
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_contours_are_drawn_over_the_heat(web: Web, lab_ui: LabUI, kernel_client: Any) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    hv.wait_stable()
+    assert hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0
+    k.execute('m.contours = "auto"')
+    wait_until(lambda: int(hv.attr("data-contours") or 0) >= 5, 15, "five auto isolines traced")
+    lit = wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) or None, 10, "isolines drawn")
+    assert lit > 500, lit
+    web.screenshot("contours-auto")
+    # explicit levels: one ring per level around the single cluster
+    vmax = k.eval(f"m.density({hv.view()['size'][0]}, {hv.view()['size'][1]}).vmax")
+    k.execute(f"m.contours = [{vmax * 0.25!r}, {vmax * 0.75!r}]")
+    wait_until(lambda: hv.attr("data-contours") == "2", 15, "two isolines for two levels")
+    k.execute("m.contours = None")
+    wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0, 10, "isolines erased")
+
+
+_POINTS_PIXELS_JS = """
+(el) => {
+  const c = el.querySelector('canvas.heatwidget-points');
+  if (!c || c.style.display === 'none' || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}
+"""
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_up_close_points_replace_the_heat_and_a_click_gives_rows(
+    web: Web, lab_ui: LabUI, kernel_client: Any
+) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    hv.wait_stable()
+    assert hv.attr("data-points-mode") == "0"
+    # a lone point, far from the cluster, to click on
+    k.execute("m.append(lat=[48.0], lon=[4.0]); m.points_zoom = 12; m.center = (48.0, 4.0)")
+    k.execute("m.zoom = 13")
+    wait_until(lambda: hv.attr("data-points-mode") == "1", 15, "the points mode at zoom 13")
+    wait_until(lambda: hv.root.evaluate(_POINTS_PIXELS_JS) > 20, 10, "dots drawn")
+    heat = hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
+    assert heat == "0", f"the heat is still shown: opacity {heat!r}"
+    web.screenshot("points")
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    [(x, y)] = hv.latlon_to_container([(48.0, 4.0)])
+    web.page.mouse.click(box["x"] + x, box["y"] + y)
+    rows = k.wait_for("clicks[-1]['rows'] if clicks else None", bool, "a click with rows")
+    assert rows["lat"] == [48.0] and rows["lon"] == [4.0], rows
+    # below points_zoom: the heat again
+    k.execute("m.zoom = 10")
+    wait_until(lambda: hv.attr("data-points-mode") == "0", 15, "the heat again at zoom 10")
+    wait_until(
+        lambda: (
+            hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
+            == "0.8"
+        ),
+        10,
+        "the heat's opacity back",
+    )

@@ -1,0 +1,124 @@
+"""The Python rendering of the whole map (issue 12, part 3): outlines, heat, legend, and the
+static picture in the widget's display."""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from heatwidget import Heatmap
+from heatwidget.host import outlines, picture, viewport
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+def pixels(png: bytes) -> np.ndarray:
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
+
+
+def at(img: np.ndarray, m: Heatmap, lat: float, lon: float) -> tuple[int, ...]:
+    h, w = img.shape[:2]
+    view = m._rendering.view(w, h)
+    x0, y0 = view.origin
+    x, y = viewport.project(lat, lon, view.zoom)
+    return tuple(int(v) for v in img[int(y - y0), int(x - x0)])
+
+
+def paris(**traits: Any) -> Heatmap:
+    rng = np.random.default_rng(3)
+    return Heatmap(
+        lat=48.85 + rng.normal(0, 0.5, 5000),
+        lon=2.35 + rng.normal(0, 0.5, 5000),
+        center=(20.0, 0.0),
+        zoom=2,
+        radius=20,
+        **traits,
+    )
+
+
+def test_the_python_rendering_draws_sea_land_heat_and_legend() -> None:
+    m = paris(legend_title="Trips")
+    img = pixels(m.to_png(view=False, width=800, height=400))
+    assert img.shape == (400, 800, 3)
+    assert at(img, m, 0.0, -30.0) == outlines.SEA  # the Atlantic
+    assert at(img, m, 20.0, 20.0) == outlines.LAND  # the Sahara
+    heat = at(img, m, 48.85, 2.35)
+    assert heat not in (outlines.SEA, outlines.LAND)
+    # the legend's box at the bottom right: white at 85 % over the map, its bar's high end
+    # in the colormap's last colour
+    box = img[400 - 16 - 10 - 5, 800 - 10 - 5]
+    assert box.min() > 230
+    lut = np.frombuffer(m._lut, np.uint8).reshape(256, 4)
+    bar_y = 400 - 16 - 10 - 6 - 14 - 2 - 5
+    assert np.abs(img[bar_y, 800 - 10 - 8 - 1].astype(int) - lut[255, :3]).max() <= 3
+    # without a legend, the same corner is the map
+    m.legend = False
+    plain = pixels(m.to_png(view=False, width=800, height=400))
+    assert plain[400 - 16 - 10 - 5, 800 - 10 - 5].min() < 230
+
+
+def test_heat_only_keeps_the_old_rendering() -> None:
+    m = paris()
+    img = pixels(m.to_png(view=False, width=200, height=100, heat_only=True))
+    assert (img == 255).all(axis=2).mean() > 0.5  # white where there is no heat
+
+
+def test_the_outlines_cross_the_antimeridian() -> None:
+    m = Heatmap(center=(60.0, 180.0), zoom=3)
+    img = pixels(m.to_png(view=False, width=800, height=400))
+    assert at(img, m, 66.0, 172.0) == outlines.LAND  # Chukotka, west of the line
+    assert at(img, m, 66.0, -158.0 + 360.0) == outlines.LAND  # Alaska, east of it
+    assert at(img, m, 50.0, 180.0) == outlines.SEA
+
+
+def test_the_atlas_is_the_bundles() -> None:
+    land, borders = outlines.shapes()
+    assert len(land) > 100 and len(borders) > 100
+    assert outlines.ATLAS.name == "atlas.json" and outlines.ATLAS.is_file()
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (0.0, "0"),
+        (0.5, "0.5"),
+        (12.345, "12.3"),
+        (93.0, "93"),
+        (1234.5, "1,230"),
+        (99999.0, "100,000"),
+        (123456.0, "1.2e+5"),
+        (0.0001234, "1.2e-4"),
+        (-2.5, "-2.5"),
+    ],
+)
+def test_legend_labels_read_as_the_views(value: float, text: str) -> None:
+    """legend.ts: toExponential(1) for |v| >= 1e5 or < 1e-3, else 3 significant digits."""
+    assert picture.label(value) == text
+
+
+def test_the_display_carries_a_static_picture_after_the_widget_view() -> None:
+    m = paris()
+    bundle = m._repr_mimebundle_()[0]  # anywidget: (data, metadata)
+    assert list(bundle) == ["text/plain", WIDGET_VIEW, "image/png"]
+    img = pixels(base64.b64decode(bundle["image/png"]))
+    assert img.shape == (int(m.height), 800, 3)
+    assert at(img, m, 0.0, -30.0) == outlines.SEA
+    m.static_picture = False
+    assert "image/png" not in m._repr_mimebundle_()[0]
+    assert "image/png" not in paris(static_picture=False)._repr_mimebundle_()[0]
+
+
+def test_the_display_never_fails_for_its_picture(monkeypatch: pytest.MonkeyPatch) -> None:
+    m = paris()
+
+    def broken(*_args: Any, **_kwargs: Any) -> bytes:
+        raise ImportError("no wasmtime here")
+
+    monkeypatch.setattr(m._rendering, "png", broken)
+    bundle = m._repr_mimebundle_()[0]
+    assert WIDGET_VIEW in bundle and "image/png" not in bundle
