@@ -376,6 +376,30 @@ def main() -> int:
             )
         )
     out.append("")
+    out.append(
+        "Frames with the shipped layers on top, each pan timed in one loop (heat frame, then "
+        'ContourLayer "auto" trace + stroke, then PointsLayer draw; median ms):'
+    )
+    out.append("")
+    out.append(
+        "| N | heat frame (same loop) | contours auto (d3-contour) | rings | heat + contours | points, this view | dots drawn | points up close (Tokyo, zoom 10) | dots drawn | heat budget |"
+    )
+    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    for size, res in results.items():
+        lay = res.get("ours", {}).get("extra", {}).get("layers")
+        if not lay:
+            continue
+        h, c, p, pc = (
+            statistics.median(lay[k]) for k in ("heat", "contours", "points", "pointsClose")
+        )
+        both = statistics.median([a + b for a, b in zip(lay["heat"], lay["contours"], strict=True)])
+        target = TARGET_MS.get(size)
+        budget = f"≤ {target:g} ms: {'holds' if h <= target else 'NOT MET'}" if target else "—"
+        out.append(
+            f"| {size} | {fmt_ms(h)} | {fmt_ms(c)} | {lay['rings']} | {fmt_ms(both)} | {fmt_ms(p)} | "
+            f"{lay['dots']} | {fmt_ms(pc)} | {lay['dotsClose']} | {budget} |"
+        )
+    out.append("")
     out.append("Targets (issue):")
     for size, target in TARGET_MS.items():
         r = results.get(size, {}).get("ours")

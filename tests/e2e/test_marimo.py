@@ -1,10 +1,12 @@
 """heatwidget in a real marimo app (``marimo run --headless``) through ``mo.ui.anywidget``:
 the heat is drawn, a marimo slider changes the radius (the canvas changes), and a selection set
-in the page reaches Python (a downstream cell reports its count).
+in the page reaches Python (a downstream cell reports its count), and so does a box drawn with
+the mouse (shift-drag).
 
 The app is tests/e2e/apps/marimo_app.py. The selection is set on the view's model from the
-page's JavaScript (``model.set("selection", ...)``, what a drawing tool does) and read back from
-the text of a downstream cell that marimo re-runs when the widget's value changes.
+page's JavaScript (``model.set("selection", ...)``, what a drawing tool does), then drawn with the
+mouse, each read back from the text of a downstream cell that marimo re-runs when the widget's
+value changes.
 """
 
 from __future__ import annotations
@@ -34,12 +36,14 @@ BOX = {
 }
 
 
-def expected_count() -> int:
-    """The rows of the app's map inside BOX (boundary included)."""
+def expected_count(box: dict = BOX) -> int:
+    """The rows of the app's map inside the axis-aligned `box` (boundary included)."""
     rng = np.random.default_rng(3)
     lat = 48.85 + rng.normal(0, 0.5, 20_000)
     lon = 2.35 + rng.normal(0, 0.5, 20_000)
-    return int(((lat >= 48.5) & (lat <= 49.5) & (lon >= 2.0) & (lon <= 3.0)).sum())
+    ring = box["coordinates"][0]
+    (w, s), (e, n) = np.min(ring, axis=0), np.max(ring, axis=0)
+    return int(((lat >= s) & (lat <= n) & (lon >= w) & (lon <= e)).sum())
 
 
 @pytest.fixture
@@ -106,3 +110,33 @@ def test_marimo_app_draws_reacts_and_reports_the_selection(web: Web, marimo_url:
     )
     assert got == (want, "set")
     web.screenshot("2-selection")
+
+    # a box drawn with the mouse (shift-drag) reaches the downstream cell with the exact count
+    # of the rows inside the box the page sent
+    box = root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    (x1, y1), (x2, y2) = hv.latlon_to_container([(49.2, 2.1), (48.6, 2.7)])
+    page = web.page
+    page.keyboard.down("Shift")
+    page.mouse.move(box["x"] + x1, box["y"] + y1)
+    page.mouse.down()
+    page.mouse.move(box["x"] + (x1 + x2) / 2, box["y"] + (y1 + y2) / 2, steps=4)
+    page.mouse.move(box["x"] + x2, box["y"] + y2, steps=4)
+    page.mouse.up()
+    page.keyboard.up("Shift")
+    drawn = wait_until(
+        lambda: (g := root.evaluate("(el) => el.__heatwidget.model.get('selection')")) != BOX and g,
+        10,
+        "the drawn box in the page's model",
+    )
+    ring = drawn["coordinates"][0]
+    assert abs(min(p[1] for p in ring) - 48.6) < 0.05 and abs(max(p[0] for p in ring) - 2.7) < 0.05
+    want = expected_count(drawn)
+    assert want != expected_count()
+    got = wait_until(
+        lambda: (r := report(web)) is not None and r[0] == want and r,
+        30,
+        f"the downstream cell to report the drawn box (count {want})",
+    )
+    assert got == (want, "set")
+    web.screenshot("3-drawn-box")

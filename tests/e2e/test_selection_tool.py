@@ -186,3 +186,112 @@ def test_up_close_points_replace_the_heat_and_a_click_gives_rows(
         10,
         "the heat's opacity back",
     )
+
+
+# The count an independent test of the rows gives for the selection Python holds: shapely's
+# intersects (the boundary counts as inside, as on_select's count does).
+_EXACT_COUNT = (
+    "int(__import__('shapely').intersects_xy("
+    "__import__('shapely.geometry').geometry.shape(m.selection), lon, lat).sum())"
+)
+
+
+def _drag(page: Any, box: dict, points: list[tuple[float, float]], steps: int = 6) -> None:
+    """Press at the first container point, move through the others, release at the last."""
+    x, y = points[0]
+    page.mouse.move(box["x"] + x, box["y"] + y)
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=steps)
+    page.mouse.up()
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_lasso_selects_the_rows_inside_the_drawn_polygon(
+    web: Web, lab_ui: LabUI, kernel_client: Any
+) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    k.wait_for("m.center", lambda c: c is not None, "m.center to be written back")
+    hv.wait_stable()
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    # an irregular, non-convex loop around the cluster, drawn free-hand back to its start
+    loop = [(49.4, 2.0), (49.2, 3.1), (48.9, 2.6), (48.6, 3.3), (48.3, 2.4), (48.7, 1.6)]
+    pts = hv.latlon_to_container([*loop, loop[0]])
+    hv.root.locator("a.heatwidget-select-lasso").click()
+    _drag(web.page, box, pts)
+
+    k.wait_for("m.selection is not None", bool, "the lasso to reach m.selection")
+    sel = k.eval("m.selection")
+    ring = sel["coordinates"][0]
+    assert sel["type"] == "Polygon" and ring[0] == ring[-1], sel
+    # simplified: a few vertices per drawn side, not one per mouse event
+    assert 6 <= len(ring) - 1 <= 60, len(ring)
+    got = k.eval("(events[-1]['count'], len(m.selected()['lat']))")
+    want = k.eval(_EXACT_COUNT)
+    assert got == [want, want] and want > 1000, (got, want)
+    # the lasso's button is off again: a plain drag pans
+    assert "heatwidget-active" not in (
+        hv.root.locator("a.heatwidget-select-lasso").get_attribute("class") or ""
+    )
+    wait_until(lambda: hv.root.evaluate(_SELECTION_PATHS_JS) or None, 10, "the lasso drawn")
+    web.screenshot("lasso")
+
+    # a scribble with no area selects nothing (and leaves the selection as it was)
+    hv.root.locator("a.heatwidget-select-lasso").click()
+    a, b = hv.latlon_to_container([(48.8, 2.0), (48.8, 2.8)])
+    _drag(web.page, box, [a, b, a])
+    web.page.keyboard.press("Escape")  # leaves the lasso mode... and clears, as for the box
+    k.wait_for("m.selection is None", bool, "Escape to clear the lasso")
+
+
+@pytest.mark.usefixtures("selection_notebook")
+def test_dragging_a_vertex_edits_the_selection(web: Web, lab_ui: LabUI, kernel_client: Any) -> None:
+    from harness import wait_until
+
+    hv = lab_ui.open_notebook(NOTEBOOK).widget()
+    k: KernelClient = kernel_client(NOTEBOOK)
+    k.wait_for("m.center", lambda c: c is not None, "m.center to be written back")
+    hv.wait_stable()
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    # a box from the toolbar's button (a plain drag, no shift)
+    hv.root.locator("a.heatwidget-select-box").click()
+    _drag(web.page, box, hv.latlon_to_container([(49.0, 2.0), (48.6, 2.6)]))
+    k.wait_for("m.selection is not None", bool, "the box to reach m.selection")
+    before = k.eval("events[-1]['count']")
+    assert before == k.eval(_EXACT_COUNT)
+    handles = hv.root.locator(".heatwidget-vertex")
+    wait_until(lambda: handles.count() == 4 or None, 10, "a handle on each corner")
+    # the handle nearest the box's north-west corner, dragged further north-west
+    [(cx, cy)] = hv.latlon_to_container([(49.0, 2.0)])
+    centres = []
+    for i in range(handles.count()):
+        hb = handles.nth(i).bounding_box()
+        assert hb is not None
+        centres.append((hb["x"] + hb["width"] / 2, hb["y"] + hb["height"] / 2))
+    x0, y0 = min(centres, key=lambda c: (c[0] - box["x"] - cx) ** 2 + (c[1] - box["y"] - cy) ** 2)
+    [(tx, ty)] = hv.latlon_to_container([(49.3, 1.7)])
+    page = web.page
+    page.mouse.move(x0, y0)
+    page.mouse.down()
+    page.mouse.move((x0 + box["x"] + tx) / 2, (y0 + box["y"] + ty) / 2, steps=5)
+    page.mouse.move(box["x"] + tx, box["y"] + ty, steps=5)
+    page.mouse.up()
+
+    k.wait_for(
+        "m.selection is not None and any(abs(p[1] - 49.3) < 0.02 for p in "
+        "m.selection['coordinates'][0])",
+        bool,
+        "the moved vertex to reach m.selection",
+    )
+    lats = sorted(p[1] for p in k.eval("m.selection['coordinates'][0]"))
+    assert abs(lats[-1] - 49.3) < 0.02 and abs(lats[0] - 48.6) < 0.02, lats
+    after = k.eval("events[-1]['count']")
+    assert after == k.eval(_EXACT_COUNT) and after > before, (before, after)
+    # still a handle per vertex, on the edited shape
+    wait_until(lambda: handles.count() == 4 or None, 10, "the handles redrawn")
+    web.screenshot("vertex-moved")
