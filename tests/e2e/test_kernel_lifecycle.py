@@ -93,11 +93,17 @@ def test_kernel_restart_under_a_map(
     (artifacts_dir / "test_kernel_restart-figures.json").write_text(json.dumps(figures))
 
 
+# Appends 20 rows every 30 ms until told to stop (at most 4,000 times: 2 minutes), counting
+# what it appended, so the test reloads while rows are still arriving whatever the load.
 STREAM = """\
 import threading, time as _time
-def _stream(n=400, every=0.03):
+_stop, _appended = threading.Event(), [0]
+def _stream(n=4000, every=0.03):
     for i in range(n):
-        m.append(lat=45.7 + 0.001 * np.arange(20) + 0.0001 * i, lon=np.full(20, 4.8))
+        if _stop.is_set():
+            return
+        m.append(lat=45.7 + 0.001 * np.arange(20) + 0.00001 * i, lon=np.full(20, 4.8))
+        _appended[0] += 1
         _time.sleep(every)
 _streamer = threading.Thread(target=_stream, daemon=True)
 _streamer.start()
@@ -116,16 +122,19 @@ def test_reload_mid_stream_shows_pythons_rows(
     wait_same_rows(k, hv, "the view to hold Python's rows")
     web.page.evaluate("() => window.__hwTestPanel.context.save()")
     k.execute(STREAM)
-    time.sleep(1.0)  # mid-stream
+    k.wait_for("_appended[0]", lambda n: n >= 20, "the stream to be under way")
     during = python_rows(k)
     web.page.reload(wait_until="domcontentloaded")
     lab_ui.loaded = False
     nb = lab_ui.open_notebook(name, run_all=False)
     hv = nb.widget()
+    # rows kept arriving while the page was away and while it came back
+    then = (during[0] - 2000) // 20  # appends made when the page went away
+    k.wait_for("_appended[0]", lambda n: n >= then + 5, "rows to keep arriving")
     assert k.eval("_streamer.is_alive()"), "the stream ended before the page came back"
-    k.execute("_streamer.join()")
+    k.execute("_stop.set()\n_streamer.join()")
     rows = wait_same_rows(k, hv, "the reloaded view to hold exactly Python's rows")
-    assert rows == 2000 + 400 * 20 and rows > during[0]
+    assert rows == 2000 + 20 * k.eval("_appended[0]") and rows > during[0]
     assert badge(hv) is None
     assert not web.page_errors, web.page_errors
 
