@@ -344,3 +344,28 @@ def test_kernel_append_and_drop_front_match_a_fresh_load() -> None:
         ga, _ = a.density((480.0, 480.0), 2, 64, 64, 3.0, 0)
         gb, _ = b.density((480.0, 480.0), 2, 64, 64, 3.0, 0)
         np.testing.assert_array_equal(ga, gb)
+
+
+def test_a_new_views_state_is_one_snapshot_while_another_thread_appends() -> None:
+    """A live feed appends from a thread while a page (re)loads: the state a new view gets
+    must hold exactly the rows its `_seq` numbers, or the next delta would add rows twice."""
+    import threading
+
+    m = Heatmap(**rows(2000))
+    seq0, done = m._seq, threading.Event()
+
+    def feed() -> None:
+        for _ in range(300):
+            m.append(**rows(20))
+        done.set()
+
+    thread = threading.Thread(target=feed)
+    thread.start()
+    states = 0
+    while not done.is_set():
+        state = m.get_state(key=["_points", "_seq"])
+        held = decode(state["_points"]).num_rows
+        assert held == 2000 + 20 * (state["_seq"] - seq0), (held, state["_seq"])
+        states += 1
+    thread.join()
+    assert states > 1

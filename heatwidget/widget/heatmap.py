@@ -325,6 +325,13 @@ class Heatmap(MapExports, anywidget.AnyWidget):
             if target_zoom is not None:
                 self.zoom = target_zoom
 
+    def get_state(self, key: Any = None, drop_defaults: bool = False) -> dict[str, Any]:
+        # `_points` and `_seq` are read from the rows as they are: one snapshot of both, even
+        # while another thread appends (a new view must not get rows of one state, the
+        # number of another).
+        with self._stream.lock:
+            return dict(super().get_state(key=key, drop_defaults=drop_defaults))
+
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         self._pictures.shown()
         bundle = super()._repr_mimebundle_(**kwargs)

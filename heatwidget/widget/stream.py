@@ -10,6 +10,7 @@ saw a gap in the deltas (``resync``) is sent one reset per state, whatever the n
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -72,6 +73,10 @@ class PointStream:
         self._changed = changed
         self._check = check
         self._resets_sent: dict[int, float] = {}
+        #: Held while the rows change and their message is sent, and while a new view's state
+        #: is read: rows appended from another thread (a live feed) never interleave a
+        #: reset's number with another state's rows.
+        self.lock = threading.RLock()
         self._clock = clock
 
     @property
@@ -100,24 +105,28 @@ class PointStream:
 
     def start(self, table: Any, max_points: int | None, label: str = "weight") -> None:
         """The first rows, before any view exists: nothing is sent."""
-        self._commit(self.store.plan_replace(table, max_points, label))
+        with self.lock:
+            self._commit(self.store.plan_replace(table, max_points, label))
 
     def replace(self, table: Any, max_points: int | None, label: str = "weight") -> None:
-        self._commit(self.store.plan_replace(table, max_points, label))
-        self.send_reset()
-        self._changed()
+        with self.lock:
+            self._commit(self.store.plan_replace(table, max_points, label))
+            self.send_reset()
+            self._changed()
 
     def append(self, table: Any, max_points: int | None, label: str = "weight") -> None:
         if table.num_rows == 0:
             return
-        self._send_delta(self._commit(self.store.plan_append(table, max_points, label)))
-        self._changed()
+        with self.lock:
+            self._send_delta(self._commit(self.store.plan_append(table, max_points, label)))
+            self._changed()
 
     def trim(self, max_points: int | None) -> None:
-        change = self.store.plan_trim(max_points)
-        if change is not None:
-            self._send_delta(self._commit(change))
-            self._changed()
+        with self.lock:
+            change = self.store.plan_trim(max_points)
+            if change is not None:
+                self._send_delta(self._commit(change))
+                self._changed()
 
     def _send_delta(self, delta: Any) -> None:
         msg = protocol.delta(delta.seq, delta.rows, delta.drop)
@@ -125,19 +134,21 @@ class PointStream:
 
     def send_reset(self) -> None:
         """All rows to every existing view (set_data, clear, or a view that missed a delta)."""
-        self._send(protocol.reset(self.seq), [self.encode()])
+        with self.lock:
+            self._send(protocol.reset(self.seq), [self.encode()])
 
     def on_sync_request(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """``hello``: a model that started at another seq; ``resync``: a view that saw a gap or
         refused a message, whatever its seq (a refused message at Python's own seq too).
         Requests for one state within ``RESYNC_SECONDS`` get one reset: it serves every view,
         and one lost (the IOPub rate limit) is sent again when a view asks again later."""
-        seq = self.seq
-        if content.get("type") != protocol.RESYNC and content.get("seq") == seq:
-            return  # a view that starts up to date
-        now = self._clock()
-        last = self._resets_sent.get(seq)
-        if last is not None and now - last < RESYNC_SECONDS:
-            return
-        self._resets_sent = {seq: now}  # older states are never asked for again
-        self.send_reset()
+        with self.lock:
+            seq = self.seq
+            if content.get("type") != protocol.RESYNC and content.get("seq") == seq:
+                return  # a view that starts up to date
+            now = self._clock()
+            last = self._resets_sent.get(seq)
+            if last is not None and now - last < RESYNC_SECONDS:
+                return
+            self._resets_sent = {seq: now}  # older states are never asked for again
+            self.send_reset()
