@@ -308,12 +308,7 @@ class Kernel:
         self._bytes()[ptr : ptr + 4 * n].view(np.float32)[:] = planes.ravel()
         x0, y0 = (float(v) for v in origin)
         mx = float(self._call("hw_density_grid", x0, y0, float(zoom)))
-        if mx < 0:
-            self._frame = None
-            raise MemoryError(f"the heat kernel could not draw a {width}x{height} frame")
-        self._frame = (width, height)
-        grid = self._view("hw_frame_grid", np.float32, width * height)
-        return grid.reshape(height, width).copy(), mx
+        return self._frame_of(mx, width, height)
 
     def density(
         self,
@@ -340,6 +335,11 @@ class Kernel:
                 "hw_density", x0, y0, float(zoom), width, height, float(radius), int(aggregation)
             )
         )
+        return self._frame_of(mx, width, height)
+
+    def _frame_of(self, mx: float, width: int, height: int) -> tuple[np.ndarray, float]:
+        """The frame a density export just drew (its maximum ``mx``, < 0 when memory could not
+        grow): a copy of its grid, and the size later calls (quantile, colours) read."""
         if mx < 0:
             self._frame = None
             raise MemoryError(f"the heat kernel could not allocate a {width}x{height} frame")

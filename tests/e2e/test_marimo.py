@@ -113,17 +113,7 @@ def test_marimo_app_draws_reacts_and_reports_the_selection(web: Web, marimo_url:
 
     # a box drawn with the mouse (shift-drag) reaches the downstream cell with the exact count
     # of the rows inside the box the page sent
-    box = root.locator("div.heatwidget-map").bounding_box()
-    assert box is not None
-    (x1, y1), (x2, y2) = hv.latlon_to_container([(49.2, 2.1), (48.6, 2.7)])
-    page = web.page
-    page.keyboard.down("Shift")
-    page.mouse.move(box["x"] + x1, box["y"] + y1)
-    page.mouse.down()
-    page.mouse.move(box["x"] + (x1 + x2) / 2, box["y"] + (y1 + y2) / 2, steps=4)
-    page.mouse.move(box["x"] + x2, box["y"] + y2, steps=4)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    hv.drag_box((49.2, 2.1), (48.6, 2.7))
     drawn = wait_until(
         lambda: (g := root.evaluate("(el) => el.__heatwidget.model.get('selection')")) != BOX and g,
         10,

@@ -4,7 +4,6 @@ them), a selection set in Python is drawn on the map, and Escape clears it both 
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -37,14 +36,10 @@ _SELECTION_PATHS_JS = """
 
 @pytest.fixture
 def selection_notebook(jupyter_lab: LabServer) -> Iterator[str]:
-    from harness import write_notebook
+    from harness.lab import notebook_for_test
 
-    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SOURCE)
-    yield NOTEBOOK
-    with contextlib.suppress(Exception):
-        for session in jupyter_lab.api("/api/sessions"):
-            if session.get("path") == NOTEBOOK:
-                jupyter_lab.api(f"/api/sessions/{session['id']}", method="DELETE", timeout=15)
+    with notebook_for_test(jupyter_lab, NOTEBOOK, SOURCE) as path:
+        yield path
 
 
 @pytest.mark.usefixtures("selection_notebook")
@@ -57,17 +52,7 @@ def test_box_tool_sets_the_selection_and_escape_clears_it(
     k: KernelClient = kernel_client(NOTEBOOK)
     k.wait_for("m.center", lambda c: c is not None, "m.center to be written back")
     hv.wait_stable()
-    box = hv.root.locator("div.heatwidget-map").bounding_box()
-    assert box is not None
-    (x1, y1), (x2, y2) = hv.latlon_to_container([(49.3, 1.8), (48.5, 3.0)])
-    page = web.page
-    page.keyboard.down("Shift")
-    page.mouse.move(box["x"] + x1, box["y"] + y1)
-    page.mouse.down()
-    page.mouse.move(box["x"] + (x1 + x2) / 2, box["y"] + (y1 + y2) / 2, steps=4)
-    page.mouse.move(box["x"] + x2, box["y"] + y2, steps=4)
-    page.mouse.up()
-    page.keyboard.up("Shift")
+    hv.drag_box((49.3, 1.8), (48.5, 3.0))
 
     k.wait_for("m.selection is not None", bool, "the drawn box to reach m.selection")
     sel = k.eval("m.selection")
@@ -100,22 +85,10 @@ def test_box_tool_sets_the_selection_and_escape_clears_it(
     web.screenshot("2-from-python")
 
     # Escape clears it, in the page and in Python
-    page.keyboard.press("Escape")
+    web.page.keyboard.press("Escape")
     k.wait_for("m.selection is None", bool, "Escape to clear m.selection")
     assert k.eval("events[-1]") == {"count": 0, "sum": 0.0, "geometry": None}
     wait_until(lambda: not hv.root.evaluate(_SELECTION_PATHS_JS), 10, "the selection erased")
-
-
-_CONTOUR_PIXELS_JS = """
-(el) => {
-  const c = el.querySelector('canvas.heatwidget-contours');
-  if (!c || c.style.display === 'none' || !c.width) return 0;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-  return n;
-}
-"""
 
 
 @pytest.mark.usefixtures("selection_notebook")
@@ -125,10 +98,12 @@ def test_contours_are_drawn_over_the_heat(web: Web, lab_ui: LabUI, kernel_client
     hv = lab_ui.open_notebook(NOTEBOOK).widget()
     k: KernelClient = kernel_client(NOTEBOOK)
     hv.wait_stable()
-    assert hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0
+    assert hv.lit_pixels("canvas.heatwidget-contours") == 0  # none before contours are asked
     k.execute('m.contours = "auto"')
     wait_until(lambda: int(hv.attr("data-contours") or 0) >= 5, 15, "five auto isolines traced")
-    lit = wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) or None, 10, "isolines drawn")
+    lit = wait_until(
+        lambda: hv.lit_pixels("canvas.heatwidget-contours") or None, 10, "isolines drawn"
+    )
     assert lit > 500, lit
     web.screenshot("contours-auto")
     # explicit levels: one ring per level around the single cluster
@@ -136,19 +111,7 @@ def test_contours_are_drawn_over_the_heat(web: Web, lab_ui: LabUI, kernel_client
     k.execute(f"m.contours = [{vmax * 0.25!r}, {vmax * 0.75!r}]")
     wait_until(lambda: hv.attr("data-contours") == "2", 15, "two isolines for two levels")
     k.execute("m.contours = None")
-    wait_until(lambda: hv.root.evaluate(_CONTOUR_PIXELS_JS) == 0, 10, "isolines erased")
-
-
-_POINTS_PIXELS_JS = """
-(el) => {
-  const c = el.querySelector('canvas.heatwidget-points');
-  if (!c || c.style.display === 'none' || !c.width) return 0;
-  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-  let n = 0;
-  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
-  return n;
-}
-"""
+    wait_until(lambda: hv.lit_pixels("canvas.heatwidget-contours") == 0, 10, "isolines erased")
 
 
 @pytest.mark.usefixtures("selection_notebook")
@@ -165,7 +128,7 @@ def test_up_close_points_replace_the_heat_and_a_click_gives_rows(
     k.execute("m.append(lat=[48.0], lon=[4.0]); m.points_zoom = 12; m.center = (48.0, 4.0)")
     k.execute("m.zoom = 13")
     wait_until(lambda: hv.attr("data-points-mode") == "1", 15, "the points mode at zoom 13")
-    wait_until(lambda: hv.root.evaluate(_POINTS_PIXELS_JS) > 20, 10, "dots drawn")
+    wait_until(lambda: hv.lit_pixels("canvas.heatwidget-points") > 20, 10, "dots drawn")
     heat = hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
     assert heat == "0", f"the heat is still shown: opacity {heat!r}"
     web.screenshot("points")

@@ -4,7 +4,6 @@ renderer ranks before image/png's), so the page has the heat canvas and no <img>
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +32,10 @@ _OUTPUT_JS = """
   const node = cell.node.querySelector('.jp-OutputArea');
   return {
     mimes: outputs.flatMap((o) => Object.keys(o.data || {})),
-    imgs: node ? node.querySelectorAll('img').length : -1,
+    // the static picture's <img>, not the map's own tiles
+    imgs: node
+      ? [...node.querySelectorAll('img')].filter((i) => !i.closest('div.heatwidget')).length
+      : -1,
     maps: node ? node.querySelectorAll('div.heatwidget canvas.heatwidget-heat').length : -1,
   };
 }
@@ -42,14 +44,10 @@ _OUTPUT_JS = """
 
 @pytest.fixture
 def picture_notebook(jupyter_lab: LabServer) -> Iterator[str]:
-    from harness import write_notebook
+    from harness.lab import notebook_for_test
 
-    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SOURCE)
-    yield NOTEBOOK
-    with contextlib.suppress(Exception):
-        for session in jupyter_lab.api("/api/sessions"):
-            if session.get("path") == NOTEBOOK:
-                jupyter_lab.api(f"/api/sessions/{session['id']}", method="DELETE", timeout=15)
+    with notebook_for_test(jupyter_lab, NOTEBOOK, SOURCE) as path:
+        yield path
 
 
 @pytest.mark.usefixtures("picture_notebook")

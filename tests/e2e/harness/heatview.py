@@ -29,6 +29,18 @@ _PIXELS_JS = """
 }
 """
 
+# non-transparent pixels of one of the view's layer canvases (0 when hidden or absent)
+_LIT_PIXELS_JS = """
+(el, selector) => {
+  const c = el.querySelector(selector);
+  if (!c || c.style.display === 'none' || !c.width) return 0;
+  const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+  let n = 0;
+  for (let i = 3; i < d.length; i += 4) if (d[i] > 0) n++;
+  return n;
+}
+"""
+
 _VIEW_JS = """
 (el) => {
   const map = el.__heatwidget && el.__heatwidget.map;
@@ -93,6 +105,24 @@ class HeatView:
         res = self.root.evaluate(_PIXELS_JS)
         data = np.frombuffer(base64.b64decode(res["b64"]), dtype=np.uint8)
         return data.reshape(int(res["h"]), int(res["w"]), 4)
+
+    def lit_pixels(self, selector: str) -> int:
+        """Non-transparent pixels of the canvas ``selector`` inside the view (contours, dots)."""
+        return int(self.root.evaluate(_LIT_PIXELS_JS, selector))
+
+    def drag_box(self, corner1: tuple[float, float], corner2: tuple[float, float]) -> None:
+        """Shift-drags a box on the map between two (lat, lon) corners, as a user draws one."""
+        box = self.root.locator("div.heatwidget-map").bounding_box()
+        assert box is not None, "the map has no box on screen"
+        (x1, y1), (x2, y2) = self.latlon_to_container([corner1, corner2])
+        page = self.page
+        page.keyboard.down("Shift")
+        page.mouse.move(box["x"] + x1, box["y"] + y1)
+        page.mouse.down()
+        page.mouse.move(box["x"] + (x1 + x2) / 2, box["y"] + (y1 + y2) / 2, steps=4)
+        page.mouse.move(box["x"] + x2, box["y"] + y2, steps=4)
+        page.mouse.up()
+        page.keyboard.up("Shift")
 
     def container_to_canvas(self, points: list[tuple[float, float]]) -> list[tuple[float, float]]:
         out = self.root.evaluate(_CONTAINER_TO_CANVAS_JS, [list(p) for p in points])

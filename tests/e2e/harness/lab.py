@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -124,6 +125,18 @@ def _hw_project(m, zoom, ox, oy):
     y = (0.5 - np.arctanh(np.sin(np.radians(lat))) / (2 * np.pi)) * world - oy
     return x, y, wt, world
 """
+
+
+@contextlib.contextmanager
+def notebook_for_test(server: LabServer, path: str, *sources: str) -> Iterator[str]:
+    """Writes the notebook `path` (one cell per source) for one test, then shuts its kernel
+    down, so the next test's page starts with no kernel of it running."""
+    write_notebook(server.root_dir / path, *sources)
+    yield path
+    with contextlib.suppress(Exception):
+        for session in server.api("/api/sessions"):
+            if session.get("path") == path:
+                server.api(f"/api/sessions/{session['id']}", method="DELETE", timeout=15)
 
 
 def write_notebook(path: Path, *sources: str, kernel: str = "python3") -> None:
