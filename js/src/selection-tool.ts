@@ -80,7 +80,7 @@ export class SelectionTool {
     const div = L.DomUtil.create("div", "leaflet-bar heatwidget-selection-bar");
     this.boxButton = this.button(div, "heatwidget-select-box", "▭", "Select a box (or shift-drag)",
       () => this.setMode(this.mode === "box" ? null : "box"));
-    this.lassoButton = this.button(div, "heatwidget-select-lasso", "➰", "Select free-hand (lasso)",
+    this.lassoButton = this.button(div, "heatwidget-select-lasso", "◌", "Select free-hand (lasso)",
       () => this.setMode(this.mode === "lasso" ? null : "lasso"));
     this.button(div, "heatwidget-select-clear", "✕", "Clear the selection (Esc)", () => this.clear());
     L.DomEvent.disableClickPropagation(div);
