@@ -46,11 +46,15 @@ __all__ = [
     "HW_SCALE_LINEAR",
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
+    "DOTS_CAP",
     "Kernel",
     "project_degrees",
     "wasm_path",
 ]
 
+
+#: Rows drawn as dots at most per frame (the browser's cap too: js/src/heat-layer.ts).
+DOTS_CAP = 200_000
 
 _MISSING_WASMTIME = 'to_png()/density() need wasmtime: pip install "heatwidget[png]"'
 _MISSING_WASM = (
@@ -370,6 +374,34 @@ class Kernel:
         rgba = self._view("hw_frame_rgba", np.uint8, width * height * 4)
         out: np.ndarray = rgba.reshape(height, width, 4).copy()
         return out
+
+    def dots(self, radius: float, mix: float, cap: int = DOTS_CAP) -> int:
+        """``hw_dots``: the rows of the last frame's view and time window as dots of ``radius``
+        px over its colours (call after :meth:`colorize`), cross-faded with the heat by ``mix``
+        (0: the heat alone, 1: the dots alone); at most ``cap`` rows. Returns the rows drawn;
+        :meth:`rgba` then reads the frame."""
+        self._need_frame()
+        for name, v, lo, hi in (("radius", radius, 0.0, 64.0), ("mix", mix, 0.0, 1.0)):
+            if not (lo <= float(v) <= hi):
+                raise ValueError(f"dots {name} must be in [{lo:g}, {hi:g}], got {v!r}")
+        if int(cap) < 0:
+            raise ValueError(f"dots cap must be >= 0, got {cap!r}")
+        n = int(self._call("hw_dots", float(radius), float(mix), int(cap)))
+        if n < 0:
+            raise RuntimeError("no frame to draw dots over: call density() first")
+        return n
+
+    def dots_domain(self) -> tuple[float, float]:
+        """``hw_dots_domain``: the weights ``(lo, hi)`` the last :meth:`dots` coloured over."""
+        lo, hi = self._view("hw_dots_domain", np.float32, 2)
+        return float(lo), float(hi)
+
+    def rgba(self) -> np.ndarray:
+        """The last frame's colours as they are now (after :meth:`colorize` and
+        :meth:`dots`): a (h, w, 4) uint8 copy."""
+        width, height = self._need_frame()
+        out: np.ndarray = self._view("hw_frame_rgba", np.uint8, width * height * 4)
+        return out.reshape(height, width, 4).copy()
 
     # ---- lifetime ---------------------------------------------------------------------------
 
