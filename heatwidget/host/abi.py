@@ -10,3 +10,5 @@ HW_AGG_MAX = 3  # largest weight in the pixel (then blurred)
 HW_SCALE_LINEAR = 0
 HW_SCALE_SQRT = 1
 HW_SCALE_LOG = 2
+HW_DOT_RADIUS = 4
+HW_DOTS_CAP = 200000

@@ -28,6 +28,7 @@ from .abi import (
     HW_AGG_MAX,
     HW_AGG_MEAN,
     HW_AGG_SUM,
+    HW_DOTS_CAP,
     HW_HAS_TIME,
     HW_HAS_WEIGHT,
     HW_SCALE_LINEAR,
@@ -46,15 +47,11 @@ __all__ = [
     "HW_SCALE_LINEAR",
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
-    "DOTS_CAP",
     "Kernel",
     "project_degrees",
     "wasm_path",
 ]
 
-
-#: Rows drawn as dots at most per frame (the browser's cap too: js/src/heat-layer.ts).
-DOTS_CAP = 200_000
 
 _MISSING_WASMTIME = 'to_png()/density() need wasmtime: pip install "heatwidget[png]"'
 _MISSING_WASM = (
@@ -375,7 +372,7 @@ class Kernel:
         out: np.ndarray = rgba.reshape(height, width, 4).copy()
         return out
 
-    def dots(self, radius: float, mix: float, cap: int = DOTS_CAP) -> int:
+    def dots(self, radius: float, mix: float, cap: int = HW_DOTS_CAP) -> int:
         """``hw_dots``: the rows of the last frame's view and time window as dots of ``radius``
         px over its colours (call after :meth:`colorize`), cross-faded with the heat by ``mix``
         (0: the heat alone, 1: the dots alone); at most ``cap`` rows. Returns the rows drawn;

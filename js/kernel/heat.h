@@ -78,6 +78,10 @@
 #define HW_SCALE_SQRT 1u
 #define HW_SCALE_LOG 2u
 
+/* hw_dots: the dot radius in pixels both hosts draw with, and the rows drawn at most. */
+#define HW_DOT_RADIUS 4u
+#define HW_DOTS_CAP 200000u
+
 /* Returns HW_ABI_VERSION. */
 HW_API uint32_t hw_abi_version(void);
 

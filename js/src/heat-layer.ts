@@ -1,13 +1,18 @@
 // A Leaflet layer that owns the heat canvas and decides when a frame is drawn: at most one per
-// animation frame, however many moves and trait changes asked for one.
+// animation frame, however many moves and trait changes asked for one. Up close (points_zoom)
+// the kernel draws the rows in view as dots on the same frame (heat.h hw_dots): nothing here
+// reads rows.
 import * as L from "leaflet";
+import { dotParams } from "./dots";
 import type { Frame, FrameParams } from "./kernel";
 import type { Getter, Traits } from "./model";
 import type { ViewKernel } from "./model-kernel";
 
 /** The frame parameters that come from traits rather than from the map. */
-export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height"> & {
+export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height" | "dots"> & {
   radiusUnits: "pixels" | "meters";
+  /** From this zoom on only the rows as dots; the zoom level below it fades heat into dots. */
+  pointsZoom: number | null;
 };
 
 /** The style the traits ask for, drawing the time window `window` (the play clock's). */
@@ -18,8 +23,10 @@ export function heatStyle(get: Getter, window: Traits["time_window"]): HeatStyle
     aggregation: get("aggregation"), vmin: get("vmin"), vmax: get("vmax"),
     scale: get("scale"), threshold: get("threshold"),
     t0: window?.[0] ?? NaN, t1: window?.[1] ?? NaN, halfLife: decay ? decay * 1000 : 0,
+    pointsZoom: get("points_zoom") ?? null,
   };
 }
+
 
 // Leaflet's EPSG:3857 sphere (L.Projection.SphericalMercator.R).
 const EARTH_RADIUS = 6378137;
@@ -42,6 +49,9 @@ export interface FrameStats {
   kernelMs: number;
   /** Points the kernel held when drawing. */
   points: number;
+  /** How far dots replaced the heat (0..1), and the rows drawn as dots. */
+  dotsMix: number;
+  dotsDrawn: number;
 }
 
 // Leaflet computes an animated zoom's target pixel origin with this private method; the
@@ -155,12 +165,18 @@ export class HeatLayer extends L.Layer {
     if (!kernel || kernel.pointCount === 0 || size.x === 0 || size.y === 0) {
       this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
       // An empty frame is still a frame drawn (tests wait on the count), once there is a kernel.
-      if (kernel) this.onFrame({ frame: null, ms: performance.now() - t0, kernelMs: 0, points: 0 });
+      if (kernel) {
+        this.onFrame({ frame: null, ms: performance.now() - t0, kernelMs: 0, points: 0, dotsMix: 0,
+          dotsDrawn: 0 });
+      }
       return;
     }
     const origin = map.getPixelOrigin().add(topLeft);
+    const { pointsZoom, ...style } = this.style;
+    const dots = dotParams(this.drawnZoom, pointsZoom);
     const frame = kernel.frame({
-      ...this.style,
+      ...style,
+      dots,
       radius: this.radiusPixels(),
       x0: origin.x,
       y0: origin.y,
@@ -171,7 +187,8 @@ export class HeatLayer extends L.Layer {
     const t1 = performance.now();
     if (frame) this.ctx.putImageData(frame.image, 0, 0);
     else this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount });
+    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount,
+      dotsMix: dots?.mix ?? 0, dotsDrawn: frame?.dotsDrawn ?? 0 });
   }
 
   // As Leaflet's own renderers do: scale the last frame about the zoom's focus while the zoom

@@ -12,7 +12,6 @@ import { ViewKernel } from "./model-kernel";
 import { addOutlines } from "./outlines";
 import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
-import { PointsLayer } from "./points-layer";
 import { listen } from "./protocol";
 import { createRoot, FrameMarks } from "./root";
 import { SelectionTool } from "./selection-tool";
@@ -64,14 +63,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const contours = new ContourLayer(map, root, () => ({
     lut, scale: get("scale"), spec: get("contours") ?? null,
   }));
-  const pointsLayer = new PointsLayer(map, root, () => store.points(), () => ({
-    zoom: get("points_zoom") ?? null, lut, window: clock.window,
-  }));
-  const heatOpacity = () => layer.setOpacity(pointsLayer.active ? 0 : get("opacity"));
   const onFrame = (stats: FrameStats) => {
     marks.frame(stats);
-    const wasActive = pointsLayer.active;
-    if (pointsLayer.draw() !== wasActive) heatOpacity();
+    // up close the kernel drew the rows in view as dots on the heat's frame (heat-layer.ts)
+    root.dataset.pointsMode = stats.dotsMix > 0 ? "1" : "0";
+    root.dataset.pointsMix = stats.dotsMix.toFixed(2);
+    root.dataset.pointsDrawn = String(stats.dotsDrawn);
     const { frame, points } = stats;
     const { width, height } = frame?.image ?? { width: 0, height: 0 };
     contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0);
@@ -153,8 +150,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       restyle();
       updateLegend();
     },
-    "change:opacity": heatOpacity,
-    "change:points_zoom": () => layer.redraw(),
+    "change:opacity": () => layer.setOpacity(get("opacity")),
+    "change:points_zoom": restyle,
     "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,
@@ -177,7 +174,6 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     pointer.dispose();
     selection.dispose();
     contours.dispose();
-    pointsLayer.dispose();
     unsubscribe();
     unwatchFault();
     unwatchConnection();

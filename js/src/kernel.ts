@@ -59,6 +59,8 @@ interface HeatExports {
   /** Last frame's RGBA: kernel-owned, read-only for the host, moved by hw_density. */
   hw_frame_rgba(): number;
   hw_memory_bytes(): number;
+  /** Dots over the last colour-mapped frame (heat.h hw_dots); rows drawn, or -1. */
+  hw_dots(radius: number, mix: number, cap: number): number;
 }
 
 // Compiling is the slow part and the module is immutable: every view shares one compile. A
@@ -92,6 +94,15 @@ export interface FrameParams {
   t0?: number;
   t1?: number;
   halfLife?: number;
+  /** Up close: the rows in view as dots of `radius` px over the heat, cross-faded by `mix`
+   * (0: heat only, 1: dots only), at most `cap` rows (heat.h hw_dots). */
+  dots?: DotParams;
+}
+
+export interface DotParams {
+  radius: number;
+  mix: number;
+  cap: number;
 }
 
 export interface Frame {
@@ -105,6 +116,8 @@ export interface Frame {
   /** A view of the kernel's density grid (rows × columns, top row first): read it before the
    * next kernel call, which may move it. */
   grid: Float32Array;
+  /** Rows drawn as dots (0 without `dots`). */
+  dotsDrawn: number;
 }
 
 export class OutOfMemoryError extends Error {}
@@ -226,10 +239,11 @@ export class HeatKernel {
     // Cheap (1 KB) and keeps the table right whatever happened to memory since setLut.
     new Uint8Array(k.memory.buffer, k.hw_lut(), 1024).set(this.lut);
     k.hw_colorize(p.vmin, vmax, scale, p.threshold);
+    const dotsDrawn = p.dots && p.dots.mix > 0 ? Math.max(0, k.hw_dots(p.dots.radius, p.dots.mix, p.dots.cap)) : 0;
     const rgba = new Uint8ClampedArray(k.memory.buffer, k.hw_frame_rgba(), p.width * p.height * 4);
     const vmin = p.scale === "log" && !(p.vmin > 0) ? vmax / 1000 : p.vmin;
     const grid = new Float32Array(k.memory.buffer, k.hw_frame_grid(), p.width * p.height);
-    return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max, grid };
+    return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max, grid, dotsDrawn };
   }
 
   /** The last frame's density at frame pixel (x, y) (data units), or null outside it. */
