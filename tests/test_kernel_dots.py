@@ -3,6 +3,7 @@ its colour, the cross-fade with the heat, world copies, the time window, the cap
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
@@ -60,7 +61,8 @@ def test_a_dot_lands_on_the_pixel_its_point_projects_to(kernel: Kernel) -> None:
     rng = np.random.default_rng(5)
     px, py = grid_points(12, 7, 25.0)
     # anywhere in the pixel, not only its centre
-    px, py = px - 0.5 + rng.uniform(0.05, 0.95, px.size), py - 0.5 + rng.uniform(0.05, 0.95, px.size)
+    px = px - 0.5 + rng.uniform(0.05, 0.95, px.size)
+    py = py - 0.5 + rng.uniform(0.05, 0.95, py.size)
     kernel.load(table(px, py))
     frame(kernel)
     assert kernel.dots(0.0, 1.0) == px.size
@@ -146,9 +148,9 @@ def test_the_fade_is_monotone(kernel: Kernel) -> None:
         alphas.append(rgba[heat_only][3])
         dist.append(np.abs(rgba[iy[0], ix[0], :3] - [200, 55, 7]).sum())
     assert alphas[0] > 0 and alphas[-1] == 0
-    assert all(a > b for a, b in zip(alphas, alphas[1:], strict=False))
+    assert all(a > b for a, b in itertools.pairwise(alphas))
     assert dist[-1] == 0
-    assert all(a >= b for a, b in zip(dist, dist[1:], strict=False)) and dist[0] > dist[-1]
+    assert all(a >= b for a, b in itertools.pairwise(dist)) and dist[0] > dist[-1]
 
 
 def test_dots_at_the_antimeridian_and_every_world_copy(kernel: Kernel) -> None:
@@ -163,7 +165,8 @@ def test_dots_at_the_antimeridian_and_every_world_copy(kernel: Kernel) -> None:
     kernel.load(pa.table({"lon": [0.0], "lat": [0.0]}))
     frame(kernel, origin=(-512.0, 0.0), zoom=0, w=1024 + 256, h=256)
     assert kernel.dots(0.0, 1.0) == 1
-    assert np.argwhere(kernel.rgba()[..., 3] > 0)[:, 1].tolist() == [128 + 256 * i for i in range(5)]
+    columns = np.argwhere(kernel.rgba()[..., 3] > 0)[:, 1].tolist()
+    assert columns == [128 + 256 * i for i in range(5)]
 
 
 def test_rows_in_view_through_the_tile_index_and_the_tail(kernel: Kernel) -> None:

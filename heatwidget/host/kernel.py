@@ -28,6 +28,7 @@ from .abi import (
     HW_AGG_MAX,
     HW_AGG_MEAN,
     HW_AGG_SUM,
+    HW_DOT_RADIUS,
     HW_DOTS_CAP,
     HW_HAS_TIME,
     HW_HAS_WEIGHT,
@@ -44,6 +45,8 @@ __all__ = [
     "HW_AGG_MAX",
     "HW_AGG_MEAN",
     "HW_AGG_SUM",
+    "HW_DOTS_CAP",
+    "HW_DOT_RADIUS",
     "HW_SCALE_LINEAR",
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
@@ -362,15 +365,13 @@ class Kernel:
         self, vmin: float, vmax: float, scale: int, threshold: float, lut: bytes
     ) -> np.ndarray:
         """``hw_colorize`` of the last frame with the 1024-byte RGBA ``lut``: (h, w, 4) uint8."""
-        width, height = self._need_frame()
+        self._need_frame()
         lut_b = bytes(lut)
         if len(lut_b) != 1024:
             raise ValueError(f"lut must be 1024 bytes (256 RGBA entries), got {len(lut_b)}")
         self._view("hw_lut", np.uint8, 1024)[:] = np.frombuffer(lut_b, dtype=np.uint8)
         self._call("hw_colorize", float(vmin), float(vmax), int(scale), float(threshold))
-        rgba = self._view("hw_frame_rgba", np.uint8, width * height * 4)
-        out: np.ndarray = rgba.reshape(height, width, 4).copy()
-        return out
+        return self.rgba()
 
     def dots(self, radius: float, mix: float, cap: int = HW_DOTS_CAP) -> int:
         """``hw_dots``: the rows of the last frame's view and time window as dots of ``radius``
@@ -397,8 +398,9 @@ class Kernel:
         """The last frame's colours as they are now (after :meth:`colorize` and
         :meth:`dots`): a (h, w, 4) uint8 copy."""
         width, height = self._need_frame()
-        out: np.ndarray = self._view("hw_frame_rgba", np.uint8, width * height * 4)
-        return out.reshape(height, width, 4).copy()
+        rgba = self._view("hw_frame_rgba", np.uint8, width * height * 4)
+        out: np.ndarray = rgba.reshape(height, width, 4).copy()
+        return out
 
     # ---- lifetime ---------------------------------------------------------------------------
 

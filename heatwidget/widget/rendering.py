@@ -148,6 +148,7 @@ class HostRendering:
                 vmax=s.vmax,
                 scale=s.scale,
                 threshold=s.threshold,
+                points_zoom=s.points_zoom,
                 lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
             )
         except BaseException:
