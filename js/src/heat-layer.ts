@@ -72,6 +72,8 @@ export class HeatLayer extends L.Layer {
   /** The view the canvas shows, so a zoom animation can scale it from there. */
   private drawnCenter: L.LatLng | null = null;
   private drawnZoom = 0;
+  /** Canvases drawn from each frame (the isolines): placed, moved and scaled with the heat. */
+  private overlays: HTMLCanvasElement[] = [];
 
   constructor(style: HeatStyle, onFrame: (stats: FrameStats) => void) {
     super();
@@ -84,8 +86,10 @@ export class HeatLayer extends L.Layer {
 
   override onAdd(map: L.Map): this {
     const m = map as MapInternals;
-    if (m._zoomAnimated) this.canvas.classList.add("leaflet-zoom-animated");
-    this.getPane()!.appendChild(this.canvas);
+    for (const c of this.canvases()) {
+      if (m._zoomAnimated) c.classList.add("leaflet-zoom-animated");
+      this.getPane()!.appendChild(c);
+    }
     this.resize();
     this.redraw();
     return this;
@@ -94,8 +98,23 @@ export class HeatLayer extends L.Layer {
   override onRemove(): this {
     if (this.pending) cancelAnimationFrame(this.pending);
     this.pending = 0;
-    this.canvas.remove();
+    for (const c of this.canvases()) c.remove();
     return this;
+  }
+
+  /** Puts `canvas` over the heat, where the heat's frame is, for as long as the layer is on a
+   * map: the isolines traced from a frame pan and scale with it. */
+  attach(canvas: HTMLCanvasElement): void {
+    this.overlays.push(canvas);
+    canvas.style.position = "absolute";
+    if (this._map) {
+      if ((this._map as MapInternals)._zoomAnimated) canvas.classList.add("leaflet-zoom-animated");
+      this.getPane()!.appendChild(canvas);
+    }
+  }
+
+  private canvases(): HTMLCanvasElement[] {
+    return [this.canvas, ...this.overlays];
   }
 
   override getEvents(): { [name: string]: L.LeafletEventHandlerFn } {
@@ -158,7 +177,7 @@ export class HeatLayer extends L.Layer {
     const size = map.getSize();
     const kernel = this.kernel;
     const topLeft = map.containerPointToLayerPoint([0, 0]);
-    L.DomUtil.setPosition(this.canvas, topLeft);
+    for (const c of this.canvases()) L.DomUtil.setPosition(c, topLeft);
     this.drawnCenter = map.getCenter();
     this.drawnZoom = map.getZoom();
     const t0 = performance.now();
@@ -200,6 +219,6 @@ export class HeatLayer extends L.Layer {
     const offset = map.getSize().multiplyBy(-0.5 * scale)
       .add(map.project(this.drawnCenter, e.zoom))
       .subtract(map._getNewPixelOrigin(e.center, e.zoom));
-    L.DomUtil.setTransform(this.canvas, offset, scale);
+    for (const c of this.canvases()) L.DomUtil.setTransform(c, offset, scale);
   }
 }

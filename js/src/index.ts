@@ -60,7 +60,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let kernel: ViewKernel | null = null;
   let disposed = false;
   const marks = new FrameMarks(root);
-  const contours = new ContourLayer(map, root, () => ({
+  const contours = new ContourLayer(root, () => ({
     lut, scale: get("scale"), spec: get("contours") ?? null,
   }));
   const onFrame = (stats: FrameStats) => {
@@ -71,7 +71,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     root.dataset.pointsDrawn = String(stats.dotsDrawn);
     const { frame, points } = stats;
     const { width, height } = frame?.image ?? { width: 0, height: 0 };
-    contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0);
+    contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0,
+      layer.radiusPixels());
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -93,6 +94,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const layer = new HeatLayer(style(), onFrame);
   const restyle = () => layer.setStyle(style());
   layer.setOpacity(get("opacity"));
+  layer.attach(contours.canvas);
   layer.addTo(map);
 
   const unsubscribe = store.subscribe(onStore);
