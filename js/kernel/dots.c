@@ -36,13 +36,21 @@ static void measure_domain(const Points *p) {
   dom_valid = 1;
 }
 
-/* Straight-alpha "over": colour rgb (packed RGBA word, alpha ignored) at alpha a (0..1) over
- * the straight-alpha word dst. */
-static inline uint32_t over(uint32_t dst, uint32_t rgb, float a) {
-  float da = (float)(dst >> 24) * (1.0f / 255.0f), keep = da * (1.0f - a), oa = a + keep;
-  if (!(oa > 0.0f)) return 0;
-  float inv = 1.0f / oa;
+/* Straight-alpha "over": colour rgb (packed RGBA word, alpha ignored) at alpha a8 (0..255)
+ * over the straight-alpha word dst. */
+static inline uint32_t over(uint32_t dst, uint32_t rgb, uint32_t a8) {
+  uint32_t da = dst >> 24;
+  if (a8 == 255 || da == 0) return rgb | a8 << 24; /* the colour itself */
   uint32_t out = 0;
+  if (da == 255) { /* over an opaque pixel (dense dots, full heat): integers only */
+    for (int c = 0; c < 24; c += 8) {
+      uint32_t v = ((rgb >> c) & 0xFF) * a8 + ((dst >> c) & 0xFF) * (255 - a8) + 128;
+      out |= ((v + (v >> 8)) >> 8) << c; /* v / 255, rounded */
+    }
+    return out | 0xFF000000u;
+  }
+  float a = (float)a8 * (1.0f / 255.0f);
+  float keep = (float)da * (1.0f / 255.0f) * (1.0f - a), oa = a + keep, inv = 1.0f / oa;
   for (int c = 0; c < 24; c += 8) {
     float v = ((float)((rgb >> c) & 0xFF) * a + (float)((dst >> c) & 0xFF) * keep) * inv;
     out |= (uint32_t)(v + 0.5f) << c;
@@ -60,12 +68,32 @@ typedef struct Pen {
   int weighted;
 } Pen;
 
-#define RING_RGB 0x141414u /* the outline, rgb(20, 20, 20), as the heat's dark end reads */
-#define RING_ALPHA 0.85f
+#define RING_RGB 0x141414u /* the outline, rgb(20, 20, 20), at the dots' alpha (mix) */
 #define ONE_COLOUR 200u /* the table entry of unweighted rows: the bright end, as hot heat */
 
+/* Columns [i0, i1] of a row in colour rgb at alpha a8; at full alpha a plain fill. */
+static inline void fill(uint32_t *row, int64_t i0, int64_t i1, uint32_t rgb, uint32_t a8) {
+  if (a8 == 255) {
+    uint32_t word = rgb | 0xFF000000u;
+    for (int64_t i = i0; i <= i1; i++) row[i] = word;
+  } else {
+    for (int64_t i = i0; i <= i1; i++) row[i] = over(row[i], rgb, a8);
+  }
+}
+
+/* The columns [*i0, *i1] of a row whose pixel centres lie within `half` of cx, clipped to
+ * the frame; false if none. */
+static inline int span(double cx, double half, int64_t width, int64_t *i0, int64_t *i1) {
+  *i0 = (int64_t)__builtin_ceil(cx - half - 0.5);
+  *i1 = (int64_t)f64_floor(cx + half - 0.5);
+  if (*i0 < 0) *i0 = 0;
+  if (*i1 >= width) *i1 = width - 1;
+  return *i0 <= *i1;
+}
+
 /* One dot whose centre is at frame position (cx, cy): the pixels whose centre lies within the
- * radius, and always the pixel the point is in; an outline one pixel wide from radius 2 on. */
+ * radius, and always the pixel the point is in; an outline one pixel wide from radius 2 on.
+ * Drawn row by row, each row's span from one square root. */
 static void dot(const Pen *pen, double cx, double cy, float w) {
   uint32_t k = ONE_COLOUR;
   if (pen->weighted && pen->inv_span > 0.0f) {
@@ -75,33 +103,37 @@ static void dot(const Pen *pen, double cx, double cy, float w) {
   }
   const uint8_t *e = pen->lut + 4 * k;
   uint32_t rgb = e[0] | (uint32_t)e[1] << 8 | (uint32_t)e[2] << 16;
-  float a = pen->mix * (float)e[3] * (1.0f / 255.0f), ring_a = pen->mix * RING_ALPHA;
+  uint32_t a = (uint32_t)(pen->mix * (float)e[3] + 0.5f), ring_a = (uint32_t)(pen->mix * 255.0f + 0.5f);
   double r = pen->radius, outer = r >= 2.0 ? r + 1.0 : r;
+  int64_t width = pen->width, height = pen->height;
   int64_t pi = (int64_t)f64_floor(cx), pj = (int64_t)f64_floor(cy);
-  int64_t i0 = (int64_t)f64_floor(cx - outer), i1 = (int64_t)f64_floor(cx + outer);
   int64_t j0 = (int64_t)f64_floor(cy - outer), j1 = (int64_t)f64_floor(cy + outer);
-  if (i0 < 0) i0 = 0;
   if (j0 < 0) j0 = 0;
-  if (i1 >= (int64_t)pen->width) i1 = (int64_t)pen->width - 1;
-  if (j1 >= (int64_t)pen->height) j1 = (int64_t)pen->height - 1;
+  if (j1 >= height) j1 = height - 1;
   for (int64_t j = j0; j <= j1; j++) {
-    double dy = (double)j + 0.5 - cy;
+    double dy = (double)j + 0.5 - cy, dy2 = dy * dy;
     uint32_t *row = pen->rgba + (uint32_t)j * pen->width;
-    for (int64_t i = i0; i <= i1; i++) {
-      double dx = (double)i + 0.5 - cx, d2 = dx * dx + dy * dy;
-      if (d2 <= r * r || (i == pi && j == pj))
-        row[i] = over(row[i], rgb, a);
-      else if (d2 <= outer * outer)
-        row[i] = over(row[i], RING_RGB, ring_a);
+    int64_t o0, o1, d0 = 1, d1 = 0; /* the outline's span, the disc's (empty: d0 > d1) */
+    if (dy2 <= outer * outer && span(cx, __builtin_sqrt(outer * outer - dy2), width, &o0, &o1)) {
+      if (dy2 <= r * r && !span(cx, __builtin_sqrt(r * r - dy2), width, &d0, &d1)) d0 = 1, d1 = 0;
+      if (d0 > d1) {
+        fill(row, o0, o1, RING_RGB, ring_a);
+      } else {
+        fill(row, o0, d0 - 1, RING_RGB, ring_a);
+        fill(row, d1 + 1, o1, RING_RGB, ring_a);
+        fill(row, d0, d1, rgb, a);
+      }
     }
+    if (j == pj && pi >= 0 && pi < width && (pi < d0 || pi > d1)) row[pi] = over(row[pi], rgb, a);
   }
 }
 
-/* Draws rows [begin, end) (time-tested when `rows` asks) until `cap` dots; false once capped. */
+/* Draws every `stride`-th row of [begin, end) (time-tested when `rows` asks) until `cap`
+ * dots; false once capped. */
 static int draw_rows(const Pen *pen, const Splat *sp, const Rows *rows, uint32_t begin,
-                     uint32_t end, uint32_t cap) {
+                     uint32_t end, uint32_t stride, uint32_t cap) {
   const Points *p = points();
-  for (uint32_t i = begin; i < end; i++) {
+  for (uint32_t i = begin; i < end; i += stride) {
     if (rows->check_time && !(p->t[i] >= rows->t0 && p->t[i] < rows->t1)) continue;
     float w = p->w ? p->w[i] : 1.0f;
     int seen = 0;
@@ -112,6 +144,11 @@ static int draw_rows(const Pen *pen, const Splat *sp, const Rows *rows, uint32_t
     if (seen && ++drawn >= cap) return 0;
   }
   return 1;
+}
+
+/* Every k-th row, k the smallest that brings `rows` rows under the cap (1 when they fit). */
+static uint32_t stride_for(uint32_t rows, uint32_t cap) {
+  return rows > cap ? (rows + cap - 1) / cap : 1;
 }
 
 int32_t hw_dots(float radius, float mix, uint32_t cap) {
@@ -143,14 +180,24 @@ int32_t hw_dots(float radius, float mix, uint32_t cap) {
   TileSpan ts;
   if (spatial_ready(0) && tiles &&
       spatial_tiles_in(fr->x0 - margin, fr->y0 - margin, sp.pw, sp.ph, sp.world, &ts)) {
+    /* more rows in the tiles met than the cap: every k-th, so the dots thin out evenly */
+    uint32_t tail = p->count - spatial_sorted(), met = tail;
     for (int64_t ty = ts.ty0; ty <= ts.ty1; ty++)
       for (int64_t tx = ts.tx0; tx <= ts.tx1; tx++) {
         uint32_t t = morton12((uint32_t)(tx & 255), (uint32_t)ty);
-        if (!draw_rows(&pen, &sp, &rows, tiles[t], tiles[t + 1], cap)) return (int32_t)drawn;
+        met += tiles[t + 1] - tiles[t];
       }
-    draw_rows(&pen, &sp, &rows, spatial_sorted(), p->count, cap); /* the unsorted tail */
+    uint32_t stride = stride_for(met, cap);
+    for (int64_t ty = ts.ty0; ty <= ts.ty1; ty++)
+      for (int64_t tx = ts.tx0; tx <= ts.tx1; tx++) {
+        uint32_t t = morton12((uint32_t)(tx & 255), (uint32_t)ty);
+        if (!draw_rows(&pen, &sp, &rows, tiles[t], tiles[t + 1], stride, cap))
+          return (int32_t)drawn;
+      }
+    draw_rows(&pen, &sp, &rows, spatial_sorted(), p->count, stride, cap); /* the unsorted tail */
   } else {
-    draw_rows(&pen, &sp, &rows, rows.begin, rows.end, cap);
+    draw_rows(&pen, &sp, &rows, rows.begin, rows.end, stride_for(rows.end - rows.begin, cap),
+              cap);
   }
   return (int32_t)drawn;
 }

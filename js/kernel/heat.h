@@ -78,9 +78,10 @@
 #define HW_SCALE_SQRT 1u
 #define HW_SCALE_LOG 2u
 
-/* hw_dots: the dot radius in pixels both hosts draw with, and the rows drawn at most. */
+/* hw_dots: the dot radius in pixels both hosts draw with, and the rows drawn at most (50k dots
+ * of radius 4 cover a 1024 x 768 frame three times over). */
 #define HW_DOT_RADIUS 4u
-#define HW_DOTS_CAP 200000u
+#define HW_DOTS_CAP 50000u
 
 /* Returns HW_ABI_VERSION. */
 HW_API uint32_t hw_abi_version(void);
@@ -205,7 +206,7 @@ HW_API uint8_t *hw_frame_rgba(void);
  * (no dot is drawn) and mix 1 leaves no heat. A dot is the pixels whose centre lies within
  * `radius` pixels (0..64) of the point's frame position, always including the pixel the point
  * lands in (heat.h "Frames"), with an outline one pixel wide of rgb(20, 20, 20) at alpha
- * 0.85 * mix from radius 2 on; a point is drawn at every world copy that meets the frame, and
+ * mix from radius 2 on (alphas are rounded to 1/255); a point is drawn at every world copy that meets the frame, and
  * later rows over earlier ones.
  * Colour: the table entry round(255 * t), t = (w - lo) / (hi - lo) clamped to [0, 1], over the
  * weights held lo..hi (hw_dots_domain; time decay does not change a dot's colour); rows without
@@ -213,7 +214,9 @@ HW_API uint8_t *hw_frame_rgba(void);
  * alpha is used, without the heat's alpha ramp.
  * Cost: the rows of the level-8 tiles the frame meets (points in spatial order), else the rows
  * of the time window, plus one pass over the frame's pixels; the domain is measured once per
- * change of the rows held (O(N), no memory). At most `cap` rows are drawn (0: none).
+ * change of the rows held (O(N), no memory). At most `cap` rows are drawn (0: none): where
+ * the rows visited outnumber it, every k-th of them (k = ceil(visited / cap)), so the dots
+ * thin out evenly over the view rather than stop at some tile.
  * Returns the number of rows drawn (each once, whatever its copies), or -1 when no frame has
  * been drawn to draw over. Draws the points held: over a frame from a grid (hw_density_grid)
  * those are whatever the host loaded besides. Does not grow. */

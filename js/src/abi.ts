@@ -14,4 +14,4 @@ export const HW_SCALE_LINEAR = 0;
 export const HW_SCALE_SQRT = 1;
 export const HW_SCALE_LOG = 2;
 export const HW_DOT_RADIUS = 4;
-export const HW_DOTS_CAP = 200000;
+export const HW_DOTS_CAP = 50000;
