@@ -1,7 +1,7 @@
 // The dots up close: the fade's mix by zoom, and the real kernel drawing them on the frame.
 import { beforeAll, describe, expect, it } from "vitest";
 import { HW_DOT_RADIUS, HW_DOTS_CAP } from "../src/abi";
-import { dotParams, dotsMix } from "../src/dots";
+import { dotParams, dotsMix, fadesBetween, zoomProgress } from "../src/dots";
 import { HeatKernel } from "../src/kernel";
 
 beforeAll(() => {
@@ -26,6 +26,31 @@ describe("dotsMix", () => {
     expect(dotsMix(18, 14)).toBe(1);
     expect(dotParams(13, 14)).toBeUndefined();
     expect(dotParams(13.5, 14)).toEqual({ radius: HW_DOT_RADIUS, mix: 0.5, cap: HW_DOTS_CAP });
+  });
+});
+
+describe("the zoom animation", () => {
+  it("knows which zooms pass through the fade", () => {
+    expect(fadesBetween(10, 11, 14)).toBe(false); // below it
+    expect(fadesBetween(14, 16, 14)).toBe(false); // dots only all the way
+    expect(fadesBetween(12, 13, 14)).toBe(false); // up to where it starts
+    expect(fadesBetween(12, 14, 14)).toBe(true);
+    expect(fadesBetween(15, 13.5, 14)).toBe(true);
+    expect(fadesBetween(13.2, 13.6, 14)).toBe(true);
+    expect(fadesBetween(12, 14, null)).toBe(false);
+  });
+
+  it("follows Leaflet's easing, cubic-bezier(0, 0, 0.25, 1)", () => {
+    expect(zoomProgress(-1)).toBe(0);
+    expect(zoomProgress(0)).toBe(0);
+    expect(zoomProgress(1)).toBe(1);
+    expect(zoomProgress(2)).toBe(1);
+    const ts = Array.from({ length: 21 }, (_, i) => i / 20);
+    const ps = ts.map(zoomProgress);
+    for (let i = 1; i < ps.length; i++) expect(ps[i]).toBeGreaterThan(ps[i - 1]);
+    // an ease-out: ahead of time all the way, and at u = 0.5, x = 0.21875, y = 0.5
+    for (let i = 1; i < ts.length - 1; i++) expect(ps[i]).toBeGreaterThan(ts[i]);
+    expect(zoomProgress(0.21875)).toBeCloseTo(0.5, 6);
   });
 });
 

@@ -171,6 +171,25 @@ def test_up_close_points_replace_the_heat_and_a_click_gives_rows(
     k.execute("m.zoom = 10")
     wait_until(lambda: hv.attr("data-points-mode") == "0", 15, "the heat again at zoom 10")
     assert hv.attr("data-points-drawn") == "0"
+    # Leaflet's animated zoom through the fade: frames drawn on the way, at zooms between
+    mixes = hv.root.evaluate(_ANIMATED_ZOOM_MIXES_JS, 12)
+    between = [m for m in mixes if 0 < m < 1]
+    assert len(between) >= 2 and between == sorted(between), mixes
+    assert mixes[-1] == 1, mixes
+
+
+# Zooms the map to `zoom` with Leaflet's animation; resolves with data-points-mix of every frame
+# drawn until the animation ends and the frame after it.
+_ANIMATED_ZOOM_MIXES_JS = """(el, zoom) => new Promise((resolve) => {
+  const map = el.__heatwidget.map, seen = [];
+  const watch = new MutationObserver(() => seen.push(Number(el.dataset.pointsMix)));
+  watch.observe(el, { attributes: true, attributeFilter: ['data-frames'] });
+  map.once('zoomend', () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    watch.disconnect();
+    resolve(seen);
+  })));
+  map.setZoom(zoom, { animate: true });
+})"""
 
 
 # The RGBA of the heat canvas at a container point (x, y).
