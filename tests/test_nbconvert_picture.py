@@ -26,14 +26,14 @@ m = heatwidget.Heatmap(lat=48.85 + rng.normal(0, 0.5, 5000), lon=2.35 + rng.norm
 """
 
 
-def convert(tmp_path: Path, *flags: str) -> str:
+def convert(tmp_path: Path, *flags: str, show: str = "m") -> str:
     nb = nbformat.v4.new_notebook()
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
         "language": "python",
     }
-    nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell("m")]
+    nb.cells = [nbformat.v4.new_code_cell(SETUP), nbformat.v4.new_code_cell(show)]
     path = tmp_path / "map.ipynb"
     nbformat.write(nb, path)
     cmd = [sys.executable, "-m", "jupyter", "nbconvert", "--execute", "--to", "html", *flags]
@@ -72,6 +72,20 @@ def test_nbconvert_html_without_widget_state_shows_the_picture(tmp_path: Path) -
     assert m.static_picture  # the default
     mine = np.asarray(Image.open(io.BytesIO(m.to_png(view=False, width=800, height=400))))
     assert np.abs(mine.astype(int) - img.astype(int)).max() <= 2
+
+
+def test_a_map_inside_a_layout_shows_its_picture_too(tmp_path: Path) -> None:
+    show = "import ipywidgets\nipywidgets.VBox([ipywidgets.IntSlider(description='radius'), m])"
+    html = convert(tmp_path, "--ExecutePreprocessor.store_widget_state=False", show=show)
+    found = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', html)
+    assert len(found) == 1
+    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0]))).convert("RGB"))
+    assert img.shape == (400, 800, 3)
+    view = viewport.Viewport(center=(20.0, 0.0), zoom=2, width=800, height=400)
+    x0, y0 = view.origin
+    x, y = viewport.project(48.85, 2.35, 2)
+    heat = tuple(int(v) for v in img[int(y - y0), int(x - x0)])
+    assert heat not in (outlines.SEA, outlines.LAND)
 
 
 def test_with_stored_widget_state_nbconvert_embeds_the_widget_instead(tmp_path: Path) -> None:
