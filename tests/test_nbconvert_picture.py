@@ -8,6 +8,7 @@ import io
 import re
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import nbformat
@@ -41,9 +42,8 @@ def convert(tmp_path: Path, *flags: str, show: str = "m") -> str:
     return (tmp_path / "map.html").read_text()
 
 
-def test_nbconvert_html_without_widget_state_shows_the_picture(tmp_path: Path) -> None:
-    html = convert(tmp_path, "--ExecutePreprocessor.store_widget_state=False")
-    assert "application/vnd.jupyter.widget-view+json" not in html
+def the_picture(html: str) -> tuple[np.ndarray, Callable[[float, float], tuple[int, ...]]]:
+    """The one picture in the page (SETUP's view, 800 x 400), and its pixel at (lat, lon)."""
     found = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', html)
     assert len(found) == 1
     img = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0]))).convert("RGB"))
@@ -54,6 +54,14 @@ def test_nbconvert_html_without_widget_state_shows_the_picture(tmp_path: Path) -
     def at(lat: float, lon: float) -> tuple[int, ...]:
         x, y = viewport.project(lat, lon, 2)
         return tuple(int(v) for v in img[int(y - y0), int(x - x0)])
+
+    return img, at
+
+
+def test_nbconvert_html_without_widget_state_shows_the_picture(tmp_path: Path) -> None:
+    html = convert(tmp_path, "--ExecutePreprocessor.store_widget_state=False")
+    assert "application/vnd.jupyter.widget-view+json" not in html
+    img, at = the_picture(html)
 
     assert at(0.0, -30.0) == outlines.SEA
     assert at(20.0, 20.0) == outlines.LAND
@@ -77,15 +85,9 @@ def test_nbconvert_html_without_widget_state_shows_the_picture(tmp_path: Path) -
 def test_a_map_inside_a_layout_shows_its_picture_too(tmp_path: Path) -> None:
     show = "import ipywidgets\nipywidgets.VBox([ipywidgets.IntSlider(description='radius'), m])"
     html = convert(tmp_path, "--ExecutePreprocessor.store_widget_state=False", show=show)
-    found = re.findall(r'<img[^>]*src="data:image/png;base64,([^"]+)"', html)
-    assert len(found) == 1
-    img = np.asarray(Image.open(io.BytesIO(base64.b64decode(found[0]))).convert("RGB"))
-    assert img.shape == (400, 800, 3)
-    view = viewport.Viewport(center=(20.0, 0.0), zoom=2, width=800, height=400)
-    x0, y0 = view.origin
-    x, y = viewport.project(48.85, 2.35, 2)
-    heat = tuple(int(v) for v in img[int(y - y0), int(x - x0)])
-    assert heat not in (outlines.SEA, outlines.LAND)
+    _img, at = the_picture(html)
+    assert at(0.0, -30.0) == outlines.SEA
+    assert at(48.85, 2.35) not in (outlines.SEA, outlines.LAND)
 
 
 def test_with_stored_widget_state_nbconvert_embeds_the_widget_instead(tmp_path: Path) -> None:
