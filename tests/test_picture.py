@@ -165,3 +165,20 @@ def test_the_python_rendering_draws_the_dots_up_close_as_the_view_does() -> None
             ).to_png(view=False, width=300, height=200)
         ),
     )
+
+
+def test_the_static_picture_is_as_wide_as_the_map_was_shown() -> None:
+    m = paris()
+    assert m._rendering.static_width() == 800  # never shown, no layout width: the default
+    # what a view 1000 px wide at zoom 3 writes back (bounds are the view's, unwrapped)
+    span = 1000 / (256 * 2**3) * 360
+    m.set_state({"zoom": 3, "bounds": [40.0, 2.35 - span / 2, 56.0, 2.35 + span / 2]})
+    assert m._rendering.static_width() == 1000
+    img = pixels(base64.b64decode(m._repr_mimebundle_()[0]["image/png"]))
+    assert img.shape == (int(m.height), 1000, 3)
+    m.set_state({"zoom": 1, "bounds": [-80.0, -300.0, 80.0, 420.0]})  # the world, repeated
+    assert m._rendering.static_width() == round(720 / 360 * 512)
+    m.layout.width = "512px"  # a width the user laid out wins
+    assert m._rendering.static_width() == 512
+    m.layout.width = "100%"  # not pixels: the view's
+    assert m._rendering.static_width() == 1024

@@ -272,9 +272,18 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     def _on_selection(self, _change: dict[str, Any]) -> None:
         self._selecting.changed()
 
+    @traitlets.observe("time_window")
+    def _on_time_window(self, _change: dict[str, Any]) -> None:
+        # the rows a selection counts are those in the window (play moves it a few times a
+        # second at most: play-clock.ts)
+        if self.selection is not None:
+            self._selecting.changed()
+
     def on_select(self, callback: Callable[[dict[str, Any]], Any], remove: bool = False) -> None:
         """Call ``callback(event)`` whenever ``selection`` changes (set in Python or drawn on
-        the map; ``remove=True`` unregisters it).
+        the map; ``remove=True`` unregisters it), and, while there is a selection, whenever the
+        rows it counts change (``set_data``, ``append``, ``max_points``, ``time_window``).
+        An append costs the test of the rows appended only (without a time window).
 
         ``event`` is a dict: ``count`` (rows held inside the selection, boundary included; with
         a ``time_window``, only the rows in it), ``sum`` (their summed weight: ``count`` without
@@ -337,8 +346,8 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         bundle = super()._repr_mimebundle_(**kwargs)
         # anywidget gives (data, metadata), ipywidgets a dict
         data = bundle[0] if isinstance(bundle, tuple) else bundle
-        if self.static_picture and isinstance(data, dict):
-            picture = self._rendering.static_picture(int(self.height))
+        if isinstance(data, dict):
+            picture = self._static_picture_png()
             if picture is not None:
                 # Live front ends rank the widget view first (JupyterLab's widget renderer has
                 # rank -10, before image/png's); nbconvert skips the view when the notebook
@@ -347,8 +356,15 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         return bundle
 
     def _displayed_in_a_box(self) -> None:
-        """A layout holding this map is being displayed (see ``_displayed``)."""
+        """A layout holding this map is being displayed (views/displayed.py)."""
         self._pictures.shown()
+
+    def _static_picture_png(self) -> str | None:
+        """The picture a notebook keeps for renderers without widgets (base64 PNG), or None
+        (``static_picture=False``, or no Python rendering here)."""
+        if not self.static_picture:
+            return None
+        return self._rendering.static_picture(int(self.height))
 
     def close(self) -> None:
         pictures = self.__dict__.get("_pictures")

@@ -197,10 +197,34 @@ class HostRendering:
             info["view_unavailable"] = why
         return PNG(data, info)
 
-    def static_picture(self, height: int, width: int = STATIC_WIDTH) -> str | None:
+    def static_width(self) -> int:
+        """The width of the map as displayed, in CSS pixels: its ``layout.width`` when given in
+        pixels, else the width its last view reported (``bounds`` at ``zoom``), else
+        ``STATIC_WIDTH`` (a first display: the output area's width is not known in Python)."""
+        s = self._settings
+        layout = getattr(getattr(s, "layout", None), "width", None)
+        if isinstance(layout, str) and layout.endswith("px"):
+            try:
+                px = round(float(layout[:-2]))
+            except ValueError:
+                px = 0
+            if 0 < px <= MAX_FRAME_SIDE:
+                return px
+        bounds, zoom = s.bounds, s.zoom
+        if bounds is not None and zoom is not None:
+            _south, west, _north, east = bounds
+            span = east - west if east >= west else east - west + 360.0  # across ±180
+            px = round(span / 360.0 * 256.0 * 2.0 ** float(zoom))
+            if 0 < px <= MAX_FRAME_SIDE:
+                return int(px)
+        return STATIC_WIDTH
+
+    def static_picture(self, height: int, width: int | None = None) -> str | None:
         """The picture the notebook file keeps beside the widget (``image/png``, base64): this
-        rendering at ``width`` × ``height``, or None where it cannot be made (no wasmtime,
-        Pyodide, a failure: the display must never fail for it)."""
+        rendering at ``width`` (``static_width()`` when None) × ``height``, or None where it
+        cannot be made (no wasmtime, Pyodide, a failure: the display must never fail for it)."""
+        if width is None:
+            width = self.static_width()
         try:
             return base64.b64encode(self.png(width, height, "#ffffff", None)).decode("ascii")
         except Exception as exc:  # the live view is what matters; say why only in the log
