@@ -170,6 +170,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     "change:data_bounds": () => sync.boundsChanged(),
     "change:_grid_version": () => {
       served?.client.invalidate();
+      showCount(); // the rows served
       layer.redraw();
     },
     "change:height": () => {
