@@ -231,6 +231,8 @@ def test_append_selected_and_set_data_in_server_mode(data):
     m.set_data(lat=[10.0, 11.0], lon=[20.0, 21.0])
     assert m.mode == "server" and m.point_count == 2 and m._grid_version == version + 1
     assert m._stream.store.count == 0
+    with pytest.raises(ValueError, match=r"save_html\(\) is not available in server mode"):
+        m.save_html("never.html")
     m.time_decay = 60
     with pytest.raises(ValueError, match=r"time_decay=60\.0 s is not available in server mode"):
         m.density(W, H)

@@ -32,7 +32,14 @@ from .keywords import keyword_names, unknown_keywords_message
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
 from .rendering import Density, HostRendering
 from .selecting import Selecting
-from .serving import APPEND, DEFAULT_MAX_CLIENT_POINTS, SELECTED, ServedPoints, serve
+from .serving import (
+    APPEND,
+    DEFAULT_MAX_CLIENT_POINTS,
+    SAVE_HTML,
+    SELECTED,
+    ServedPoints,
+    serve,
+)
 from .stream import PointStream, input_table
 
 __all__ = ["CLICK_ROWS", "VIEW_GRACE_SECONDS", "Density", "Heatmap"]
@@ -286,6 +293,13 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     def _on_max_points(self, change: dict[str, Any]) -> None:
         self._stream.trim(change["new"])
         self._selecting.trimmed(self._stream.store.count)
+
+    def save_html(self, path: str | Path, *, title: str | None = None) -> Path:
+        if self._served is not None:
+            raise ValueError(SAVE_HTML)
+        return super().save_html(path, title=title)
+
+    save_html.__doc__ = MapExports.save_html.__doc__
 
     def _on_grid(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """A view's frame in server mode → its grid (malformed: ValueError, logged)."""

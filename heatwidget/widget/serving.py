@@ -49,6 +49,11 @@ SELECTED = (
     "selected() is not available in server mode: the rows are not held by the widget. Filter "
     "the source itself with the selection's bounds (m.selection), e.g. in DuckDB or Dask."
 )
+SAVE_HTML = (
+    "save_html() is not available in server mode yet: the file would need the rows, which "
+    "stay in Python. Save a picture with m.to_png('map.png'), or make a client-mode map of a "
+    "sample (Heatmap(df.sample(...), mode='client')) and save that."
+)
 #: The largest answer (bytes of planes) sent for one view; a bigger frame gets an error.
 MAX_ANSWER_BYTES = 64 << 20
 _PARQUET = (".parquet", ".parq", ".pq")

@@ -149,5 +149,5 @@ def test_server_mode_round_trips(
     assert small == big and all(s > 0 for s in small), figures
     check_heat_matches_python(hv, k)
 
-    (artifacts_dir / "test_server_mode.json").write_text(json.dumps(figures, indent=1))
+    (artifacts_dir / "test_lab_server_mode.json").write_text(json.dumps(figures, indent=1))
     assert not web.page_errors, web.page_errors
