@@ -275,3 +275,34 @@ def test_answers_are_capped(data, monkeypatch):
     assert buffers == []
     client = Heatmap(lat=data["lat"], lon=data["lon"])
     assert client._dispatcher.dispatch({"type": "grid", "id": 1}, []) is False
+
+
+def test_dask_on_a_local_cluster_of_processes_equals_client_mode(data, parquet):
+    """A Dask DataFrame on two worker processes (rows keyed where they live): density() in
+    server mode equals client mode's, with and without a time window."""
+    distributed = pytest.importorskip("distributed")
+    dd = pytest.importorskip("dask.dataframe")
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster),
+    ):
+        ddf = dd.read_parquet(parquet, split_row_groups=True)
+        assert ddf.npartitions > 1
+        for window in (None, WINDOW):
+            time = "time" if window else None
+            with pytest.warns(UserWarning, match="a Dask DataFrame"):
+                server = Heatmap(ddf, weight="weight", time=time, radius=0, time_window=window)
+            client = Heatmap(
+                lat=data["lat"], lon=data["lon"], weight=data["weight"],
+                time=data["time"] if window else None, radius=0, time_window=window,
+            )  # fmt: skip
+            for agg in ("sum", "max"):
+                client.aggregation = server.aggregation = agg
+                for center, zoom in VIEWS[1:3]:
+                    client.center = server.center = center
+                    client.zoom = server.zoom = zoom
+                    np.testing.assert_array_equal(
+                        server.density(W, H).grid, client.density(W, H).grid
+                    )
