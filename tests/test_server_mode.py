@@ -231,6 +231,8 @@ def test_append_selected_and_set_data_in_server_mode(data):
     m.set_data(lat=[10.0, 11.0], lon=[20.0, 21.0])
     assert m.mode == "server" and m.point_count == 2 and m._grid_version == version + 1
     assert m._stream.store.count == 0
+    with pytest.raises(ValueError, match=r"on_select\(\) is not available in server mode"):
+        m.on_select(print)
     with pytest.raises(ValueError, match=r"save_html\(\) is not available in server mode"):
         m.save_html("never.html")
     m.time_decay = 60
@@ -306,3 +308,17 @@ def test_dask_on_a_local_cluster_of_processes_equals_client_mode(data, parquet):
                     np.testing.assert_array_equal(
                         server.density(W, H).grid, client.density(W, H).grid
                     )
+
+
+def test_pictures_and_hotspots_come_from_the_aggregator(data):
+    """to_png(view=False) and hotspots() of a served map: the same as client mode's."""
+    pytest.importorskip("contourpy")
+    traits = {"center": (48.85, 2.35), "zoom": 9, "basemap": None, "radius": 10}
+    client = Heatmap(lat=data["lat"], lon=data["lon"], **traits)
+    server = Heatmap(lat=data["lat"], lon=data["lon"], mode="server", **traits)
+    assert server.to_png(view=False, width=W, height=H) == client.to_png(
+        view=False, width=W, height=H
+    )
+    a = client.hotspots(quantile=0.9, width=W, height=H)
+    b = server.hotspots(quantile=0.9, width=W, height=H)
+    assert len(a) == len(b) > 0

@@ -35,6 +35,7 @@ from .selecting import Selecting
 from .serving import (
     APPEND,
     DEFAULT_MAX_CLIENT_POINTS,
+    ON_SELECT,
     SAVE_HTML,
     SELECTED,
     ServedPoints,
@@ -356,6 +357,8 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         a weight column; ``time_decay`` does not weigh it) and ``geometry`` (the selection's
         GeoJSON dict, or None when it was cleared, with count 0 and sum 0.0).
         """
+        if self._served is not None and not remove:
+            raise ValueError(ON_SELECT)
         self._selecting.register(callback, remove)
 
     def selected(self) -> Any:

@@ -49,6 +49,11 @@ SELECTED = (
     "selected() is not available in server mode: the rows are not held by the widget. Filter "
     "the source itself with the selection's bounds (m.selection), e.g. in DuckDB or Dask."
 )
+ON_SELECT = (
+    "on_select() is not available in server mode yet: its counts are of the rows the widget "
+    "holds, and a served map holds none. Read m.selection and count in the source (DuckDB, "
+    "Dask) instead."
+)
 SAVE_HTML = (
     "save_html() is not available in server mode yet: the file would need the rows, which "
     "stay in Python. Save a picture with m.to_png('map.png'), or make a client-mode map of a "

@@ -71,6 +71,21 @@ describe("GridClient", () => {
     expect(c.latest?.spec.x0).toBe(0);
   });
 
+  it("gives each view of a model its own grids (every view hears every answer)", () => {
+    const a = client(), b = client();
+    a.c.want(spec(0));
+    b.c.want(spec(5));
+    expect(a.sent[0]!.id).not.toBe(b.sent[0]!.id);
+    const answerA = answer(a.sent[0]!), answerB = answer(b.sent[0]!, 4, 2, 3);
+    for (const msg of [answerA, answerB]) {
+      a.c.receive(...msg);
+      b.c.receive(...msg);
+    }
+    expect(a.grids.map((g) => g.rows)).toEqual([8]);
+    expect(b.grids.map((g) => g.rows)).toEqual([24]);
+    expect([a.c.stale, b.c.stale]).toEqual([1, 1]);
+  });
+
   it("refuses an answer whose buffers do not fit its grid", () => {
     const { c, sent, grids } = client();
     c.want(spec(0));
