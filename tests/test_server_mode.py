@@ -160,6 +160,16 @@ def test_mode_choice_and_its_message(data, parquet):
     assert forced.mode == "server" and forced.mode_reason.startswith("mode='server' given")
 
 
+def test_a_parquet_folder_is_a_dataset(data, tmp_path):
+    for i in range(3):
+        part = tmp_path / "ds" / f"part={i}"
+        part.mkdir(parents=True)
+        pq.write_table(pa.table({k: v[i::3] for k, v in data.items()}), part / "rows.parquet")
+    with pytest.warns(UserWarning, match=r"Parquet dataset of 30_000 rows"):
+        m = Heatmap(tmp_path / "ds", max_client_points=100)
+    assert m.mode == "server" and m.point_count == 30_000
+
+
 def test_parquet_in_server_mode_is_not_read_into_memory(parquet, monkeypatch):
     def refuse(*_a, **_k):
         raise AssertionError("the rows were read into memory")

@@ -167,10 +167,14 @@ def _engine_source(
     from ..aggregate import DaskSource, DuckDBSource
     from ..points.schema import LAT_NAMES, LON_NAMES
 
+    if kind == "parquet":
+        data = fspath(data)
+        if Path(data).is_dir():  # a dataset's folder: every Parquet file under it
+            data = str(Path(data) / "**" / "*.parq*")
     if kind == "dask":
         columns = list(data.columns)
     else:
-        source = DuckDBSource(fspath(data) if kind == "parquet" else data)
+        source = DuckDBSource(data)
         columns = list(source.rel.columns)
     names = {
         "lat": _column(columns, lat, "lat", LAT_NAMES),
@@ -180,7 +184,7 @@ def _engine_source(
     }
     if kind == "dask":
         return DaskSource(data, **names), None
-    source = DuckDBSource(fspath(data) if kind == "parquet" else data, **names)
+    source = DuckDBSource(data, **names)
     return source, source.row_count()
 
 
