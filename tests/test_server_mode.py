@@ -79,6 +79,7 @@ def test_density_in_server_mode_equals_client_mode_at_radius_0(data, parquet, wh
     traits = {"radius": 0, "time_window": WINDOW if window else None}
     client, server = _maps(data, parquet, which, window, **traits)
     assert server.point_count == client.point_count == len(data["lon"])
+    assert server.time_extent == client.time_extent
     for agg in AGGREGATIONS:
         client.aggregation = server.aggregation = agg
         for center, zoom in VIEWS:

@@ -236,7 +236,30 @@ class ServedPoints:
     def summary(self) -> dict[str, Any]:
         """The traits that follow the rows (point_count: rows served; data_bounds from the
         pyramid's deepest level, to its pixels)."""
-        return {"point_count": self.rows, "data_bounds": self.bounds(), "time_extent": None}
+        return {
+            "point_count": self.rows,
+            "data_bounds": self.bounds(),
+            "time_extent": self.time_extent(),
+        }
+
+    def time_extent(self) -> tuple[float, float] | None:
+        """(first, last) time in seconds: in-memory rows, or DuckDB's min/max (Parquet
+        statistics where it can); None without times, and for Dask (it would read every
+        partition)."""
+        import numpy as np
+
+        source = self.aggregator.source
+        t = getattr(source, "time", None)
+        if isinstance(t, np.ndarray):
+            lo, hi = (float(t.min()), float(t.max())) if t.size else (None, None)
+        elif isinstance(t, str) and hasattr(source, "rel"):
+            lo, hi = source.rel.aggregate(f'min("{t}"), max("{t}")').fetchall()[0]
+        else:
+            return None
+        if lo is None or hi is None:
+            return None
+        unit_s = 1e3 * self._per_ms  # the source's time units per second
+        return (float(lo) / unit_s, float(hi) / unit_s)
 
     def bounds(self) -> tuple[float, float, float, float] | None:
         import numpy as np
