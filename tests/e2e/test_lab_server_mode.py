@@ -2,6 +2,7 @@
 frame's grid and draws it. The heat on the canvas is where Python's density for that exact frame
 is; a pan makes a round trip and the canvas follows; the legend shows the grid's domain; a click
 returns value and count; and the bytes the page receives per view change do not depend on N.
+The same map as a Voila dashboard draws heat and follows a pan.
 """
 
 from __future__ import annotations
@@ -150,4 +151,32 @@ def test_server_mode_round_trips(
     check_heat_matches_python(hv, k)
 
     (artifacts_dir / "test_lab_server_mode.json").write_text(json.dumps(figures, indent=1))
+    assert not web.page_errors, web.page_errors
+
+
+def test_server_mode_in_voila(web: Web, voila_server: Any, tmp_path: Path) -> None:
+    """A Voila dashboard over a served map: heat drawn from grids, and a pan's round trip."""
+    from harness import WIDGET_READY_TIMEOUT, HeatView, wait_until, write_notebook
+
+    notebook = tmp_path / "nb" / "served.ipynb"
+    notebook.parent.mkdir()
+    write_notebook(notebook, SETUP)
+    server = voila_server(notebook)
+    web.page.goto(server.url, wait_until="domcontentloaded", timeout=120_000)
+    ready = 'div.heatwidget[data-ready="1"]'
+    wait_until(lambda: web.page.locator(ready).count() > 0, WIDGET_READY_TIMEOUT, ready, 0.2)
+    hv = HeatView(web.page, web.page.locator(ready).first)
+    assert hv.attr("data-mode") == "server" and hv.point_count == N1
+    before = hv.wait_stable()
+    assert int((before[..., 3] > 0).sum()) > 1000, "no heat drawn"
+    n = answers(hv)
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    web.page.mouse.move(cx, cy)
+    web.page.mouse.down()
+    web.page.mouse.move(cx - 150, cy - 30, steps=6)
+    web.page.mouse.up()
+    settle(hv, n)
+    hv.wait_pixels_change(before)
     assert not web.page_errors, web.page_errors
