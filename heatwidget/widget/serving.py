@@ -226,6 +226,9 @@ class ServedPoints:
         self.aggregator = Aggregator(source, project_degrees, cache=cache)
         self._per_ms = {"ms": 1.0, "s": 1e-3, "us": 1e3, "ns": 1e6}.get(time_unit, 1e-3)
         self._lock = threading.Lock()
+        #: One query at a time: a view's request (comm thread) and density() in a cell may run
+        #: on different threads, and a DuckDB connection is not for concurrent use.
+        self.engine_lock = threading.Lock()
         self._kernel: Any = None
         self.pyramid = self.aggregator.pyramid  # the one pass, now: data_bounds need it
 
@@ -315,7 +318,8 @@ class ServedPoints:
         from ..aggregate import GridFrame
 
         frame = GridFrame(req.x0, req.y0, req.zoom, req.width, req.height, f, margin, gw, gh)
-        planes = self.aggregator.grid(frame, *self.window(req.t0, req.t1))
+        with self.engine_lock:
+            planes = self.aggregator.grid(frame, *self.window(req.t0, req.t1))
         index = {"sum": 0, "count": 1, "max": 2}
         buffers = [planes[index[n]].tobytes() for n in names]
         count = planes[1]
@@ -360,9 +364,10 @@ class GridKernel:
         aggregation: int,
     ) -> tuple[Any, float]:
         agg = self.served.aggregator
-        return agg.density(
-            self.kernel, origin, zoom, width, height, radius, aggregation, self.range
-        )
+        with self.served.engine_lock:
+            return agg.density(
+                self.kernel, origin, zoom, width, height, radius, aggregation, self.range
+            )
 
     def quantile(self, q: float) -> float:
         return float(self.kernel.quantile(q))
