@@ -61,6 +61,27 @@ interface HeatExports {
   hw_memory_bytes(): number;
   /** Dots over the last colour-mapped frame (heat.h hw_dots); rows drawn, or -1. */
   hw_dots(radius: number, mix: number, cap: number): number;
+  /** [grows] A frame's padded grid to fill (heat.h "Frames from a grid"); 0 without memory. */
+  hw_grid_begin(width: number, height: number, radius: number, aggregation: number): number;
+  /** The last hw_grid_begin's {f, margin, gw, gh}: 4 uint32, kernel-owned. */
+  hw_grid_geometry(): number;
+  /** [grows] The frame from the grid filled since hw_grid_begin; -1 on failure. */
+  hw_density_grid(x0: number, y0: number, zoom: number): number;
+}
+
+/** A frame's padded grid (heat.h "Frames from a grid"): gw x gh cells of f px, margin px. */
+export interface GridGeometry {
+  f: number;
+  margin: number;
+  gw: number;
+  gh: number;
+}
+
+/** A binned grid's planes, gh x gw float32 each, top row first; a missing plane is zeros. */
+export interface GridPlanes {
+  sum?: Float32Array;
+  count?: Float32Array;
+  max?: Float32Array;
 }
 
 // Compiling is the slow part and the module is immutable: every view shares one compile. A
@@ -226,6 +247,42 @@ export class HeatKernel {
     k.hw_time_window(p.t0 ?? NaN, p.t1 ?? NaN, p.halfLife ?? 0);
     const max = k.hw_density(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
       AGGREGATIONS[p.aggregation] ?? 0);
+    return this.finish(max, p);
+  }
+
+  /** The geometry of the grid a frame of `p` bins into (server mode asks Python for it). */
+  gridGeometry(p: Pick<FrameParams, "width" | "height" | "radius" | "aggregation">): GridGeometry | null {
+    const k = this.k;
+    if (!k.hw_grid_begin(p.width, p.height, p.radius, AGGREGATIONS[p.aggregation] ?? 0)) return null;
+    const [f = 0, margin = 0, gw = 0, gh = 0] = new Uint32Array(k.memory.buffer, k.hw_grid_geometry(), 4);
+    return { f, margin, gw, gh };
+  }
+
+  /** Renders one frame from a binned grid instead of points (hw_density_grid): the same
+   * footprint, colours and hit-testing as `frame`. The planes must match `gridGeometry(p)`
+   * (Error otherwise); null when the kernel could not get memory. */
+  densityGrid(p: FrameParams, geometry: GridGeometry, planes: GridPlanes): Frame | null {
+    const k = this.k;
+    const ptr = k.hw_grid_begin(p.width, p.height, p.radius, AGGREGATIONS[p.aggregation] ?? 0);
+    if (!ptr) return this.finish(-1, p);
+    const [f, margin, gw = 0, gh = 0] = new Uint32Array(k.memory.buffer, k.hw_grid_geometry(), 4);
+    const g = geometry;
+    if (f !== g.f || margin !== g.margin || gw !== g.gw || gh !== g.gh) {
+      throw new Error(`grid geometry ${JSON.stringify(g)} is not this frame's (${f}, ${margin}, ${gw}, ${gh})`);
+    }
+    const n = gw * gh;
+    const cells = new Float32Array(k.memory.buffer, ptr, 3 * n);
+    [planes.sum, planes.count, planes.max].forEach((plane, i) => {
+      if (!plane) return; // hw_grid_begin zeroed it
+      if (plane.length !== n) throw new Error(`a grid plane of ${plane.length} cells, not ${n}`);
+      cells.set(plane, i * n);
+    });
+    return this.finish(k.hw_density_grid(p.x0, p.y0, p.zoom), p);
+  }
+
+  /** Normalise and colour the density just computed (largest value `max`, -1: failed). */
+  private finish(max: number, p: FrameParams): Frame | null {
+    const k = this.k;
     if (max < 0) {
       this.last = null;
       return null;
