@@ -257,10 +257,18 @@ class HeatmapTraits(traitlets.HasTraits):
         help="From this zoom on, the map draws the rows as dots instead of the heat (up close, "
         "where a click's rows are the dots under it); None: always the heat.",
     ).tag(sync=True)
+    points_radius = Number(
+        4.0,
+        min=1.0,
+        max=32.0,
+        help="Radius of the dots up close (points_zoom), in CSS pixels; a click's rows are "
+        "those within it.",
+    ).tag(sync=True)
     static_picture = traitlets.Bool(
         True,
-        help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; 800 px "
-        "wide) in the display, for where no JavaScript runs (GitHub, nbviewer, nbconvert "
+        help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; as wide "
+        "as the map was shown, 800 px on a first display) in the display, for where no "
+        "JavaScript runs (GitHub, nbviewer, nbconvert "
         "--to html without widget state). It is the map when displayed and does not follow "
         "later changes. Costs one Python rendering per display (needs wasmtime; skipped "
         "without it). Not synced.",

@@ -334,6 +334,12 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         if zoom is None or lat is None or lon is None:
             return {**event, "rows": None}
         radius = self._rendering.radius_pixels(float(lat), float(zoom))
+        try:
+            from ..host.render import dots_mix  # numpy's, as near() is
+        except ImportError:  # no numpy: near() finds no rows either
+            return {**event, "rows": None}
+        if dots_mix(float(zoom), self.points_zoom) >= 0.5:
+            radius = float(self.points_radius)  # up close: the dots under the click
         rows = self._selecting.near(float(lat), float(lon), float(zoom), radius, CLICK_ROWS)
         return {**event, "rows": rows}
 

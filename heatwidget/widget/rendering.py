@@ -162,6 +162,7 @@ class HostRendering:
                 scale=s.scale,
                 threshold=s.threshold,
                 points_zoom=s.points_zoom,
+                points_radius=s.points_radius,
                 lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
             )
         except BaseException:

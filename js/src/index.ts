@@ -160,6 +160,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     },
     "change:opacity": () => layer.setOpacity(get("opacity")),
     "change:points_zoom": restyle,
+    "change:points_radius": restyle,
     "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,

@@ -24,8 +24,9 @@ describe("dotsMix", () => {
     expect(dotsMix(13.75, 14)).toBeCloseTo(0.75);
     expect(dotsMix(14, 14)).toBe(1);
     expect(dotsMix(18, 14)).toBe(1);
-    expect(dotParams(13, 14)).toBeUndefined();
-    expect(dotParams(13.5, 14)).toEqual({ radius: HW_DOT_RADIUS, mix: 0.5, cap: HW_DOTS_CAP });
+    expect(dotParams(13, 14, HW_DOT_RADIUS)).toBeUndefined();
+    expect(dotParams(13.5, 14, HW_DOT_RADIUS)).toEqual({ radius: HW_DOT_RADIUS, mix: 0.5, cap: HW_DOTS_CAP });
+    expect(dotParams(14, 14, 9)).toEqual({ radius: 9, mix: 1, cap: HW_DOTS_CAP });
   });
 });
 
