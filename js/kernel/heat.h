@@ -59,7 +59,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 4u
+#define HW_ABI_VERSION 5u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
@@ -92,6 +92,12 @@ HW_API double *hw_stage_lat(void);
 HW_API float *hw_stage_weight(void);
 /* Staged times (float64, any unit; heatwidget uses milliseconds since the Unix epoch). */
 HW_API double *hw_stage_time(void);
+/* Staging for rows already in fixed point ("Coordinates": the wire's x/y, docs/architecture.md):
+ * x and y as uint32 (kernel-owned, host-written), for hw_points_append_fixed. They share memory
+ * with hw_stage_lon and hw_stage_lat (stage one kind of row at a time). Valid until the next
+ * [grows] call. */
+HW_API uint32_t *hw_stage_x(void);
+HW_API uint32_t *hw_stage_y(void);
 
 /* [grows] Projects the first n staged rows and appends them to the points held. With
  * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. With
@@ -101,6 +107,10 @@ HW_API double *hw_stage_time(void);
  * times are sorted spatially at the next frame; see spatial.c), but "oldest" always means the
  * first to arrive. */
 HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
+/* [grows] hw_points_append for rows staged with hw_stage_x/hw_stage_y: copied as they are, no
+ * projection (y = 2^32 - 1: a row without a position). Same flags, result and ownership; the
+ * staged weights and times as for hw_points_append. */
+HW_API int32_t hw_points_append_fixed(uint32_t n, uint32_t flags);
 /* [grows] Reserves room for `capacity` points in all, so a known total loads without
  * reallocation. Returns 0, or -1 if memory could not grow. */
 HW_API int32_t hw_points_reserve(uint32_t capacity);

@@ -5,8 +5,13 @@
 #include "kernel.h"
 #include "mercator.h"
 
-static double stage_lon[STAGE_ROWS];
-static double stage_lat[STAGE_ROWS];
+/* Degrees or fixed point (heat.h hw_stage_x/hw_stage_y), one at a time: the same memory. */
+static union {
+  double deg[STAGE_ROWS];
+  uint32_t fixed[STAGE_ROWS];
+} stage_a, stage_b;
+#define stage_lon stage_a.deg
+#define stage_lat stage_b.deg
 static double stage_time[STAGE_ROWS];
 static float stage_weight[STAGE_ROWS];
 
@@ -18,6 +23,8 @@ uint32_t hw_abi_version(void) { return HW_ABI_VERSION; }
 uint32_t hw_stage_capacity(void) { return STAGE_ROWS; }
 double *hw_stage_lon(void) { return stage_lon; }
 double *hw_stage_lat(void) { return stage_lat; }
+uint32_t *hw_stage_x(void) { return stage_a.fixed; }
+uint32_t *hw_stage_y(void) { return stage_b.fixed; }
 double *hw_stage_time(void) { return stage_time; }
 float *hw_stage_weight(void) { return stage_weight; }
 uint32_t hw_points_count(void) { return P.count; }
@@ -95,7 +102,12 @@ int points_room(uint32_t n, uint32_t flags) {
 void points_append_staged(uint32_t n, uint32_t flags) {
   uint32_t total = P.count + n;
   uint32_t *xs = P.x + P.count, *ys = P.y + P.count;
-  for (uint32_t i = 0; i < n; i++) mercator_fixed(stage_lon[i], stage_lat[i], xs + i, ys + i);
+  if (flags & POINTS_STAGED_FIXED) { /* projected by the host already (the wire's x/y) */
+    __builtin_memcpy(xs, stage_a.fixed, n * 4u);
+    __builtin_memcpy(ys, stage_b.fixed, n * 4u);
+  } else {
+    for (uint32_t i = 0; i < n; i++) mercator_fixed(stage_lon[i], stage_lat[i], xs + i, ys + i);
+  }
   if (P.w) {
     float *ws = P.w + P.count;
     if (flags & HW_HAS_WEIGHT)

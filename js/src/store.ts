@@ -7,13 +7,17 @@
 // views keep their last frame), says it is at fault (the views show it) and asks Python for
 // a reset ("resync"); the next message that applies clears the fault.
 // The model's kernel (model-kernel.ts) is fed each change first, once; then the views redraw.
-import { decodePoints, type PointChunk, type Points } from "./arrow";
+// The rows are held once in the page: once the kernel has taken them (`release`) the store
+// keeps only their count and seq, and a kernel made later (the last view closed and a new one
+// opened, or a kernel re-made after a failure) asks Python for them again (`refetch`: a
+// resync at seq -1, answered with a reset).
+import { decodePoints, degreesOf, type Points, type WireChunk, type WirePoints } from "./arrow";
 import { bytesOf, type Model } from "./model";
 import { type Buffers, type DeltaMsg, listen, type ResetMsg, send } from "./protocol";
 
 export type StoreEvent =
   | { kind: "reset" }
-  | { kind: "append"; chunks: PointChunk[]; drop: number; at: number };
+  | { kind: "append"; chunks: WireChunk[]; drop: number; at: number };
 
 type Listener = (e: StoreEvent) => void;
 /** Why the rows may not be Python's (a message was refused), or null when they are. */
@@ -24,8 +28,13 @@ export const RESYNC_RETRY_MS = 2000;
 const RESYNC_RETRIES = 5;
 
 export class PointStore {
-  chunks: PointChunk[] = [];
+  /** The rows, while no kernel has taken them (see `holding`). */
+  chunks: WireChunk[] = [];
   length = 0;
+  /** Whether `chunks` are the rows held; false once the kernel took them (`release`). */
+  holding = true;
+  /** Rows asked of Python (`refetch`) and not yet arrived. */
+  wanting = false;
   seq = 0;
   /** Why the last numbered message was refused; null once one applies. */
   fault: string | null = null;
@@ -58,6 +67,7 @@ export class PointStore {
     });
     model.on("change:_seq", this.onState);
     model.on("change:_points", this.onState);
+    model.on("change:points_zoom", this.onPointsZoom);
     // Deltas sent between Python's state reply and this listener would be lost: say which
     // state we hold, Python answers with a reset if it has moved on.
     send(model, { type: "hello", seq: this.seq });
@@ -67,19 +77,54 @@ export class PointStore {
     this.unlisten();
     this.model.off("change:_seq", this.onState);
     this.model.off("change:_points", this.onState);
+    this.model.off("change:points_zoom", this.onPointsZoom);
     if (this.retry !== null) clearTimeout(this.retry);
     this.listeners.clear();
     this.feeds.clear();
     this.faultListeners.clear();
   }
 
-  points(): Points {
+  /** The rows the store still holds, as they came (what a kernel loads). */
+  rows(): WirePoints {
     return {
       chunks: this.chunks,
-      length: this.length,
+      length: this.chunks.reduce((n, c) => n + c.length, 0),
       hasWeight: this.chunks.some((c) => c.weight),
       hasTime: this.chunks.some((c) => c.time),
     };
+  }
+
+  private degrees: { seq: number; points: Points } | null = null;
+
+  /** The rows the store still holds, in degrees, for the points layer (points-layer.ts draws
+   * dots from them; made on first use for each state). While `points_zoom` is set the store
+   * keeps its rows after the kernel has taken them (`release`), so the dots have them: until
+   * the dots are drawn by the kernel, that is the one case where rows are held twice. */
+  points(): Points {
+    const seq = this.holding ? this.seq : -1;
+    if (this.degrees?.seq !== seq) this.degrees = { seq, points: degreesOf(this.rows()) };
+    return this.degrees.points;
+  }
+
+  /** The kernel has taken the rows: forget them (keep the count and seq), unless the points
+   * layer reads them (see `points`). */
+  release(): void {
+    if (this.model.get("points_zoom") != null) return;
+    this.chunks = [];
+    this.holding = false;
+    this.degrees = null;
+  }
+
+  // The dots need the rows in the page: get them back if the kernel had taken them.
+  private onPointsZoom = (): void => {
+    if (this.model.get("points_zoom") != null) this.refetch();
+  };
+
+  /** A kernel needs the rows the store let go: ask Python for all of them (a reset). */
+  refetch(): void {
+    if (this.holding || this.wanting) return;
+    this.wanting = true;
+    this.askResync(false, -1);
   }
 
   /** The views: `fn` hears every change after this call; returns the unsubscribe. */
@@ -131,16 +176,17 @@ export class PointStore {
 
   // One resync per seq at a time: a flood of bad messages is one question. Asked again after
   // RESYNC_RETRY_MS while still at fault, in case the answer was lost (IOPub rate limit).
-  private askResync(retrying: boolean): void {
-    if (retrying || this.askedAt !== this.seq) {
-      this.askedAt = this.seq;
-      send(this.model, { type: "resync", seq: this.seq });
+  private askResync(retrying: boolean, seq = this.wanting ? -1 : this.seq): void {
+    if (retrying || this.askedAt !== seq) {
+      this.askedAt = seq;
+      send(this.model, { type: "resync", seq });
     }
     if (this.retry !== null) return;
     if (!retrying) this.retries = 0;
     this.retry = setTimeout(() => {
       this.retry = null;
-      if (this.fault !== null && ++this.retries <= RESYNC_RETRIES) this.askResync(true);
+      const waiting = this.fault !== null || this.wanting;
+      if (waiting && ++this.retries <= RESYNC_RETRIES) this.askResync(true);
     }, RESYNC_RETRY_MS);
   }
 
@@ -149,7 +195,7 @@ export class PointStore {
     if (this.fault !== null) this.setFault(null);
   }
 
-  private decodeState(bytes: Uint8Array): Points | null {
+  private decodeState(bytes: Uint8Array): WirePoints | null {
     try {
       return decodePoints(bytes);
     } catch (err) {
@@ -158,10 +204,13 @@ export class PointStore {
     }
   }
 
-  private take(points: Points, seq: number): void {
+  private take(points: WirePoints, seq: number): void {
     this.chunks = [...points.chunks];
     this.length = points.length;
     this.seq = seq;
+    this.holding = true;
+    this.wanting = false;
+    this.degrees = null;
   }
 
   private stateSeq(): number {
@@ -173,7 +222,7 @@ export class PointStore {
   // only a different seq means different rows.
   private onState = (): void => {
     const seq = this.stateSeq();
-    if (seq === this.seq && this.fault === null) return;
+    if (seq === this.seq && this.fault === null && !this.wanting) return;
     const points = this.decodeState(bytesOf(this.model.get("_points")));
     if (points === null) this.refuse("the rows in the state do not decode");
     else this.replace(points, seq);
@@ -181,7 +230,7 @@ export class PointStore {
 
   // A reset at our own seq is news only while at fault (the answer to our resync).
   private onReset = (msg: ResetMsg, buffers: Buffers): void => {
-    if (msg.seq === this.seq && this.fault === null) return;
+    if (msg.seq === this.seq && this.fault === null && !this.wanting) return;
     // Python's rows, even none, are an IPC stream with a schema: never zero bytes.
     const buffer = buffers[0];
     const points = buffer?.byteLength ? this.decodeState(bytesOf(buffer)) : null;
@@ -189,7 +238,7 @@ export class PointStore {
     else this.replace(points, msg.seq);
   };
 
-  private replace(points: Points, seq: number): void {
+  private replace(points: WirePoints, seq: number): void {
     this.take(points, seq);
     this.applied();
     this.emit({ kind: "reset" });
@@ -203,17 +252,18 @@ export class PointStore {
       return;
     }
     for (const c of chunks) {
-      this.chunks.push(c);
+      if (this.holding) this.chunks.push(c);
       this.length += c.length;
     }
     this.dropFront(msg.drop);
+    this.degrees = null;
     this.seq = msg.seq;
     this.applied();
     this.emit({ kind: "append", chunks, drop: msg.drop, at });
   };
 
   /** The delta's rows if it can apply whole, else why not. */
-  private deltaRows(msg: DeltaMsg, buffers: Buffers): PointChunk[] | string {
+  private deltaRows(msg: DeltaMsg, buffers: Buffers): WireChunk[] | string {
     // Python sends in order on one channel: any number but the next is a fault (a gap: a
     // message was lost; a repeat or an older one: this store is not on Python's history).
     if (msg.seq !== this.seq + 1) return `delta ${msg.seq} after ${this.seq}`;
@@ -233,6 +283,7 @@ export class PointStore {
 
   private dropFront(n: number): void {
     this.length -= n;
+    if (!this.holding) return;
     while (n > 0 && this.chunks.length) {
       const c = this.chunks[0];
       if (c.length <= n) {
@@ -240,7 +291,7 @@ export class PointStore {
         n -= c.length;
       } else {
         this.chunks[0] = {
-          lon: c.lon.subarray(n), lat: c.lat.subarray(n),
+          x: c.x.subarray(n), y: c.y.subarray(n),
           weight: c.weight?.subarray(n), time: c.time?.subarray(n), length: c.length - n,
         };
         n = 0;

@@ -64,7 +64,33 @@ describe("ViewKernel", () => {
     expect(b.memoryBytes).toBe(0);
     const c = await ViewKernel.acquire(store, () => {});
     expect(c.model).not.toBe(a.model);
-    expect(c.pointCount).toBe(1);
     c.release();
+  });
+
+  it("holds the rows once: the store lets them go once the kernel has them", async () => {
+    const { model, store } = storeOf([0, 10, 20], [0, 0, 0]);
+    expect(store.rows().length).toBe(3); // no kernel yet: the store keeps them
+    const a = await ViewKernel.acquire(store, () => {});
+    expect([store.holding, store.rows().length, store.length]).toEqual([false, 0, 3]);
+    // deltas go to the kernel only
+    model.custom({ type: "delta", seq: 2, rows: 2, drop: 1 }, [view(ipc({ lon: [1, 2], lat: [3, 4] }))]);
+    expect([store.rows().length, store.length, a.pointCount]).toEqual([0, 4, 4]);
+    a.release();
+    // a view opened after the kernel was freed: the new kernel asks Python for the rows
+    const b = await ViewKernel.acquire(store, () => {});
+    expect(b.pointCount).toBe(0);
+    expect(model.sent[model.sent.length - 1]?.content).toEqual({ type: "resync", seq: -1 });
+    model.custom({ type: "reset", seq: 2 }, [view(ipc({ lon: [5, 6, 7, 8], lat: [0, 0, 0, 0] }))]);
+    expect([b.pointCount, store.holding, store.rows().length, store.seq]).toEqual([4, false, 0, 2]);
+    b.release();
+  });
+
+  it("keeps the rows in the store while the dots (points_zoom) read them", async () => {
+    const model = new FakeModel({ _points: view(ipc({ lon: [1], lat: [2] })), _seq: 1, points_zoom: 12 });
+    const store = new PointStore(model);
+    const a = await ViewKernel.acquire(store, () => {});
+    expect([store.holding, store.points().length]).toEqual([true, 1]);
+    expect(store.points().chunks[0].lon[0]).toBeCloseTo(1, 6);
+    a.release();
   });
 });
