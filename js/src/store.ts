@@ -50,10 +50,12 @@ export class PointStore {
   private unlisten: () => void;
 
   constructor(private model: Model) {
-    const first = this.decodeState(bytesOf(model.get("_points")));
+    // State bytes an earlier store of this model detached (detachState): no rows here, ask.
+    const first = stateDetached(model) ? null : this.decodeState(bytesOf(model.get("_points")));
+    const asking = first === null && stateDetached(model);
     // Rows that do not decode are none, at no seq (-1): the hello below gets every row.
     this.take(first ?? decodePoints(new Uint8Array(0)), first ? this.stateSeq() : -1);
-    if (first === null) {
+    if (first === null && !asking) {
       this.faults++;
       this.fault = "the initial rows do not decode";
       console.warn(`heatwidget: ${this.fault} (${this.decodeError}); asking Python for them`);
@@ -113,6 +115,7 @@ export class PointStore {
     this.chunks = [];
     this.holding = false;
     this.degrees = null;
+    detachState(this.model);
   }
 
   // The dots need the rows in the page: get them back if the kernel had taken them.
@@ -298,6 +301,35 @@ export class PointStore {
       }
     }
   }
+}
+
+// ipywidgets keeps the state a model started with (`_points`: every row, as the wire bytes) for
+// the model's life. Once the kernel holds the rows those bytes are a second copy nobody reads:
+// they are detached (transferred to a clone that is dropped, which frees their memory), so the
+// rows are held once. Each Jupyter buffer is its own ArrayBuffer (the comm deserializer slices them),
+// so nothing else loses bytes. A store made later for this model finds them detached and asks
+// Python for the rows (stateDetached).
+function stateBuffer(model: Model): ArrayBuffer | undefined {
+  const value = model.get("_points");
+  const buffer = value instanceof ArrayBuffer ? value : value?.buffer;
+  return buffer instanceof ArrayBuffer ? buffer : undefined;
+}
+
+/** The state buffers detached here (a detached buffer cannot be told apart otherwise in every
+ * browser this supports). */
+const detached = new WeakSet<ArrayBuffer>();
+
+function detachState(model: Model): void {
+  const buffer = stateBuffer(model);
+  if (!buffer || buffer.byteLength === 0 || typeof structuredClone !== "function") return;
+  // Transferring moves the memory to a clone (no copy), dropped at once: the original detaches.
+  structuredClone(buffer, { transfer: [buffer] });
+  detached.add(buffer);
+}
+
+function stateDetached(model: Model): boolean {
+  const buffer = stateBuffer(model);
+  return buffer !== undefined && detached.has(buffer);
 }
 
 // One store per model in this page, made by anywidget's `initialize` (which lives as long as

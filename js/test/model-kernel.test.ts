@@ -72,6 +72,13 @@ describe("ViewKernel", () => {
     expect(store.rows().length).toBe(3); // no kernel yet: the store keeps them
     const a = await ViewKernel.acquire(store, () => {});
     expect([store.holding, store.rows().length, store.length]).toEqual([false, 0, 3]);
+    // ...and the model's state bytes (ipywidgets keeps them for the model's life) are freed
+    expect((model.get("_points") as DataView).buffer.byteLength).toBe(0);
+    // a store made again for this model (a re-initialised page) asks Python, without a fault
+    const again = new PointStore(model);
+    expect([again.length, again.seq, again.fault]).toEqual([0, -1, null]);
+    expect(model.sent[model.sent.length - 1]?.content).toEqual({ type: "hello", seq: -1 });
+    again.dispose();
     // deltas go to the kernel only
     model.custom({ type: "delta", seq: 2, rows: 2, drop: 1 }, [view(ipc({ lon: [1, 2], lat: [3, 4] }))]);
     expect([store.rows().length, store.length, a.pointCount]).toEqual([0, 4, 4]);
