@@ -94,6 +94,13 @@ def main() -> int:
         action="store_true",
         help="send lat/lon only (16 B/pt); default: weight='mag' too (20 B/pt), as bench/run.py draws",
     )
+    ap.add_argument(
+        "--chunks",
+        type=int,
+        default=1,
+        help="send the rows as set_data + chunks-1 appends (messages over ~400 MB crash "
+        "Playwright's driver, which sees every websocket frame: 50M weighted rows need 5)",
+    )
     args = ap.parse_args()
     c = load_harness()
     print(
@@ -102,17 +109,27 @@ def main() -> int:
     rows = []
     from harness.memory import page_memory
 
+    wait_s = max(60.0, 6.0 * args.n / 1e6)  # bounds of the kernel's and the page's work
+
     with lab_session("lab-latency", NOTEBOOK) as lab:
         lab.ui.wait_for_widget()
         kc = c.KernelClient(lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb")))
         kc.execute("import time\nsmall = cities(1000, seed=0)")
         for rep in range(1, args.reps + 1):
-            kc.execute(f"df = cities({args.n}, seed={rep})")  # untimed
+            kc.execute(f"df = cities({args.n}, seed={rep})", timeout=wait_s)  # untimed
             small_mem = page_memory(lab.page)
             lab.page.evaluate(OBSERVE_JS, args.n)
-            call = "m.set_data(df)" if args.no_weight else "m.set_data(df, weight='mag')"
+            w = "" if args.no_weight else ", weight='mag'"
+            call = f"m.set_data(df{w})"
+            if args.chunks > 1:  # set_data of the first part, then appends of the others
+                step = -(-args.n // args.chunks)
+                parts = [f"df.iloc[{a}:{a + step}]" for a in range(0, args.n, step)]
+                call = f"m.set_data({parts[0]}{w}); " + "; ".join(
+                    f"m.append({p}{w})" for p in parts[1:]
+                )
             out = kc.execute(
-                f"t0 = time.time(); {call}; t1 = time.time(); print(t0, t1, len(m._points))"
+                f"t0 = time.time(); {call}; t1 = time.time(); print(t0, t1, len(m._points))",
+                timeout=wait_s,
             )
             t0, t1, nbytes = out.split()
             t0, t1 = float(t0), float(t1)
@@ -120,7 +137,7 @@ def main() -> int:
                 lambda: (lambda s: s if s and s["paintedAt"] else None)(
                     lab.page.evaluate("window.__lat")
                 ),
-                60,
+                wait_s,
                 "the first frame with the new points",
             )
             time.sleep(_IDLE_S)  # after the latency: the idle-time sort, then measure
@@ -179,7 +196,8 @@ def main() -> int:
     print(f"| page: first frame (data-frame-ms), ms | {s('frame_ms')} |")
     print(f"| bytes sent per point (len(m._points) / N) | {s('bytes_per_point')} |")
     print(
-        f"| page bytes per row (JS heap + ArrayBuffers, N rows − 1,000) | {s('page_bytes_per_row')} |"
+        "| page bytes per row (JS heap + ArrayBuffers: N rows − 1,000; + kernel memory) | "
+        f"{s('page_bytes_per_row')} |"
     )
     print(
         f"| of which the kernel's WebAssembly memory, bytes per row | {s('kernel_bytes_per_row')} |"

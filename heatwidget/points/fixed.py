@@ -5,7 +5,7 @@ nx = lon / 360 + 0.5 and ny = 0.5 - atanh(sin(lat')) / (2 pi), lat' clamped to Â
 y = 2^32 - 1 (:data:`NO_POSITION`) marks a row without a position. One unit is 1/64 px at
 zoom 18. The column backends (columns/numpy_ops.py, columns/pure_ops.py) compute it with the
 kernel's own series (js/kernel/maths.h: sin to x^23, log by atanh to u^25), step for step, so
-Python's x/y are the kernel's bit for bit (tests/test_fixed.py checks it against the kernel).
+Python's x/y are the kernel's bit for bit (tests/test_wire.py checks it against the kernel).
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ unweighted, 12 weighted, at 1/64 px at zoom 18.
 The encoder is picked in one place, :func:`_encoder`: pyarrow when installed, else arro3
 (``arro3-core`` + ``arro3-io``, which publish Pyodide wheels). Both write the same stream;
 tests check they decode to one table. Neither needs numpy: the projection runs over the
-column ops (numpy, or pure Python, about 1 µs a row... see tests/test_fixed.py).
+column ops (numpy: about 54 ms a million rows; pure Python: about 3.5 µs a row).
 :func:`decode` gives readers (tests, benchmarks) lon/lat back, at each unit's centre.
 """
 

@@ -166,12 +166,6 @@ export class HeatKernel {
     this.append(points.chunks);
   }
 
-  /** Room for `total` rows in all (heat.h hw_points_reserve), so appends up to it do not
-   * regrow (and so double) the kernel's memory. */
-  reserve(total: number): void {
-    if (this.k.hw_points_reserve(total) < 0) throw new OutOfMemoryError("heatwidget: out of memory");
-  }
-
   /** Adds rows after those held: costs in proportion to the rows added. */
   append(chunks: WireChunk[]): void {
     const cap = this.k.hw_stage_capacity();

@@ -368,7 +368,7 @@ class NumpyOps:
 
 def _mercator_block(lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
     """heat.h "Coordinates" as js/kernel/mercator.h computes it, operation for operation (the
-    same IEEE float64 steps in the same order, so the same bits: tests/test_fixed.py)."""
+    same IEEE float64 steps in the same order, so the same bits: tests/test_wire.py)."""
     nowhere = ~(np.isfinite(lon) & np.isfinite(lat))
     lon = np.where(nowhere, 0.0, lon)
     nx = lon / 360.0
