@@ -374,3 +374,36 @@ def test_a_new_views_state_is_one_snapshot_while_another_thread_appends() -> Non
         states += 1
     thread.join()
     assert states > 1
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kernel_sliding_window_equals_a_fresh_load(weighted: bool) -> None:
+    """Drops step the rows' start forward and appends move them back once in a while
+    (heat.h hw_points_drop_front): after many rounds, in arrival order and after a spatial
+    sort, the frame is a fresh load's of the same rows, and the memory stops growing."""
+    from heatwidget.host.kernel import HW_AGG_SUM, Kernel
+
+    rng = np.random.default_rng(5)
+    total, window, step = 60_000, 10_000, 1_700
+    cols = {"lon": rng.uniform(-180, 180, total), "lat": rng.uniform(-80, 80, total)}
+    if weighted:
+        cols["weight"] = rng.uniform(0, 3, total).astype(np.float32)
+    rows = pa.table(cols)
+    frame = ((0.0, 0.0), 1, 512, 512, 0.0, HW_AGG_SUM)
+    with Kernel() as live, Kernel() as fresh:
+        live.load(rows.slice(0, window))
+        sizes = []
+        end = window
+        while end + step <= total:
+            live.append(rows.slice(end, step))
+            end += step
+            assert live.drop_front(live.point_count - window) == window
+            if end % (3 * step) < step:
+                live.index()  # sometimes in spatial order, as the page does when idle
+            sizes.append(live.memory_bytes)
+        fresh.load(rows.slice(end - window, window))
+        got, _ = live.density(*frame)
+        want, _ = fresh.density(*frame)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        assert got.sum() > 0
+        assert sizes[-1] == sizes[len(sizes) // 2]  # the window's room stopped growing

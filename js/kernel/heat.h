@@ -118,7 +118,10 @@ HW_API int32_t hw_points_reserve(uint32_t capacity);
  * have to. Otherwise the first frame after hw_points_clear draws without it (data show as soon
  * as they are loaded) and the next frame sorts. Hosts call this when idle after a load. */
 HW_API void hw_points_index(void);
-/* Forgets the oldest n points (a sliding window); returns the number left. */
+/* Forgets the oldest n points (a sliding window); returns the number left. The rows held stay
+ * where they are (the arrays' start steps forward); they move back once an append needs the
+ * room, and a window's room grows once to a quarter more than it holds, so appends and drops
+ * at a steady size move each row about once per quarter of the window that passes. */
 HW_API uint32_t hw_points_drop_front(uint32_t n);
 /* Forgets all points (keeps their memory for reuse). */
 HW_API void hw_points_clear(void);
