@@ -377,27 +377,43 @@ def main() -> int:
         )
     out.append("")
     out.append(
-        "Frames with the shipped layers on top, each pan timed in one loop (heat frame, then "
-        'ContourLayer "auto" trace + stroke, then PointsLayer draw; median ms):'
+        "Frames with isolines and with dots, before (main, bench/page/baseline.ts) and after "
+        "(this build), each pan timed in one loop (median ms; ratio = before / after):"
     )
     out.append("")
     out.append(
-        "| N | heat frame (same loop) | contours auto (d3-contour) | rings | heat + contours | points, this view | dots drawn | points up close (Tokyo, zoom 10) | dots drawn | heat budget |"
+        "| N | heat frame | contours: trace before → after (step) | contours: trace + stroke "
+        "before → after | heat + contours before → after | rings before / after | dots, this "
+        "view, fade 0.5: heat + JS scan → kernel frame | dots drawn before / after | dots up close "
+        "(Tokyo z10): heat + JS scan → kernel frame | dots drawn before / after | heat budget |"
     )
-    out.append("|---|---|---|---|---|---|---|---|---|---|")
+    out.append("|---|---|---|---|---|---|---|---|---|---|---|")
     for size, res in results.items():
         lay = res.get("ours", {}).get("extra", {}).get("layers")
         if not lay:
             continue
-        h, c, p, pc = (
-            statistics.median(lay[k]) for k in ("heat", "contours", "points", "pointsClose")
+        med = {k: statistics.median(v) for k, v in lay.items() if isinstance(v, list)}
+        h = med["heat"]
+        both_b = statistics.median(
+            [a + b for a, b in zip(lay["heat"], lay["contoursBefore"], strict=True)]
         )
-        both = statistics.median([a + b for a, b in zip(lay["heat"], lay["contours"], strict=True)])
+        both_a = statistics.median(
+            [a + b for a, b in zip(lay["heat"], lay["contoursAfter"], strict=True)]
+        )
         target = TARGET_MS.get(size)
         budget = f"≤ {target:g} ms: {'holds' if h <= target else 'NOT MET'}" if target else "—"
+
+        def pair(before: float, after: float) -> str:
+            return f"{fmt_ms(before)} → {fmt_ms(after)} ({before / after:.1f}×)"
+
         out.append(
-            f"| {size} | {fmt_ms(h)} | {fmt_ms(c)} | {lay['rings']} | {fmt_ms(both)} | {fmt_ms(p)} | "
-            f"{lay['dots']} | {fmt_ms(pc)} | {lay['dotsClose']} | {budget} |"
+            f"| {size} | {fmt_ms(h)} | {pair(med['traceBefore'], med['traceAfter'])} "
+            f"({lay['step']} px) | {pair(med['contoursBefore'], med['contoursAfter'])} | "
+            f"{pair(both_b, both_a)} | {lay['ringsBefore']} / {lay['ringsAfter']} | "
+            f"{pair(med['fadeBefore'], med['fadeAfter'])} | "
+            f"{lay['fadeDrawnBefore']} / {lay['fadeDrawnAfter']} | "
+            f"{pair(med['closeBefore'], med['closeAfter'])} | "
+            f"{lay['closeDrawnBefore']} / {lay['closeDrawnAfter']} | {budget} |"
         )
     out.append("")
     out.append("Targets (issue):")

@@ -63,7 +63,8 @@ def test_the_watch_is_set_once_and_keeps_an_earlier_printer_for_boxes(shell: She
     assert formatter.lookup_by_type(ipywidgets.Box) is printer
     box = ipywidgets.VBox([m])
     data, _ = shell.display_formatter.format(box)
-    assert data == {"text/plain": "an earlier printer's box"} and seen == [box]
+    assert data["text/plain"] == "an earlier printer's box" and seen == [box]
+    assert data["image/png"] == m._static_picture_png()  # and the map's picture beside it
     assert m._shown_at is not None
 
 
@@ -114,3 +115,29 @@ def test_inside_visits_each_widget_once_whatever_the_nesting() -> None:
     inner = ipywidgets.HBox([a, a])
     outer = ipywidgets.VBox([inner, a, inner])
     assert sorted(id(w) for w in _displayed.inside(outer)) == sorted([id(inner), id(a)])
+
+
+def test_a_layout_carries_its_first_maps_picture_for_renderers_without_widgets(
+    shell: Shell,
+) -> None:
+    import base64
+    import io
+
+    from PIL import Image
+
+    first, second = heatmap(), heatmap()
+    first.layout.width = "640px"  # the picture is as wide as the map is laid out
+    box = ipywidgets.VBox([ipywidgets.Label("controls"), ipywidgets.HBox([first, second])])
+    data, _ = shell.display_formatter.format(box)
+    assert data[VIEW_MIME]["model_id"] == box.model_id
+    image = Image.open(io.BytesIO(base64.b64decode(data["image/png"])))
+    assert image.size == (640, int(first.height))
+    assert data["image/png"] == first._static_picture_png()
+    first.static_picture = False  # the next map's picture, then none
+    data, _ = shell.display_formatter.format(box)
+    assert data["image/png"] == second._static_picture_png()
+    second.static_picture = False
+    data, _ = shell.display_formatter.format(box)
+    assert "image/png" not in data
+    data, _ = shell.display_formatter.format(ipywidgets.VBox([ipywidgets.Label("no map")]))
+    assert "image/png" not in data

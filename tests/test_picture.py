@@ -21,12 +21,17 @@ def pixels(png: bytes) -> np.ndarray:
     return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"))
 
 
-def at(img: np.ndarray, m: Heatmap, lat: float, lon: float) -> tuple[int, ...]:
-    h, w = img.shape[:2]
+def pixel(m: Heatmap, w: int, h: int, lat: float, lon: float) -> tuple[int, int]:
+    """(row, column) of (lat, lon) in a w x h picture of m."""
     view = m._rendering.view(w, h)
     x0, y0 = view.origin
     x, y = viewport.project(lat, lon, view.zoom)
-    return tuple(int(v) for v in img[int(y - y0), int(x - x0)])
+    return int(y - y0), int(x - x0)
+
+
+def at(img: np.ndarray, m: Heatmap, lat: float, lon: float) -> tuple[int, ...]:
+    h, w = img.shape[:2]
+    return tuple(int(v) for v in img[pixel(m, w, h, lat, lon)])
 
 
 def paris(**traits: Any) -> Heatmap:
@@ -122,3 +127,58 @@ def test_the_display_never_fails_for_its_picture(monkeypatch: pytest.MonkeyPatch
     monkeypatch.setattr(m._rendering, "png", broken)
     bundle = m._repr_mimebundle_()[0]
     assert WIDGET_VIEW in bundle and "image/png" not in bundle
+
+
+def test_the_python_rendering_draws_the_dots_up_close_as_the_view_does() -> None:
+    """points_zoom: the kernel's dots (heat.h hw_dots), faded in over the zoom level below."""
+    lat, lon = 48.0, 4.0
+    m = Heatmap(lat=[lat, lat + 0.004], lon=[lon, lon], center=(lat, lon), zoom=13, radius=30)
+    m.points_zoom = 12
+    lut = np.frombuffer(m._lut, np.uint8).reshape(256, 4).astype(float)
+    land = np.array(outlines.LAND, float)
+    img = pixels(m.to_png(view=False, width=300, height=200))
+    dot = np.round(lut[200, :3] * m.opacity + land * (1 - m.opacity))
+    assert np.abs(np.array(at(img, m, lat, lon)) - dot).max() <= 1
+    # between the two dots, 35 px apart at zoom 13, the heat is gone: land
+    assert at(img, m, lat + 0.002, lon) == outlines.LAND
+    # half way through the fade: the heat at half its alpha, the dot over it at alpha 1/2
+    m.zoom = 11.5
+    faded = m._rendering.frame(300, 200).rgba.astype(float)
+    m.points_zoom = None
+    heat = m._rendering.frame(300, 200).rgba.astype(float)
+    m.points_zoom = 12
+    py, px = pixel(m, 300, 200, lat, lon)
+    h, f = heat[py, px], faded[py, px]
+    keep = round(h[3] * 0.5) / 255 * 0.5
+    alpha = 0.5 + keep
+    assert h[3] > 0 and abs(f[3] - alpha * 255) <= 1
+    np.testing.assert_allclose(f[:3], (lut[200, :3] * 0.5 + h[:3] * keep) / alpha, atol=1)
+    far = (py, px + 12)  # the heat beside the dots: half its alpha
+    assert heat[far][3] > 0 and faded[far][3] == round(heat[far][3] * 0.5)
+    # below the fade: the heat alone, as before points_zoom was set
+    m.zoom = 10.9
+    np.testing.assert_array_equal(
+        pixels(m.to_png(view=False, width=300, height=200)),
+        pixels(
+            Heatmap(
+                lat=[lat, lat + 0.004], lon=[lon, lon], center=(lat, lon), zoom=10.9, radius=30
+            ).to_png(view=False, width=300, height=200)
+        ),
+    )
+
+
+def test_the_static_picture_is_as_wide_as_the_map_was_shown() -> None:
+    m = paris()
+    assert m._rendering.static_width() == 800  # never shown, no layout width: the default
+    # what a view 1000 px wide at zoom 3 writes back (bounds are the view's, unwrapped)
+    span = 1000 / (256 * 2**3) * 360
+    m.set_state({"zoom": 3, "bounds": [40.0, 2.35 - span / 2, 56.0, 2.35 + span / 2]})
+    assert m._rendering.static_width() == 1000
+    img = pixels(base64.b64decode(m._repr_mimebundle_()[0]["image/png"]))
+    assert img.shape == (int(m.height), 1000, 3)
+    m.set_state({"zoom": 1, "bounds": [-80.0, -300.0, 80.0, 420.0]})  # the world, repeated
+    assert m._rendering.static_width() == round(720 / 360 * 512)
+    m.layout.width = "512px"  # a width the user laid out wins
+    assert m._rendering.static_width() == 512
+    m.layout.width = "100%"  # not pixels: the view's
+    assert m._rendering.static_width() == 1024

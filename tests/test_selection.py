@@ -233,6 +233,63 @@ def test_with_a_time_window_only_rows_in_it_count() -> None:
     assert m.selected()["id"].tolist() == [1, 2, 3]
 
 
+def test_on_select_follows_the_rows_under_an_unchanged_selection(
+    rng: np.random.Generator,
+) -> None:
+    """Appends, the sliding window, set_data and the time window each refire on_select with
+    the totals a fresh selection over the rows held would give."""
+    geometry = {"type": "Polygon", "coordinates": [star(rng, 12, 0, 0, 30)]}
+    shape = shapely.geometry.shape(geometry)
+
+    def batch(n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        lat, lon = rng.uniform(-50, 50, n), rng.uniform(-50, 50, n)
+        return lat, lon, rng.uniform(0, 2, n).astype(np.float32)
+
+    lat, lon, w = batch(5_000)
+    m = quiet(lat=lat, lon=lon, weight=w, max_points=12_000)
+    m.selection = geometry
+    events: list[dict[str, Any]] = []
+    m.on_select(events.append)
+    held = (lat, lon, w)
+    for n in (3_000, 6_000, 9_000, 20_000):  # the last two slide the window; 20k > max_points
+        new = batch(n)
+        m.append(lat=new[0], lon=new[1], weight=new[2])
+        held = tuple(np.concatenate([a, b])[-12_000:] for a, b in zip(held, new, strict=True))
+        inside = shapely.intersects_xy(shape, held[1], held[0])
+        assert events[-1]["count"] == int(inside.sum())
+        expected = float(held[2][inside].sum(dtype=np.float64))
+        assert events[-1]["sum"] == pytest.approx(expected, rel=1e-9)
+    fired = len(events)
+    m.max_points = 4_000
+    inside = shapely.intersects_xy(shape, held[1][-4_000:], held[0][-4_000:])
+    assert len(events) == fired + 1 and events[-1]["count"] == int(inside.sum())
+    m.set_data(lat=[0.0, 80.0], lon=[0.0, 0.0])
+    assert events[-1]["count"] == 1 and events[-1]["sum"] == 1.0
+    # the incremental totals agree with a selection drawn afresh over the same rows
+    m.append(lat=[1.0, 2.0], lon=[1.0, 60.0])
+    again = events[-1]
+    m.selection = None
+    m.selection = geometry
+    assert events[-1] == again
+    m.selection = None
+    fired = len(events)
+    m.append(lat=[1.0], lon=[1.0])  # no selection: nothing to tell
+    assert len(events) == fired
+
+
+def test_on_select_follows_the_time_window() -> None:
+    t0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
+    times = [t0 + dt.timedelta(hours=h) for h in range(6)]
+    m = quiet(pd.DataFrame({"lat": [1.0] * 6, "lon": [1.0] * 6, "t": times}), time="t")
+    m.selection = box(0, 0, 2, 2)
+    events: list[dict[str, Any]] = []
+    m.on_select(events.append)
+    m.time_window = (times[1], times[4])
+    assert events[-1]["count"] == 3
+    m.time_window = None
+    assert events[-1]["count"] == 6
+
+
 # ---- selected(): the user's rows ------------------------------------------------------------
 
 

@@ -10,9 +10,11 @@ import { HeatmapLayer } from "@deck.gl/aggregation-layers";
 import { webgl2Adapter } from "@luma.gl/webgl";
 // The shipped browser host of the kernel (js/src/kernel.ts), with the real built heat.wasm.
 import { type FrameParams, HeatKernel } from "../../js/src/kernel";
-// The shipped layers drawn on top of (or instead of) the heat: isolines and points up close.
-import { ContourLayer } from "../../js/src/contours";
-import { PointsLayer } from "../../js/src/points-layer";
+// The shipped isolines (drawn with every frame) and the kernel's dots up close, against main's
+// versions of both (baseline.ts) in the same run.
+import { ContourLayer, levels, trace, traceStep } from "../../js/src/contours";
+import { HW_DOT_RADIUS, HW_DOTS_CAP } from "../../js/src/abi";
+import { contoursFull, scanPoints, traceFull } from "./baseline";
 
 const W = 1024;
 const H = 768;
@@ -201,64 +203,92 @@ async function runOurs(warm: number, frames: number): Promise<Result> {
       layers } };
 }
 
-/** The frames with the shipped ContourLayer ("auto" levels, traced by d3-contour on the frame's
- * density grid and stroked on its canvas) and PointsLayer (every row in view a dot, as at
- * zoom >= points_zoom), each timed right after the heat frame of the same pan, in the same
- * loop: the heat column here is the budget's frame measured alongside them. */
+/** The frames with isolines and with dots, each pan timed in one loop, before (main: baseline.ts)
+ * and after (this branch), right after the heat frame of the same pan:
+ *  - contours "auto": main traced d3-contour on every pixel (and stroked); now the trace is on
+ *    the grid sampled every traceStep(radius) px (ContourLayer.frame: trace + stroke). The
+ *    trace alone is timed too (what of the contour time is tracing).
+ *  - dots in this view at mix 0.5 (the fade; all rows in view at "world", up to the cap): main
+ *    drew a heat frame and then scanned every row in JS (points-layer.ts, no fade); now one
+ *    kernel frame with hw_dots.
+ *  - dots up close (Tokyo, cities()' largest city, zoom 10, mix 1): the same two ways. */
 async function timeLayers(kernel: HeatKernel, ctx: CanvasRenderingContext2D,
   style: Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height">,
   warm: number, frames: number) {
   const root = document.createElement("div");
-  const contours = new ContourLayer(map, root, () => ({ lut, scale: "linear", spec: "auto" }));
-  const chunks = [{ lon, lat, weight: wt, length: N }];
-  // points_zoom 0: active at any zoom, so the bench's view (all rows in view at "world", up to
-  // the layer's cap of dots drawn) is the costliest case of a frame up close.
-  const points = new PointsLayer(map, root, () => ({ chunks, length: N, hasWeight: true, hasTime: false }),
-    () => ({ zoom: 0, lut, window: null }));
-  // ContourLayer traces on a timer once the map settles; the bench calls that step directly.
-  const trace = contours as unknown as { draw(): void };
-  const out = { heat: [] as number[], contours: [] as number[], points: [] as number[],
-    rings: 0, dots: 0, pointsClose: [] as number[], dotsClose: 0 };
+  const contours = new ContourLayer(root, () => ({ lut, scale: "linear", spec: "auto" }));
+  const over = makeCanvas();
+  const octx = over.getContext("2d")!;
+  const rows = { lon, lat, length: N };
+  const dots = (mix: number) => ({ radius: HW_DOT_RADIUS, mix, cap: HW_DOTS_CAP });
+  const out = {
+    heat: [] as number[], traceBefore: [] as number[], traceAfter: [] as number[],
+    contoursBefore: [] as number[], contoursAfter: [] as number[], ringsBefore: 0, ringsAfter: 0,
+    fadeBefore: [] as number[], fadeAfter: [] as number[], fadeDrawnBefore: 0, fadeDrawnAfter: 0,
+    closeBefore: [] as number[], closeAfter: [] as number[], closeDrawnBefore: 0, closeDrawnAfter: 0,
+    step: traceStep(RADIUS),
+  };
+  const heatFrame = (v: { x0: number; y0: number; zoom: number }, mix = 0) => {
+    const f = kernel.frame({ ...style, ...v, width: W, height: H, dots: mix > 0 ? dots(mix) : undefined });
+    if (!f) throw new Error("kernel out of memory");
+    ctx.putImageData(f.image, 0, 0);
+    return f;
+  };
   resetView();
   for (let i = 0; i < warm + frames; i++) {
     await nextFrame();
     const v = panAndOrigin();
-    const a = now();
-    const f = kernel.frame({ ...style, ...v, width: W, height: H });
-    if (!f) throw new Error("kernel out of memory");
-    ctx.putImageData(f.image, 0, 0);
-    const b = now();
-    contours.frame(f.grid, W, H, f.vmin, f.vmax);
-    trace.draw();
-    const c = now();
-    points.draw();
-    const d = now();
+    const t0 = now();
+    const f = heatFrame(v);
+    const t1 = now();
+    const wanted = levels("auto", f.vmin, f.vmax, "linear");
+    out.ringsBefore = contoursFull(octx, f.grid, W, H, wanted, lut, f.vmax);
+    const t2 = now();
+    contours.frame(f.grid, W, H, f.vmin, f.vmax, RADIUS);
+    const t3 = now();
+    traceFull(f.grid, W, H, wanted);
+    const t4 = now();
+    trace(f.grid, W, H, wanted, out.step);
+    const t5 = now();
+    out.fadeDrawnBefore = scanPoints(map, octx, rows, lut);
+    const t6 = now();
+    const g = heatFrame(v, 0.5);
+    const t7 = now();
+    out.fadeDrawnAfter = g.dotsDrawn;
     if (i >= warm) {
-      out.heat.push(b - a);
-      out.contours.push(c - b);
-      out.points.push(d - c);
+      out.heat.push(t1 - t0);
+      out.contoursBefore.push(t2 - t1);
+      out.contoursAfter.push(t3 - t2);
+      out.traceBefore.push(t4 - t3);
+      out.traceAfter.push(t5 - t4);
+      out.fadeBefore.push(t1 - t0 + (t6 - t5));
+      out.fadeAfter.push(t7 - t6);
     }
   }
-  out.rings = Number(root.dataset.contours ?? 0);
-  out.dots = Number(root.dataset.pointsDrawn ?? 0);
-  // Up close as points_zoom means it: Tokyo (cities()' largest city) at zoom 10, the same pans.
+  out.ringsAfter = Number(root.dataset.contours ?? 0);
   const saved = { center: CENTER, zoom: ZOOM };
   CENTER = [35.68, 139.69];
   ZOOM = 10;
   resetView();
   for (let i = 0; i < warm + frames; i++) {
     await nextFrame();
-    panAndOrigin();
-    const a = now();
-    points.draw();
-    if (i >= warm) out.pointsClose.push(now() - a);
+    const v = panAndOrigin();
+    const t0 = now();
+    heatFrame(v);
+    out.closeDrawnBefore = scanPoints(map, octx, rows, lut);
+    const t1 = now();
+    out.closeDrawnAfter = heatFrame(v, 1).dotsDrawn;
+    const t2 = now();
+    if (i >= warm) {
+      out.closeBefore.push(t1 - t0);
+      out.closeAfter.push(t2 - t1);
+    }
   }
-  out.dotsClose = Number(root.dataset.pointsDrawn ?? 0);
   CENTER = saved.center;
   ZOOM = saved.zoom;
   resetView();
   contours.dispose();
-  points.dispose();
+  over.remove();
   return out;
 }
 

@@ -124,7 +124,8 @@ class Aggregator:
         ``HW_AGG_*``; ``window`` in the time column's unit). The kernel keeps the frame for
         ``quantile``/``colorize``/``count_near``."""
         f, margin, gw, gh = kernel.grid_geometry(width, height, radius, aggregation)
-        frame = GridFrame(*origin, zoom, width, height, f, margin, gw, gh)
+        x0, y0 = (float(v) for v in origin)
+        frame = GridFrame(x0, y0, float(zoom), width, height, f, margin, gw, gh)
         planes = self.grid(frame, *window)
         grid, mx = kernel.density_grid(planes, origin, zoom, width, height, radius, aggregation)
         return grid, float(mx)

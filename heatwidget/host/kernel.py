@@ -30,6 +30,8 @@ from .abi import (
     HW_AGG_MAX,
     HW_AGG_MEAN,
     HW_AGG_SUM,
+    HW_DOT_RADIUS,
+    HW_DOTS_CAP,
     HW_HAS_TIME,
     HW_HAS_WEIGHT,
     HW_SCALE_LINEAR,
@@ -45,6 +47,8 @@ __all__ = [
     "HW_AGG_MAX",
     "HW_AGG_MEAN",
     "HW_AGG_SUM",
+    "HW_DOTS_CAP",
+    "HW_DOT_RADIUS",
     "HW_SCALE_LINEAR",
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
@@ -378,12 +382,39 @@ class Kernel:
         self, vmin: float, vmax: float, scale: int, threshold: float, lut: bytes
     ) -> np.ndarray:
         """``hw_colorize`` of the last frame with the 1024-byte RGBA ``lut``: (h, w, 4) uint8."""
-        width, height = self._need_frame()
+        self._need_frame()
         lut_b = bytes(lut)
         if len(lut_b) != 1024:
             raise ValueError(f"lut must be 1024 bytes (256 RGBA entries), got {len(lut_b)}")
         self._view("hw_lut", np.uint8, 1024)[:] = np.frombuffer(lut_b, dtype=np.uint8)
         self._call("hw_colorize", float(vmin), float(vmax), int(scale), float(threshold))
+        return self.rgba()
+
+    def dots(self, radius: float, mix: float, cap: int = HW_DOTS_CAP) -> int:
+        """``hw_dots``: the rows of the last frame's view and time window as dots of ``radius``
+        px over its colours (call after :meth:`colorize`), cross-faded with the heat by ``mix``
+        (0: the heat alone, 1: the dots alone); at most ``cap`` rows. Returns the rows drawn;
+        :meth:`rgba` then reads the frame."""
+        self._need_frame()
+        for name, v, lo, hi in (("radius", radius, 0.0, 64.0), ("mix", mix, 0.0, 1.0)):
+            if not (lo <= float(v) <= hi):
+                raise ValueError(f"dots {name} must be in [{lo:g}, {hi:g}], got {v!r}")
+        if int(cap) < 0:
+            raise ValueError(f"dots cap must be >= 0, got {cap!r}")
+        n = int(self._call("hw_dots", float(radius), float(mix), int(cap)))
+        if n < 0:
+            raise RuntimeError("no frame to draw dots over: call density() first")
+        return n
+
+    def dots_domain(self) -> tuple[float, float]:
+        """``hw_dots_domain``: the weights ``(lo, hi)`` the last :meth:`dots` coloured over."""
+        lo, hi = self._view("hw_dots_domain", np.float32, 2)
+        return float(lo), float(hi)
+
+    def rgba(self) -> np.ndarray:
+        """The last frame's colours as they are now (after :meth:`colorize` and
+        :meth:`dots`): a (h, w, 4) uint8 copy."""
+        width, height = self._need_frame()
         rgba = self._view("hw_frame_rgba", np.uint8, width * height * 4)
         out: np.ndarray = rgba.reshape(height, width, 4).copy()
         return out

@@ -18,6 +18,7 @@ from .kernel import (
     HW_AGG_MAX,
     HW_AGG_MEAN,
     HW_AGG_SUM,
+    HW_DOT_RADIUS,
     HW_SCALE_LINEAR,
     HW_SCALE_LOG,
     HW_SCALE_SQRT,
@@ -28,7 +29,7 @@ from .viewport import Bounds, Viewport
 if TYPE_CHECKING:
     import pyarrow as pa
 
-__all__ = ["AGGREGATIONS", "SCALES", "Frame", "parse_vmax", "render"]
+__all__ = ["AGGREGATIONS", "SCALES", "Frame", "dots_mix", "parse_vmax", "render"]
 
 AGGREGATIONS: dict[str, int] = {
     "sum": HW_AGG_SUM,
@@ -72,6 +73,14 @@ def parse_vmax(vmax: float | str) -> float | str:
     return v
 
 
+def dots_mix(zoom: float, points_zoom: float | None) -> float:
+    """How far the dots replace the heat at ``zoom`` (0: heat only, 1: dots only): they fade in
+    over the zoom level below ``points_zoom`` (js/src/dots.ts ``dotsMix``, the same rule)."""
+    if points_zoom is None:
+        return 0.0
+    return min(1.0, max(0.0, float(zoom) - (float(points_zoom) - 1.0)))
+
+
 def _lookup(table: dict[str, int], value: str, what: str) -> int:
     key = value.lower() if isinstance(value, str) else value
     if key not in table:
@@ -92,6 +101,7 @@ def render(
     lut: bytes,
     time_window: tuple[float | None, float | None] | None = None,
     half_life: float | None = None,
+    points_zoom: float | None = None,
     kernel: Kernel | None = None,
 ) -> Frame:
     """Render ``table``'s points in ``viewport`` (the browser's frame for the same view).
@@ -101,6 +111,8 @@ def render(
     (its points are replaced by ``table``'s unless ``table`` is None); by default a fresh one is
     made and closed. ``time_window``: ``(t0, t1)`` in the time column's unit (ms since the
     epoch), either None for unbounded; ``half_life``: the decay's half-life in the same unit.
+    ``points_zoom``: up close, the rows in view as the kernel's dots over the heat, as the view
+    draws them (:func:`dots_mix`; heat.h ``hw_dots``).
     """
     agg = _lookup(AGGREGATIONS, aggregation, "aggregation")
     sc = _lookup(SCALES, scale, "scale")
@@ -132,6 +144,10 @@ def render(
             hi = vmax_p
         lo = float(vmin)
         rgba = k.colorize(lo, hi, sc, float(threshold), lut)
+        mix = dots_mix(viewport.zoom, points_zoom)
+        if mix > 0:
+            k.dots(HW_DOT_RADIUS, mix)
+            rgba = k.rgba()
     finally:
         if own:
             k.close()

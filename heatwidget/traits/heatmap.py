@@ -68,6 +68,15 @@ class HeatmapTraits(traitlets.HasTraits):
         read_only=True,
         help="(south, west, north, east) of the points held, or None when there are none.",
     ).tag(sync=True)
+    mode = traitlets.Unicode(
+        "client",
+        read_only=True,
+        help='"client": the rows are in the page; "server": they stay in Python (or their '
+        "engine) and each view gets its frame's binned grid (Heatmap(mode=...) chooses).",
+    ).tag(sync=True)
+    _grid_version = traitlets.Int(
+        0, help="Server mode: number of the served data; views ask for new grids when it changes."
+    ).tag(sync=True)
 
     # ---- time -------------------------------------------------------------------------------
     time_extent = TimeExtent(

@@ -6,7 +6,8 @@ next cell of "Run all" needs to know the map was just displayed (its view is on 
 the boxes that IPython displays are watched here: once per IPython session, a mimebundle
 printer for ``ipywidgets.Box`` (VBox, HBox, GridBox, Tab, Accordion, AppLayout ...) tells
 every widget inside the box, then formats the box as before (through a printer registered
-earlier for boxes, if any, else the box's own ``_repr_mimebundle_``).
+earlier for boxes, if any, else the box's own ``_repr_mimebundle_``). The box's display also
+carries the first map's static picture (``image/png``), as a map displayed on its own does.
 """
 
 from __future__ import annotations
@@ -23,6 +24,9 @@ _WATCHED: weakref.WeakKeyDictionary[Any, tuple[Callable[[Any], Any], Any]] = (
 
 #: The method a widget defines to be told that a box holding it is being displayed.
 NOTE = "_displayed_in_a_box"
+#: The method a widget defines to give the box its static picture (``image/png`` base64, or
+#: None): what renderers without widgets (GitHub, nbviewer, nbconvert) show for the box.
+PICTURE = "_static_picture_png"
 
 
 def inside(box: Any) -> Iterator[Any]:
@@ -43,6 +47,35 @@ def _tell(box: Any) -> None:
         note: Callable[[], None] | None = getattr(widget, NOTE, None)
         if callable(note):
             note()
+
+
+def _picture(box: Any) -> str | None:
+    """The static picture of the first widget in ``box`` (in display order) that has one."""
+    todo = list(getattr(box, "children", ()) or ())
+    seen = {id(box)}
+    while todo:  # breadth first, in the order the children are laid out
+        widget = todo.pop(0)
+        if id(widget) in seen:
+            continue
+        seen.add(id(widget))
+        make: Callable[[], str | None] | None = getattr(widget, PICTURE, None)
+        if callable(make):
+            picture = make()
+            if picture is not None:
+                return picture
+        todo.extend(getattr(widget, "children", ()) or ())
+    return None
+
+
+def _with_picture(bundle: Any, box: Any) -> Any:
+    """The box's bundle with the first map's picture as its ``image/png`` (a layout of
+    controls and a map reads, where no widget runs, as the map)."""
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    if isinstance(data, dict) and "image/png" not in data:
+        picture = _picture(box)
+        if picture is not None:
+            data["image/png"] = picture
+    return bundle
 
 
 def watch_boxes() -> bool:
@@ -67,7 +100,10 @@ def watch_boxes() -> bool:
     def bundle(box: Any) -> Any:
         with contextlib.suppress(Exception):  # noticing must never stop the box from showing
             _tell(box)
-        return earlier(box) if earlier is not None else box._repr_mimebundle_()
+        shown = earlier(box) if earlier is not None else box._repr_mimebundle_()
+        with contextlib.suppress(Exception):  # nor must its picture
+            shown = _with_picture(shown, box)
+        return shown
 
     formatter.for_type(Box, bundle)
     _WATCHED[formatter] = (bundle, earlier)

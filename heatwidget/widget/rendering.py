@@ -94,10 +94,19 @@ class HostRendering:
     """Python-host frames of one widget. ``settings`` is the object with the widget's traits
     (center, zoom, radius, colormap's ``_lut`` ...); ``seq()`` and ``table()`` give the rows."""
 
-    def __init__(self, settings: Any, seq: Callable[[], int], table: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        seq: Callable[[], int],
+        table: Callable[[], Any],
+        served: Callable[[], Any] | None = None,
+    ) -> None:
         self._settings = settings
         self._seq = seq
         self._table = table
+        #: Server mode: ``served()`` gives the ``ServedPoints`` (or None in client mode), whose
+        #: kernel brings its own rows (widget/serving.py).
+        self._served = served
         #: (seq of the rows it holds, the kernel), or None.
         self.kernel: tuple[int, Any] | None = None
 
@@ -134,7 +143,11 @@ class HostRendering:
             kernel, table = cached[1], None
         else:
             self.drop()
-            kernel, table = _render.Kernel(), self._table()
+            served = None if self._served is None else self._served()
+            if served is not None:
+                kernel, table = served.kernel(), None
+            else:
+                kernel, table = _render.Kernel(), self._table()
         try:
             frame = _render.render(
                 table,
@@ -148,6 +161,7 @@ class HostRendering:
                 vmax=s.vmax,
                 scale=s.scale,
                 threshold=s.threshold,
+                points_zoom=s.points_zoom,
                 lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
             )
         except BaseException:
@@ -196,10 +210,34 @@ class HostRendering:
             info["view_unavailable"] = why
         return PNG(data, info)
 
-    def static_picture(self, height: int, width: int = STATIC_WIDTH) -> str | None:
+    def static_width(self) -> int:
+        """The width of the map as displayed, in CSS pixels: its ``layout.width`` when given in
+        pixels, else the width its last view reported (``bounds`` at ``zoom``), else
+        ``STATIC_WIDTH`` (a first display: the output area's width is not known in Python)."""
+        s = self._settings
+        layout = getattr(getattr(s, "layout", None), "width", None)
+        if isinstance(layout, str) and layout.endswith("px"):
+            try:
+                px = round(float(layout[:-2]))
+            except ValueError:
+                px = 0
+            if 0 < px <= MAX_FRAME_SIDE:
+                return px
+        bounds, zoom = s.bounds, s.zoom
+        if bounds is not None and zoom is not None:
+            _south, west, _north, east = bounds
+            span = east - west if east >= west else east - west + 360.0  # across ±180
+            px = round(span / 360.0 * 256.0 * 2.0 ** float(zoom))
+            if 0 < px <= MAX_FRAME_SIDE:
+                return int(px)
+        return STATIC_WIDTH
+
+    def static_picture(self, height: int, width: int | None = None) -> str | None:
         """The picture the notebook file keeps beside the widget (``image/png``, base64): this
-        rendering at ``width`` × ``height``, or None where it cannot be made (no wasmtime,
-        Pyodide, a failure: the display must never fail for it)."""
+        rendering at ``width`` (``static_width()`` when None) × ``height``, or None where it
+        cannot be made (no wasmtime, Pyodide, a failure: the display must never fail for it)."""
+        if width is None:
+            width = self.static_width()
         try:
             return base64.b64encode(self.png(width, height, "#ffffff", None)).decode("ascii")
         except Exception as exc:  # the live view is what matters; say why only in the log

@@ -42,16 +42,34 @@ class Selecting:
     ) -> Origin:
         return Origin(data, lat, lon, weight, time, time_unit, rows)
 
+    # Each change of the rows tells the callbacks when a selection is set: its count and sum
+    # follow the rows (a live feed under a drawn shape), at the cost of the rows changed.
+
     def replaced(self, origin: Origin, held: int) -> None:
         self.origins.replace(origin)
         self.origins.keep_last(held)
+        if self._totals is not None:
+            self._totals.forget()
+        self._rows_changed()
 
     def added(self, origin: Origin, held: int) -> None:
         self.origins.add(origin)
         self.origins.keep_last(held)
+        if self._totals is not None:
+            self._totals.appended(origin.rows, held)
+        self._rows_changed()
 
     def trimmed(self, held: int) -> None:
+        before = self.origins.count
         self.origins.keep_last(held)
+        if self._totals is not None:
+            self._totals.trimmed(held)
+        if held != before:
+            self._rows_changed()
+
+    def _rows_changed(self) -> None:
+        if self._settings.selection is not None:
+            self.changed()
 
     @property
     def totals(self) -> SelectionTotals:
@@ -141,7 +159,7 @@ class Selecting:
         self._callbacks.register_callback(callback, remove=remove)
 
     def changed(self) -> None:
-        """The selection changed (from Python or a view): tell the callbacks."""
+        """The selection, the rows or the time window changed: tell the callbacks."""
         if self._callbacks.callbacks:
             self._callbacks(self.event())
 

@@ -159,18 +159,8 @@ static void spread(float *g, const Taps *t, int max) {
 /* ---- Splat --------------------------------------------------------------------------------
  * Longitude wraps through 32-bit arithmetic: (int32)(x - ox) is the point's offset from the
  * padded frame's left edge, taken within half a world either way; when the frame is wider than
- * half a world, the other copies of the world are added explicitly. */
-
-typedef struct Splat {
-  uint32_t ox;       /* padded frame's left edge, fixed point, floor */
-  double ox_frac_px; /* what floor() removed, in pixels */
-  double oy_px;      /* padded frame's top edge, world pixels */
-  double s;          /* pixels per fixed-point unit */
-  double world;      /* world width in pixels */
-  double pw, ph;     /* padded frame size in pixels */
-  double inv_f;      /* cells per pixel */
-  int copies;        /* world copies to try beyond the first */
-} Splat;
+ * half a world, the other copies of the world are added explicitly (Splat and FOR_EACH_XY
+ * are in kernel.h: dots.c places its dots with them). */
 
 static double world_pixels(double zoom) {
   /* 256 * 2^zoom without libm: integer part by doubling, fraction by exp(frac * ln 2) */
@@ -183,8 +173,8 @@ static double world_pixels(double zoom) {
   return world;
 }
 
-static Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uint32_t width,
-                         uint32_t height, uint32_t f) {
+Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uint32_t width,
+                  uint32_t height, uint32_t f) {
   Splat sp;
   double world = world_pixels(zoom);
   sp.world = world;
@@ -202,25 +192,6 @@ static Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uin
   sp.copies = sp.pw > world * 0.5 ? (int)(sp.pw / world) + 2 : 0;
   return sp;
 }
-
-/* Calls BODY with (px, py), the position in the padded frame in pixels of the fixed-point
- * point (X, Y), once per world copy that meets the padded frame. */
-#define FOR_EACH_XY(sp, X, Y, BODY)                                                     \
-  do {                                                                                  \
-    uint32_t yy_ = (Y);                                                                 \
-    if (yy_ == NO_POSITION) break;                                                      \
-    double py = (double)yy_ * (sp).s - (sp).oy_px;                                      \
-    if (!(py >= 0.0 && py < (sp).ph)) break;                                            \
-    double px0_ = (double)(int32_t)((X) - (sp).ox) * (sp).s - (sp).ox_frac_px;          \
-    if (!(sp).copies) {                                                                 \
-      double px = px0_;                                                                 \
-      if (px >= 0.0 && px < (sp).pw) BODY;                                              \
-      break;                                                                            \
-    }                                                                                   \
-    /* px0_ >= -world / 2, so one world to the right is the first copy at or past 0 */   \
-    for (double px = px0_ < 0.0 ? px0_ + (sp).world : px0_; px < (sp).pw; px += (sp).world) \
-      BODY;                                                                             \
-  } while (0)
 
 /* The same for row i of the points' coordinates xs, ys. */
 #define FOR_EACH_POSITION(sp, xs, ys, i, BODY) FOR_EACH_XY(sp, (xs)[i], (ys)[i], BODY)
@@ -346,21 +317,16 @@ static void splat_spatial(const Splat *sp, uint32_t aggregation, const Rows *row
     splat(sp, aggregation, &part);
     return;
   }
-  double tile = sp->world / 256.0;
-  double left = x0 - fr.margin, top = y0 - fr.margin;
-  int64_t tx0 = (int64_t)f64_floor(left / tile), tx1 = (int64_t)f64_floor((left + sp->pw) / tile);
-  int64_t ty0 = (int64_t)f64_floor(top / tile), ty1 = (int64_t)f64_floor((top + sp->ph) / tile);
-  if (ty0 < 0) ty0 = 0;
-  if (ty1 > 255) ty1 = 255;
-  if (tx1 - tx0 + 1 >= 256 || (tx1 - tx0 + 1) * (ty1 - ty0 + 1) > 4096) {
+  TileSpan ts;
+  if (!spatial_tiles_in(x0 - fr.margin, y0 - fr.margin, sp->pw, sp->ph, sp->world, &ts)) {
     part.begin = 0;
     part.end = count;
     splat(sp, aggregation, &part);
     return;
   }
   const uint32_t *tile_start = spatial_tiles();
-  for (int64_t ty = ty0; ty <= ty1; ty++) {
-    for (int64_t tx = tx0; tx <= tx1; tx++) {
+  for (int64_t ty = ts.ty0; ty <= ts.ty1; ty++) {
+    for (int64_t tx = ts.tx0; tx <= ts.tx1; tx++) {
       uint32_t t = morton12((uint32_t)(tx & 255), (uint32_t)ty);
       part.begin = tile_start[t];
       part.end = tile_start[t + 1];

@@ -59,7 +59,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 5u
+#define HW_ABI_VERSION 6u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
@@ -77,6 +77,11 @@
 #define HW_SCALE_LINEAR 0u
 #define HW_SCALE_SQRT 1u
 #define HW_SCALE_LOG 2u
+
+/* hw_dots: the dot radius in pixels both hosts draw with, and the rows drawn at most (50k dots
+ * of radius 4 cover a 1024 x 768 frame three times over). */
+#define HW_DOT_RADIUS 4u
+#define HW_DOTS_CAP 50000u
 
 /* Returns HW_ABI_VERSION. */
 HW_API uint32_t hw_abi_version(void);
@@ -204,6 +209,33 @@ HW_API uint8_t *hw_lut(void);
 HW_API void hw_colorize(float vmin, float vmax, uint32_t scale, float threshold);
 /* The last colour-mapped frame: width*height*4 bytes RGBA (not premultiplied). */
 HW_API uint8_t *hw_frame_rgba(void);
+
+/* ---- Dots up close ------------------------------------------------------------------------- */
+
+/* Draws the rows of the last frame's view and time window as dots over its colours
+ * (hw_frame_rgba, after hw_colorize), cross-faded with the heat by `mix` in [0, 1]: the heat's
+ * alpha is multiplied by 1 - mix and each dot is composited over it ("over", straight alpha)
+ * at alpha mix times its table entry's alpha. So mix 0 leaves the frame exactly as it was
+ * (no dot is drawn) and mix 1 leaves no heat. A dot is the pixels whose centre lies within
+ * `radius` pixels (0..64) of the point's frame position, always including the pixel the point
+ * lands in (heat.h "Frames"), with an outline one pixel wide of rgb(20, 20, 20) at alpha
+ * mix from radius 2 on (alphas are rounded to 1/255); a point is drawn at every world copy that meets the frame, and
+ * later rows over earlier ones.
+ * Colour: the table entry round(255 * t), t = (w - lo) / (hi - lo) clamped to [0, 1], over the
+ * weights held lo..hi (hw_dots_domain; time decay does not change a dot's colour); rows without
+ * weights, or all of one weight, take entry 200 (the bright end, as hot heat). The table's own
+ * alpha is used, without the heat's alpha ramp.
+ * Cost: the rows of the level-8 tiles the frame meets (points in spatial order), else the rows
+ * of the time window, plus one pass over the frame's pixels; the domain is measured once per
+ * change of the rows held (O(N), no memory). At most `cap` rows are drawn (0: none): where
+ * the rows visited outnumber it, every k-th of them (k = ceil(visited / cap)), so the dots
+ * thin out evenly over the view rather than stop at some tile.
+ * Returns the number of rows drawn (each once, whatever its copies), or -1 when no frame has
+ * been drawn to draw over. Draws the points held: over a frame from a grid (hw_density_grid)
+ * those are whatever the host loaded besides. Does not grow. */
+HW_API int32_t hw_dots(float radius, float mix, uint32_t cap);
+/* The weight domain the last hw_dots used: 2 float32 {lo, hi} (kernel-owned, read-only). */
+HW_API const float *hw_dots_domain(void);
 
 /* Points of the last frame's view and time window whose frame position lies within `radius`
  * pixels of the frame position (px, py) (positions as in "Frames" above). */

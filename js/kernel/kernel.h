@@ -9,12 +9,13 @@
  *   window.c   the pyramid of a sliding window, following appends and drops
  *   frame.c    the grid, splatting, the Gaussian footprint, reading the density back
  *   colour.c   the colour domain (quantiles) and colour mapping
+ *   dots.c     up close: the rows in view as dots over the colours, cross-faded with the heat
  *   lifetime.c the exports that change what is held in several rooms: append, drop, clear,
  *              release
  *
  * The calls between rooms form a DAG in that order: a room calls only rooms before it,
- *   memory <- points <- project <- spatial <- window <- frame <- colour <- lifetime
- * (lifetime.c calls points, spatial, window and frame; no room calls it). Each room's state is
+ *   memory <- points <- project <- spatial <- window <- frame <- colour <- dots <- lifetime
+ * (lifetime.c calls points, spatial, window, frame and dots; no room calls it). Each room's state is
  * file-static: others read it through the const accessors below (points(), pyramid(),
  * frame()) and change it through the room's functions. Two hand-overs of buffers, not of
  * variables: spatial.c reorders the rows of points.c in place, and window.c fills the levels
@@ -102,6 +103,17 @@ uint32_t spatial_sorted(void);
 /* 65537 row offsets into the sorted rows, by level-8 Morton key. */
 const uint32_t *spatial_tiles(void);
 
+/* The level-8 tiles (256 x 256 over the world) a rectangle of world pixels meets, at a zoom
+ * whose world is `world` pixels wide: columns tx0..tx1 (past 255 they wrap: use tx & 255) and
+ * rows ty0..ty1. */
+typedef struct TileSpan {
+  int64_t tx0, tx1, ty0, ty1;
+} TileSpan;
+/* Fills *s for the rectangle; returns 0 when it meets so many tiles that visiting every row is
+ * as cheap (frame.c and dots.c then do). */
+int spatial_tiles_in(double left, double top, double width, double height, double world,
+                     TileSpan *s);
+
 /* Interleaves the low 12 bits of x (even bits) and y (odd bits). */
 static inline uint32_t morton12(uint32_t x, uint32_t y) {
   x &= 0xFFF;
@@ -161,11 +173,49 @@ typedef struct Frame {
   double x0, y0, zoom;
   int placed;
 } Frame;
+/* Where a frame's points land (frame.c's splat_setup): the padded frame of width x height
+ * pixels plus `margin` on every side, whose top-left is the world pixel (x0 - margin,
+ * y0 - margin) at `zoom`, in cells of f pixels. */
+typedef struct Splat {
+  uint32_t ox;       /* padded frame's left edge, fixed point, floor */
+  double ox_frac_px; /* what floor() removed, in pixels */
+  double oy_px;      /* padded frame's top edge, world pixels */
+  double s;          /* pixels per fixed-point unit */
+  double world;      /* world width in pixels */
+  double pw, ph;     /* padded frame size in pixels */
+  double inv_f;      /* cells per pixel */
+  int copies;        /* world copies to try beyond the first */
+} Splat;
+Splat splat_setup(double x0, double y0, double zoom, uint32_t margin, uint32_t width,
+                  uint32_t height, uint32_t f);
+/* Calls BODY with (px, py), the position in the padded frame in pixels of the fixed-point
+ * point (X, Y), once per world copy that meets the padded frame. */
+#define FOR_EACH_XY(sp, X, Y, BODY)                                                     \
+  do {                                                                                  \
+    uint32_t yy_ = (Y);                                                                 \
+    if (yy_ == NO_POSITION) break;                                                      \
+    double py = (double)yy_ * (sp).s - (sp).oy_px;                                      \
+    if (!(py >= 0.0 && py < (sp).ph)) break;                                            \
+    double px0_ = (double)(int32_t)((X) - (sp).ox) * (sp).s - (sp).ox_frac_px;          \
+    if (!(sp).copies) {                                                                 \
+      double px = px0_;                                                                 \
+      if (px >= 0.0 && px < (sp).pw) BODY;                                              \
+      break;                                                                            \
+    }                                                                                   \
+    /* px0_ >= -world / 2, so one world to the right is the first copy at or past 0 */   \
+    for (double px = px0_ < 0.0 ? px0_ + (sp).world : px0_; px < (sp).pw; px += (sp).world) \
+      BODY;                                                                             \
+  } while (0)
+
 /* The last frame, for reading (colour.c writes the pixels of rgba, which frame.c allocates
  * with the grid). */
 const Frame *frame(void);
 /* The frame's scratch of n floats (quantiles, "mean" counts), or NULL if memory is short. */
 float *frame_scratch(uint32_t n);
 void frame_release(void);
+
+/* ---- dots.c ---- */
+/* The rows held changed (append, drop, clear, release): the weight domain is measured again. */
+void dots_forget(void);
 
 #endif

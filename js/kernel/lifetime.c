@@ -1,6 +1,6 @@
 /* lifetime.c — the exports that change what is held in several rooms at once: appends, drops,
  * clearing and release. The top of the rooms (kernel.h): it calls points.c, spatial.c,
- * window.c and frame.c, and none of them calls it, so each room below only looks after its
+ * window.c, frame.c and dots.c, and none of them calls it, so each room below only looks after its
  * own state. */
 #include "kernel.h"
 
@@ -13,6 +13,7 @@ static int32_t append(uint32_t n, uint32_t flags) {
   points_append_staged(n, flags);
   uint32_t total = points()->count;
   if (spatial_streaming()) sw_rows(first, total, 1.0f);
+  dots_forget();
   return (int32_t)total;
 }
 
@@ -33,6 +34,7 @@ uint32_t hw_points_drop_front(uint32_t n) {
   /* A sliding window drops rows at every append: in spatial order each drop would rewrite
    * every row and rebuild the index, so from the first drop on rows stay in arrival order
    * (until hw_points_clear), where dropping the oldest is one move of memory. */
+  dots_forget();
   int first = spatial_stream();
   if (spatial_sorted() && arrival_order()) {
     /* no memory to restore the order: drop by arrival number, in place */
@@ -47,6 +49,7 @@ uint32_t hw_points_drop_front(uint32_t n) {
 
 void hw_points_clear(void) {
   points_clear();
+  dots_forget();
   sw_reset();
   spatial_clear();
 }
@@ -56,4 +59,5 @@ void hw_release(void) {
   sw_release();
   spatial_release();
   frame_release();
+  dots_forget();
 }

@@ -1,6 +1,7 @@
 /* spatial.c — points without times in spatial order: tile index and pyramid. Calls points.c
  * and memory.c only (the levels' streaming upkeep is window.c's, above it). */
 #include "kernel.h"
+#include "maths.h"
 
 static uint32_t sp_sorted;
 /* Set by the first hw_points_drop_front: rows then stay in arrival order until cleared. */
@@ -303,4 +304,16 @@ void spatial_release(void) {
 void hw_points_index(void) {
   sp_frame_drawn = 1;
   spatial_ready(1);
+}
+
+int spatial_tiles_in(double left, double top, double width, double height, double world,
+                     TileSpan *s) {
+  double tile = world / 256.0;
+  s->tx0 = (int64_t)f64_floor(left / tile);
+  s->tx1 = (int64_t)f64_floor((left + width) / tile);
+  s->ty0 = (int64_t)f64_floor(top / tile);
+  s->ty1 = (int64_t)f64_floor((top + height) / tile);
+  if (s->ty0 < 0) s->ty0 = 0;
+  if (s->ty1 > 255) s->ty1 = 255;
+  return !(s->tx1 - s->tx0 + 1 >= 256 || (s->tx1 - s->tx0 + 1) * (s->ty1 - s->ty0 + 1) > 4096);
 }

@@ -23,22 +23,6 @@ export interface WirePoints {
   hasTime: boolean;
 }
 
-/** Rows in degrees (the centre of each fixed-point unit), for code that draws in lon/lat. */
-export interface PointChunk {
-  lon: Float64Array;
-  lat: Float64Array;
-  weight?: Float32Array;
-  time?: Float64Array;
-  length: number;
-}
-
-export interface Points {
-  chunks: PointChunk[];
-  length: number;
-  hasWeight: boolean;
-  hasTime: boolean;
-}
-
 /** The wire format this front end reads, and where the producer says which it wrote. */
 export const WIRE_VERSION = "2";
 export const WIRE_KEY = "heatwidget.wire";
@@ -119,28 +103,4 @@ export function decodePoints(bytes: Uint8Array): WirePoints {
   }
   // The rows are what the chunks hold, whatever the batches' headers claim.
   return { chunks, length, hasWeight: weight !== null, hasTime: time !== null };
-}
-
-
-const FIXED_ONE = 4294967296;
-const NO_POSITION = 0xffffffff;
-
-/** Fixed-point rows → degrees at each unit's centre (NaN for a row without a position): the
- * inverse of heat.h "Coordinates", within 1/128 px at zoom 18. */
-export function degreesOf(points: WirePoints): Points {
-  const chunks = points.chunks.map((c): PointChunk => {
-    const lon = new Float64Array(c.length);
-    const lat = new Float64Array(c.length);
-    for (let i = 0; i < c.length; i++) {
-      if (c.y[i] === NO_POSITION) {
-        lon[i] = lat[i] = NaN;
-        continue;
-      }
-      lon[i] = ((c.x[i] + 0.5) / FIXED_ONE) * 360 - 180;
-      const ny = (c.y[i] + 0.5) / FIXED_ONE;
-      lat[i] = (Math.atan(Math.sinh(Math.PI * (1 - 2 * ny))) * 180) / Math.PI;
-    }
-    return { lon, lat, weight: c.weight, time: c.time, length: c.length };
-  });
-  return { chunks, length: points.length, hasWeight: points.hasWeight, hasTime: points.hasTime };
 }

@@ -1,15 +1,17 @@
 // Isolines over the heat (issue 12): `contours` is "auto" (five levels evenly spaced across the
 // colour domain, as the scale spreads it) or a list of density levels, traced by d3-contour's
-// marching squares on the density grid of the frame the view drew, and drawn on a canvas above
-// the heat in the colormap's colour for each level (with a thin dark halo so they read on any
-// colour). Tracing costs a few ms per level on a full frame, so it happens once the map has
-// settled (after DELAY_MS without a new frame), not on every frame of a pan or zoom.
+// marching squares and drawn with every frame the heat layer draws (pans, zooms, new data) on
+// a canvas above the heat, in the colormap's colour for each level (with a thin dark halo so
+// they read on any colour). The density is smooth at the footprint's scale (sigma = radius / 2
+// pixels), so the lines are traced on the frame's density sampled every `traceStep(radius)`
+// pixels rather than at every pixel: at radius 25 a 16th of the cells (bench/run.py's
+// "contours" rows measure both).
 import { contours as d3contours } from "d3-contour";
-import * as L from "leaflet";
 import type { Scale, Traits } from "./model";
 
-const DELAY_MS = 120;
 const AUTO_LEVELS = 5;
+/** The coarsest sampling: lines within a pixel or two of the full-resolution trace. */
+const MAX_STEP = 8;
 const MAX_LEVELS = 20;
 
 /** Where a density sits along the colour bar (0..1) for a scale, as the kernel colours it. */
@@ -46,90 +48,85 @@ export function levels(spec: Traits["contours"], vmin: number, vmax: number, sca
   return out;
 }
 
+/** The sampling step for a footprint of `radius` pixels: the largest power of two at most
+ * radius / 4 (sigma / 2), from 1 to MAX_STEP. Between samples the density is nearly linear, as
+ * marching squares assumes. */
+export function traceStep(radius: number): number {
+  let step = 1;
+  while (step * 2 <= radius / 4 && step * 2 <= MAX_STEP) step *= 2;
+  return step;
+}
+
+/** A frame pixel's coordinate from d3-contour's on a grid sampled every `step` pixels from
+ * pixel step / 2 (d3-contour puts sample i at i + 0.5). */
+const toPixel = (v: number, step: number) => (v - 0.5) * step + Math.floor(step / 2) + 0.5;
+
+/** The rings of the isolines at `wanted` levels of a width x height density grid (row-major,
+ * top row first), traced on every `step`-th pixel; coordinates are frame pixels. */
+export function trace(grid: ArrayLike<number>, width: number, height: number, wanted: number[],
+  step: number): { value: number; rings: [number, number][][] }[] {
+  if (!wanted.length) return [];
+  const o = Math.floor(step / 2);
+  const w = Math.max(1, Math.ceil((width - o) / step));
+  const h = Math.max(1, Math.ceil((height - o) / step));
+  let values: ArrayLike<number> = grid;
+  if (step > 1) {
+    const sampled = new Float32Array(w * h);
+    for (let j = 0; j < h; j++) {
+      const row = (o + j * step) * width + o;
+      for (let i = 0; i < w; i++) sampled[j * w + i] = grid[row + i * step];
+    }
+    values = sampled;
+  }
+  const traced = d3contours().size([w, h]).thresholds(wanted)(values as unknown as number[]);
+  return traced.map((c) => ({
+    value: c.value,
+    rings: c.coordinates.flatMap((polygon) =>
+      polygon.map((ring) => ring.map(([x, y]): [number, number] => [toPixel(x, step), toPixel(y, step)]))),
+  }));
+}
+
 /** What the contours read at drawing time: the colour table, scale and `contours` trait. */
 export type ContourSettings = () => { lut: Uint8Array; scale: Scale; spec: Traits["contours"] };
 
-interface Settled {
-  grid: Float32Array;
-  width: number;
-  height: number;
-  vmin: number;
-  vmax: number;
-  topLeft: L.Point;
-}
-
+/** The isolines' canvas: the heat layer places it with the heat's (heat-layer.ts attach), so it
+ * pans and scales with the frame it was traced from. */
 export class ContourLayer {
-  private canvas = document.createElement("canvas");
+  readonly canvas = document.createElement("canvas");
   private ctx = this.canvas.getContext("2d");
-  private timer = 0;
-  private pending: Settled | null = null;
 
-  constructor(private map: L.Map, private root: HTMLElement, private settings: ContourSettings) {
+  constructor(private root: HTMLElement, private settings: ContourSettings) {
     this.canvas.className = "heatwidget-contours";
-    this.canvas.style.position = "absolute";
     this.canvas.style.pointerEvents = "none";
-    map.getPanes().overlayPane.appendChild(this.canvas);
-    map.on("zoomstart movestart", this.hide);
   }
 
-  /** A frame was drawn: keep a copy of its grid (the kernel's view moves on the next call) and
-   * trace it once the map has settled. */
-  frame(grid: Float32Array | null, width: number, height: number, vmin: number, vmax: number) {
-    window.clearTimeout(this.timer);
-    if (!grid || this.settings().spec == null) {
-      this.pending = null;
+  /** A frame was drawn: trace its density (`grid` is read now, before the kernel moves it) at
+   * the levels asked for and draw them; `radius` is the frame's footprint in pixels. */
+  frame(grid: Float32Array | null, width: number, height: number, vmin: number, vmax: number,
+    radius: number): void {
+    const ctx = this.ctx;
+    const { lut, scale, spec } = this.settings();
+    if (!ctx || !grid || spec == null) {
       this.clear();
       return;
     }
-    const topLeft = this.map.containerPointToLayerPoint([0, 0]);
-    this.pending = { grid: grid.slice(), width, height, vmin, vmax, topLeft };
-    this.timer = window.setTimeout(() => this.draw(), DELAY_MS);
-  }
-
-  dispose(): void {
-    window.clearTimeout(this.timer);
-    this.map.off("zoomstart movestart", this.hide);
-    this.canvas.remove();
-  }
-
-  private readonly hide = (): void => {
-    this.canvas.style.display = "none";
-  };
-
-  private clear(): void {
-    this.ctx?.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    this.root.dataset.contours = "0";
-  }
-
-  private draw(): void {
-    const f = this.pending;
-    const ctx = this.ctx;
-    if (!f || !ctx) return;
-    const { lut, scale, spec } = this.settings();
     const t0 = performance.now();
-    if (this.canvas.width !== f.width) this.canvas.width = f.width;
-    if (this.canvas.height !== f.height) this.canvas.height = f.height;
-    L.DomUtil.setPosition(this.canvas, f.topLeft);
-    this.canvas.style.display = "";
-    ctx.clearRect(0, 0, f.width, f.height);
-    const wanted = levels(spec, f.vmin, f.vmax, scale);
-    const traced = wanted.length
-      ? d3contours().size([f.width, f.height]).thresholds(wanted)(f.grid as unknown as number[])
-      : [];
+    if (this.canvas.width !== width) this.canvas.width = width;
+    if (this.canvas.height !== height) this.canvas.height = height;
+    ctx.clearRect(0, 0, width, height);
+    const traced = trace(grid, width, height, levels(spec, vmin, vmax, scale), traceStep(radius));
     let rings = 0;
     ctx.lineJoin = "round";
     for (const c of traced) {
-      const i = Math.round(position(c.value, f.vmin, f.vmax, scale) * 255);
+      const i = Math.round(position(c.value, vmin, vmax, scale) * 255);
       ctx.beginPath();
-      for (const polygon of c.coordinates) {
-        for (const ring of polygon) {
-          rings++;
-          ring.forEach(([x, y], k) => {
-            if (k) ctx.lineTo(x, y);
-            else ctx.moveTo(x, y);
-          });
-          ctx.closePath();
-        }
+      for (const ring of c.rings) {
+        rings++;
+        ring.forEach(([x, y], k) => {
+          if (k) ctx.lineTo(x, y);
+          else ctx.moveTo(x, y);
+        });
+        ctx.closePath();
       }
       ctx.strokeStyle = "rgba(0, 0, 0, 0.45)";
       ctx.lineWidth = 3;
@@ -140,5 +137,14 @@ export class ContourLayer {
     }
     this.root.dataset.contours = String(rings);
     this.root.dataset.contourMs = (performance.now() - t0).toFixed(1);
+  }
+
+  dispose(): void {
+    this.canvas.remove();
+  }
+
+  private clear(): void {
+    this.ctx?.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.root.dataset.contours = "0";
   }
 }

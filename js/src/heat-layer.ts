@@ -1,13 +1,18 @@
 // A Leaflet layer that owns the heat canvas and decides when a frame is drawn: at most one per
-// animation frame, however many moves and trait changes asked for one.
+// animation frame, however many moves and trait changes asked for one. Up close (points_zoom)
+// the kernel draws the rows in view as dots on the same frame (heat.h hw_dots): nothing here
+// reads rows.
 import * as L from "leaflet";
+import { dotParams, fadesBetween, zoomProgress } from "./dots";
 import type { Frame, FrameParams } from "./kernel";
 import type { Getter, Traits } from "./model";
 import type { ViewKernel } from "./model-kernel";
 
 /** The frame parameters that come from traits rather than from the map. */
-export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height"> & {
+export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "height" | "dots"> & {
   radiusUnits: "pixels" | "meters";
+  /** From this zoom on only the rows as dots; the zoom level below it fades heat into dots. */
+  pointsZoom: number | null;
 };
 
 /** The style the traits ask for, drawing the time window `window` (the play clock's). */
@@ -18,8 +23,10 @@ export function heatStyle(get: Getter, window: Traits["time_window"]): HeatStyle
     aggregation: get("aggregation"), vmin: get("vmin"), vmax: get("vmax"),
     scale: get("scale"), threshold: get("threshold"),
     t0: window?.[0] ?? NaN, t1: window?.[1] ?? NaN, halfLife: decay ? decay * 1000 : 0,
+    pointsZoom: get("points_zoom") ?? null,
   };
 }
+
 
 // Leaflet's EPSG:3857 sphere (L.Projection.SphericalMercator.R).
 const EARTH_RADIUS = 6378137;
@@ -42,7 +49,13 @@ export interface FrameStats {
   kernelMs: number;
   /** Points the kernel held when drawing. */
   points: number;
+  /** How far dots replaced the heat (0..1), and the rows drawn as dots. */
+  dotsMix: number;
+  dotsDrawn: number;
 }
+
+// Leaflet's zoom animation: a CSS transition of 0.25 s (leaflet.css, .leaflet-zoom-anim).
+const ZOOM_ANIMATION_MS = 250;
 
 // Leaflet computes an animated zoom's target pixel origin with this private method; the
 // renderers in Leaflet itself use it the same way.
@@ -62,6 +75,13 @@ export class HeatLayer extends L.Layer {
   /** The view the canvas shows, so a zoom animation can scale it from there. */
   private drawnCenter: L.LatLng | null = null;
   private drawnZoom = 0;
+  /** The last frame's top-left world pixel at drawnZoom. */
+  private drawnOrigin: L.Point | null = null;
+  /** A zoom animation drawn frame by frame (the dots' fade), while it runs. */
+  private zoomAnim: { raf: number; start: number; from: L.Point; to: L.Point; scale: number } | null =
+    null;
+  /** Canvases drawn from each frame (the isolines): placed, moved and scaled with the heat. */
+  private overlays: HTMLCanvasElement[] = [];
 
   constructor(style: HeatStyle, onFrame: (stats: FrameStats) => void) {
     super();
@@ -74,8 +94,10 @@ export class HeatLayer extends L.Layer {
 
   override onAdd(map: L.Map): this {
     const m = map as MapInternals;
-    if (m._zoomAnimated) this.canvas.classList.add("leaflet-zoom-animated");
-    this.getPane()!.appendChild(this.canvas);
+    for (const c of this.canvases()) {
+      if (m._zoomAnimated) c.classList.add("leaflet-zoom-animated");
+      this.getPane()!.appendChild(c);
+    }
     this.resize();
     this.redraw();
     return this;
@@ -84,8 +106,24 @@ export class HeatLayer extends L.Layer {
   override onRemove(): this {
     if (this.pending) cancelAnimationFrame(this.pending);
     this.pending = 0;
-    this.canvas.remove();
+    this.endZoomAnimation();
+    for (const c of this.canvases()) c.remove();
     return this;
+  }
+
+  /** Puts `canvas` over the heat, where the heat's frame is, for as long as the layer is on a
+   * map: the isolines traced from a frame pan and scale with it. */
+  attach(canvas: HTMLCanvasElement): void {
+    this.overlays.push(canvas);
+    canvas.style.position = "absolute";
+    if (this._map) {
+      if ((this._map as MapInternals)._zoomAnimated) canvas.classList.add("leaflet-zoom-animated");
+      this.getPane()!.appendChild(canvas);
+    }
+  }
+
+  private canvases(): HTMLCanvasElement[] {
+    return [this.canvas, ...this.overlays];
   }
 
   override getEvents(): { [name: string]: L.LeafletEventHandlerFn } {
@@ -143,39 +181,56 @@ export class HeatLayer extends L.Layer {
 
   private draw(): void {
     const map = this._map as MapInternals;
-    // Mid-animation the canvas is CSS-scaled; the real frame comes at zoomend.
+    // Mid-animation the canvas is CSS-scaled (or drawn by stepZoom); the real frame comes at
+    // zoomend.
     if (!map || map._animatingZoom) return;
-    const size = map.getSize();
-    const kernel = this.kernel;
+    this.endZoomAnimation();
     const topLeft = map.containerPointToLayerPoint([0, 0]);
-    L.DomUtil.setPosition(this.canvas, topLeft);
     this.drawnCenter = map.getCenter();
     this.drawnZoom = map.getZoom();
+    this.drawnOrigin = map.getPixelOrigin().add(topLeft);
+    this.render(this.drawnOrigin, this.drawnZoom, topLeft);
+  }
+
+  /** One frame whose top-left is the world pixel `origin` at `zoom`, placed at the layer point
+   * `position`. */
+  private render(origin: L.Point, zoom: number, position: L.Point): void {
+    const size = this._map.getSize();
+    const kernel = this.kernel;
+    for (const c of this.canvases()) L.DomUtil.setPosition(c, position);
     const t0 = performance.now();
     if (!kernel || kernel.pointCount === 0 || size.x === 0 || size.y === 0) {
       this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
       // An empty frame is still a frame drawn (tests wait on the count), once there is a kernel.
-      if (kernel) this.onFrame({ frame: null, ms: performance.now() - t0, kernelMs: 0, points: 0 });
+      if (kernel) {
+        this.onFrame({ frame: null, ms: performance.now() - t0, kernelMs: 0, points: 0, dotsMix: 0,
+          dotsDrawn: 0 });
+      }
       return;
     }
-    const origin = map.getPixelOrigin().add(topLeft);
+    const { pointsZoom, ...style } = this.style;
+    const dots = dotParams(zoom, pointsZoom);
     const frame = kernel.frame({
-      ...this.style,
+      ...style,
+      dots,
       radius: this.radiusPixels(),
       x0: origin.x,
       y0: origin.y,
-      zoom: this.drawnZoom,
+      zoom,
       width: size.x,
       height: size.y,
     });
     const t1 = performance.now();
     if (frame) this.ctx.putImageData(frame.image, 0, 0);
     else this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount });
+    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount,
+      dotsMix: dots?.mix ?? 0, dotsDrawn: frame?.dotsDrawn ?? 0 });
   }
 
   // As Leaflet's own renderers do: scale the last frame about the zoom's focus while the zoom
-  // animates, instead of computing frames for intermediate zooms.
+  // animates, instead of computing frames for intermediate zooms. Except where the animation
+  // crosses the dots' fade (the zoom level below points_zoom): there the kernel draws a frame
+  // at each animation frame's zoom, so the dots fade in or out as the map zooms.
   private animateZoom(e: L.ZoomAnimEvent): void {
     const map = this._map as MapInternals;
     if (!this.drawnCenter) return;
@@ -183,6 +238,39 @@ export class HeatLayer extends L.Layer {
     const offset = map.getSize().multiplyBy(-0.5 * scale)
       .add(map.project(this.drawnCenter, e.zoom))
       .subtract(map._getNewPixelOrigin(e.center, e.zoom));
-    L.DomUtil.setTransform(this.canvas, offset, scale);
+    if (this.drawnOrigin && fadesBetween(this.drawnZoom, e.zoom, this.style.pointsZoom)) {
+      this.endZoomAnimation();
+      // no CSS transition for these canvases: stepZoom places each frame itself
+      for (const c of this.canvases()) c.classList.remove("leaflet-zoom-animated");
+      const from = L.DomUtil.getPosition(this.canvas);
+      this.zoomAnim = { raf: 0, start: performance.now(), from, to: offset, scale };
+      this.zoomAnim.raf = requestAnimationFrame(this.stepZoom);
+      return;
+    }
+    for (const c of this.canvases()) L.DomUtil.setTransform(c, offset, scale);
+  }
+
+  /** One frame of a zoom animation: the view Leaflet's CSS transition shows the tiles at (its
+   * transform interpolates position and scale linearly along its easing), drawn by the kernel
+   * at that zoom. The old frame's pixel (u, v) would sit at from + p (to - from) + s (u, v)
+   * with s = 1 + p (scale - 1): the world at zoom drawnZoom + log2(s), origin s * drawnOrigin. */
+  private readonly stepZoom = (): void => {
+    const a = this.zoomAnim;
+    const origin = this.drawnOrigin;
+    if (!a || !origin || !this._map) return;
+    const p = zoomProgress((performance.now() - a.start) / ZOOM_ANIMATION_MS);
+    const s = 1 + p * (a.scale - 1);
+    const position = a.from.add(a.to.subtract(a.from).multiplyBy(p));
+    this.render(origin.multiplyBy(s), this.drawnZoom + Math.log2(s), position);
+    a.raf = p < 1 ? requestAnimationFrame(this.stepZoom) : 0;
+  };
+
+  private endZoomAnimation(): void {
+    if (!this.zoomAnim) return;
+    cancelAnimationFrame(this.zoomAnim.raf);
+    this.zoomAnim = null;
+    if ((this._map as MapInternals)?._zoomAnimated) {
+      for (const c of this.canvases()) c.classList.add("leaflet-zoom-animated");
+    }
   }
 }

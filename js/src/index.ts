@@ -4,6 +4,7 @@
 import * as L from "leaflet";
 import { watchConnection } from "./connection";
 import { ContourLayer } from "./contours";
+import { ServerMode } from "./grid-layer";
 import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
@@ -12,7 +13,6 @@ import { ViewKernel } from "./model-kernel";
 import { addOutlines } from "./outlines";
 import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
-import { PointsLayer } from "./points-layer";
 import { listen } from "./protocol";
 import { createRoot, FrameMarks } from "./root";
 import { SelectionTool } from "./selection-tool";
@@ -61,20 +61,19 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   let kernel: ViewKernel | null = null;
   let disposed = false;
   const marks = new FrameMarks(root);
-  const contours = new ContourLayer(map, root, () => ({
+  const contours = new ContourLayer(root, () => ({
     lut, scale: get("scale"), spec: get("contours") ?? null,
   }));
-  const pointsLayer = new PointsLayer(map, root, () => store.points(), () => ({
-    zoom: get("points_zoom") ?? null, lut, window: clock.window,
-  }));
-  const heatOpacity = () => layer.setOpacity(pointsLayer.active ? 0 : get("opacity"));
   const onFrame = (stats: FrameStats) => {
     marks.frame(stats);
-    const wasActive = pointsLayer.active;
-    if (pointsLayer.draw() !== wasActive) heatOpacity();
+    // up close the kernel drew the rows in view as dots on the heat's frame (heat-layer.ts)
+    root.dataset.pointsMode = stats.dotsMix > 0 ? "1" : "0";
+    root.dataset.pointsMix = stats.dotsMix.toFixed(2);
+    root.dataset.pointsDrawn = String(stats.dotsDrawn);
     const { frame, points } = stats;
     const { width, height } = frame?.image ?? { width: 0, height: 0 };
-    contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0);
+    contours.frame(frame?.grid ?? null, width, height, frame?.vmin ?? 0, frame?.vmax ?? 0,
+      layer.radiusPixels());
     if (frame) domain = { vmin: frame.vmin, vmax: frame.vmax };
     else if (points === 0) domain = null;
     updateLegend();
@@ -96,6 +95,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const layer = new HeatLayer(style(), onFrame);
   const restyle = () => layer.setStyle(style());
   layer.setOpacity(get("opacity"));
+  layer.attach(contours.canvas);
   layer.addTo(map);
 
   const unsubscribe = store.subscribe(onStore);
@@ -104,8 +104,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   status.setFault(store.fault, store.faults);
   const unwatchFault = store.watchFault((fault) => status.setFault(fault, store.faults));
   const unwatchConnection = watchConnection(model, el, (live) => status.setLive(live));
+  // Server mode: the rows stay in Python; this view draws the grids it asks for (grid-layer.ts).
+  const served = get("mode") === "server" ? new ServerMode(model, root, () => layer.redraw()) : null;
   ViewKernel.acquire(store, () => layer.redraw()).then(
-    (k) => {
+    (k): ViewKernel | Promise<ViewKernel> => (served ? served.take(k, () => get("point_count")) : k),
+  ).then(
+    (k: ViewKernel) => {
       if (disposed) return k.release();
       kernel = k;
       handle.kernel = k;
@@ -123,6 +127,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const unlisten = listen(model, {
     fit_bounds: ({ bounds: [s, w, n, e], animate }) => map.fitBounds([[s, w], [n, e]], { animate }),
     fly_to: ({ center, zoom }) => map.flyTo(center, zoom ?? map.getZoom()),
+    grid: (msg, buffers) => served?.receive(msg, buffers),
   });
   // Python asks for a PNG of what this view shows (m.snapshot()): snapshot.ts composes it.
   const detachSnapshots = attachSnapshots(model, root, map);
@@ -153,8 +158,8 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
       restyle();
       updateLegend();
     },
-    "change:opacity": heatOpacity,
-    "change:points_zoom": () => layer.redraw(),
+    "change:opacity": () => layer.setOpacity(get("opacity")),
+    "change:points_zoom": restyle,
     "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,
@@ -162,6 +167,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     "change:center": () => sync.modelChanged(),
     "change:zoom": () => sync.modelChanged(),
     "change:data_bounds": () => sync.boundsChanged(),
+    "change:_grid_version": () => {
+      served?.client.invalidate();
+      showCount(); // the rows served
+      layer.redraw();
+    },
     "change:height": () => {
       root.style.height = `${get("height")}px`;
     },
@@ -172,12 +182,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     disposed = true;
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
     unlisten();
+    served?.dispose();
     detachSnapshots();
     clock.dispose();
     pointer.dispose();
     selection.dispose();
     contours.dispose();
-    pointsLayer.dispose();
     unsubscribe();
     unwatchFault();
     unwatchConnection();

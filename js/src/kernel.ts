@@ -62,6 +62,29 @@ interface HeatExports {
   /** Last frame's RGBA: kernel-owned, read-only for the host, moved by hw_density. */
   hw_frame_rgba(): number;
   hw_memory_bytes(): number;
+  /** Dots over the last colour-mapped frame (heat.h hw_dots); rows drawn, or -1. */
+  hw_dots(radius: number, mix: number, cap: number): number;
+  /** [grows] A frame's padded grid to fill (heat.h "Frames from a grid"); 0 without memory. */
+  hw_grid_begin(width: number, height: number, radius: number, aggregation: number): number;
+  /** The last hw_grid_begin's {f, margin, gw, gh}: 4 uint32, kernel-owned. */
+  hw_grid_geometry(): number;
+  /** [grows] The frame from the grid filled since hw_grid_begin; -1 on failure. */
+  hw_density_grid(x0: number, y0: number, zoom: number): number;
+}
+
+/** A frame's padded grid (heat.h "Frames from a grid"): gw x gh cells of f px, margin px. */
+export interface GridGeometry {
+  f: number;
+  margin: number;
+  gw: number;
+  gh: number;
+}
+
+/** A binned grid's planes, gh x gw float32 each, top row first; a missing plane is zeros. */
+export interface GridPlanes {
+  sum?: Float32Array;
+  count?: Float32Array;
+  max?: Float32Array;
 }
 
 // Compiling is the slow part and the module is immutable: every view shares one compile. A
@@ -95,6 +118,15 @@ export interface FrameParams {
   t0?: number;
   t1?: number;
   halfLife?: number;
+  /** Up close: the rows in view as dots of `radius` px over the heat, cross-faded by `mix`
+   * (0: heat only, 1: dots only), at most `cap` rows (heat.h hw_dots). */
+  dots?: DotParams;
+}
+
+export interface DotParams {
+  radius: number;
+  mix: number;
+  cap: number;
 }
 
 export interface Frame {
@@ -108,6 +140,8 @@ export interface Frame {
   /** A view of the kernel's density grid (rows × columns, top row first): read it before the
    * next kernel call, which may move it. */
   grid: Float32Array;
+  /** Rows drawn as dots (0 without `dots`). */
+  dotsDrawn: number;
 }
 
 export class OutOfMemoryError extends Error {}
@@ -217,6 +251,42 @@ export class HeatKernel {
     k.hw_time_window(p.t0 ?? NaN, p.t1 ?? NaN, p.halfLife ?? 0);
     const max = k.hw_density(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
       AGGREGATIONS[p.aggregation] ?? 0);
+    return this.finish(max, p);
+  }
+
+  /** The geometry of the grid a frame of `p` bins into (server mode asks Python for it). */
+  gridGeometry(p: Pick<FrameParams, "width" | "height" | "radius" | "aggregation">): GridGeometry | null {
+    const k = this.k;
+    if (!k.hw_grid_begin(p.width, p.height, p.radius, AGGREGATIONS[p.aggregation] ?? 0)) return null;
+    const [f = 0, margin = 0, gw = 0, gh = 0] = new Uint32Array(k.memory.buffer, k.hw_grid_geometry(), 4);
+    return { f, margin, gw, gh };
+  }
+
+  /** Renders one frame from a binned grid instead of points (hw_density_grid): the same
+   * footprint, colours and hit-testing as `frame`. The planes must match `gridGeometry(p)`
+   * (Error otherwise); null when the kernel could not get memory. */
+  densityGrid(p: FrameParams, geometry: GridGeometry, planes: GridPlanes): Frame | null {
+    const k = this.k;
+    const ptr = k.hw_grid_begin(p.width, p.height, p.radius, AGGREGATIONS[p.aggregation] ?? 0);
+    if (!ptr) return this.finish(-1, p);
+    const [f, margin, gw = 0, gh = 0] = new Uint32Array(k.memory.buffer, k.hw_grid_geometry(), 4);
+    const g = geometry;
+    if (f !== g.f || margin !== g.margin || gw !== g.gw || gh !== g.gh) {
+      throw new Error(`grid geometry ${JSON.stringify(g)} is not this frame's (${f}, ${margin}, ${gw}, ${gh})`);
+    }
+    const n = gw * gh;
+    const cells = new Float32Array(k.memory.buffer, ptr, 3 * n);
+    [planes.sum, planes.count, planes.max].forEach((plane, i) => {
+      if (!plane) return; // hw_grid_begin zeroed it
+      if (plane.length !== n) throw new Error(`a grid plane of ${plane.length} cells, not ${n}`);
+      cells.set(plane, i * n);
+    });
+    return this.finish(k.hw_density_grid(p.x0, p.y0, p.zoom), p);
+  }
+
+  /** Normalise and colour the density just computed (largest value `max`, -1: failed). */
+  private finish(max: number, p: FrameParams): Frame | null {
+    const k = this.k;
     if (max < 0) {
       this.last = null;
       return null;
@@ -230,10 +300,11 @@ export class HeatKernel {
     // Cheap (1 KB) and keeps the table right whatever happened to memory since setLut.
     new Uint8Array(k.memory.buffer, k.hw_lut(), 1024).set(this.lut);
     k.hw_colorize(p.vmin, vmax, scale, p.threshold);
+    const dotsDrawn = p.dots && p.dots.mix > 0 ? Math.max(0, k.hw_dots(p.dots.radius, p.dots.mix, p.dots.cap)) : 0;
     const rgba = new Uint8ClampedArray(k.memory.buffer, k.hw_frame_rgba(), p.width * p.height * 4);
     const vmin = p.scale === "log" && !(p.vmin > 0) ? vmax / 1000 : p.vmin;
     const grid = new Float32Array(k.memory.buffer, k.hw_frame_grid(), p.width * p.height);
-    return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max, grid };
+    return { image: new ImageData(rgba, p.width, p.height), vmin, vmax, max, grid, dotsDrawn };
   }
 
   /** The last frame's density at frame pixel (x, y) (data units), or null outside it. */

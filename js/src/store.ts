@@ -11,7 +11,7 @@
 // keeps only their count and seq, and a kernel made later (the last view closed and a new one
 // opened, or a kernel re-made after a failure) asks Python for them again (`refetch`: a
 // resync at seq -1, answered with a reset).
-import { decodePoints, degreesOf, type Points, type WireChunk, type WirePoints } from "./arrow";
+import { decodePoints, type WireChunk, type WirePoints } from "./arrow";
 import { bytesOf, type Model } from "./model";
 import { type Buffers, type DeltaMsg, listen, type ResetMsg, send } from "./protocol";
 
@@ -69,7 +69,6 @@ export class PointStore {
     });
     model.on("change:_seq", this.onState);
     model.on("change:_points", this.onState);
-    model.on("change:points_zoom", this.onPointsZoom);
     // Deltas sent between Python's state reply and this listener would be lost: say which
     // state we hold, Python answers with a reset if it has moved on.
     send(model, { type: "hello", seq: this.seq });
@@ -79,7 +78,6 @@ export class PointStore {
     this.unlisten();
     this.model.off("change:_seq", this.onState);
     this.model.off("change:_points", this.onState);
-    this.model.off("change:points_zoom", this.onPointsZoom);
     if (this.retry !== null) clearTimeout(this.retry);
     this.listeners.clear();
     this.feeds.clear();
@@ -96,32 +94,12 @@ export class PointStore {
     };
   }
 
-  private degrees: { seq: number; points: Points } | null = null;
-
-  /** The rows the store still holds, in degrees, for the points layer (points-layer.ts draws
-   * dots from them; made on first use for each state). While `points_zoom` is set the store
-   * keeps its rows after the kernel has taken them (`release`), so the dots have them: until
-   * the dots are drawn by the kernel, that is the one case where rows are held twice. */
-  points(): Points {
-    const seq = this.holding ? this.seq : -1;
-    if (this.degrees?.seq !== seq) this.degrees = { seq, points: degreesOf(this.rows()) };
-    return this.degrees.points;
-  }
-
-  /** The kernel has taken the rows: forget them (keep the count and seq), unless the points
-   * layer reads them (see `points`). */
+  /** The kernel has taken the rows: forget them (keep the count and seq). */
   release(): void {
-    if (this.model.get("points_zoom") != null) return;
     this.chunks = [];
     this.holding = false;
-    this.degrees = null;
     detachState(this.model);
   }
-
-  // The dots need the rows in the page: get them back if the kernel had taken them.
-  private onPointsZoom = (): void => {
-    if (this.model.get("points_zoom") != null) this.refetch();
-  };
 
   /** A kernel needs the rows the store let go: ask Python for all of them (a reset). */
   refetch(): void {
@@ -213,7 +191,6 @@ export class PointStore {
     this.seq = seq;
     this.holding = true;
     this.wanting = false;
-    this.degrees = null;
   }
 
   private stateSeq(): number {
@@ -259,7 +236,6 @@ export class PointStore {
       this.length += c.length;
     }
     this.dropFront(msg.drop);
-    this.degrees = null;
     this.seq = msg.seq;
     this.applied();
     this.emit({ kind: "append", chunks, drop: msg.drop, at });

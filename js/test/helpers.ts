@@ -1,7 +1,7 @@
 // A stand-in for anywidget's model that records what the front end sends, and Arrow IPC
 // stream bytes made with flechette's encoder (the same layout Python's pyarrow writes).
 import { float32, float64, tableFromArrays, tableToIPC, uint32 } from "@uwdata/flechette";
-import { degreesOf, WIRE_KEY, WIRE_VERSION, type WirePoints } from "../src/arrow";
+import { WIRE_KEY, WIRE_VERSION, type WirePoints } from "../src/arrow";
 import type { Model, TraitName, Traits } from "../src/model";
 
 // biome-ignore lint/suspicious/noExplicitAny: the model's callbacks take any arguments
@@ -84,9 +84,17 @@ export function ipc(cols: Columns, batchRows?: number, version: string | null = 
   return bytes;
 }
 
+/** Fixed point → degrees at the unit's centre: the inverse of heat.h "Coordinates" (within
+ * 1/128 px at zoom 18), as Python's heatwidget.points.wire.decode reads the wire. */
+export function degreesOf(x: number, y: number): [number, number] {
+  const ny = (y + 0.5) / 2 ** 32;
+  const lat = (Math.atan(Math.sinh(Math.PI * (1 - 2 * ny))) * 180) / Math.PI;
+  return [((x + 0.5) / 2 ** 32) * 360 - 180, lat];
+}
+
 /** The longitudes of rows, back from fixed point (to 1e-6 degrees). */
 export function lonsOf(points: WirePoints): number[] {
-  return degreesOf(points).chunks.flatMap((c) => [...c.lon].map((v) => Math.round(v * 1e6) / 1e6));
+  return points.chunks.flatMap((c) => [...c.x].map((x) => Math.round(degreesOf(x, 0)[0] * 1e6) / 1e6));
 }
 
 /** The bytes as Jupyter hands buffers over: a DataView. */

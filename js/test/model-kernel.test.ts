@@ -91,13 +91,4 @@ describe("ViewKernel", () => {
     expect([b.pointCount, store.holding, store.rows().length, store.seq]).toEqual([4, false, 0, 2]);
     b.release();
   });
-
-  it("keeps the rows in the store while the dots (points_zoom) read them", async () => {
-    const model = new FakeModel({ _points: view(ipc({ lon: [1], lat: [2] })), _seq: 1, points_zoom: 12 });
-    const store = new PointStore(model);
-    const a = await ViewKernel.acquire(store, () => {});
-    expect([store.holding, store.points().length]).toEqual([true, 1]);
-    expect(store.points().chunks[0].lon[0]).toBeCloseTo(1, 6);
-    a.release();
-  });
 });

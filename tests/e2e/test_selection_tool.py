@@ -106,6 +106,17 @@ def test_contours_are_drawn_over_the_heat(web: Web, lab_ui: LabUI, kernel_client
     )
     assert lit > 500, lit
     web.screenshot("contours-auto")
+    # a pan: the isolines are traced again with the frame, and sit where the heat's frame is
+    frames = int(hv.attr("data-frames") or 0)
+    hv.root.evaluate("(el) => el.__heatwidget.map.panBy([90, 40], { animate: false })")
+    wait_until(lambda: int(hv.attr("data-frames") or 0) > frames, 10, "a frame after the pan")
+    placed = hv.root.evaluate(
+        "(el) => ['heat', 'contours'].map((n) => "
+        "el.querySelector(`canvas.heatwidget-${n}`).style.transform)"
+    )
+    assert placed[0] == placed[1] and placed[0], placed
+    assert int(hv.attr("data-contours") or 0) >= 5
+    assert hv.lit_pixels("canvas.heatwidget-contours") > 500
     # explicit levels: one ring per level around the single cluster
     vmax = k.eval(f"m.density({hv.view()['size'][0]}, {hv.view()['size'][1]}).vmax")
     k.execute(f"m.contours = [{vmax * 0.25!r}, {vmax * 0.75!r}]")
@@ -128,27 +139,67 @@ def test_up_close_points_replace_the_heat_and_a_click_gives_rows(
     k.execute("m.append(lat=[48.0], lon=[4.0]); m.points_zoom = 12; m.center = (48.0, 4.0)")
     k.execute("m.zoom = 13")
     wait_until(lambda: hv.attr("data-points-mode") == "1", 15, "the points mode at zoom 13")
-    wait_until(lambda: hv.lit_pixels("canvas.heatwidget-points") > 20, 10, "dots drawn")
-    heat = hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
-    assert heat == "0", f"the heat is still shown: opacity {heat!r}"
+    wait_until(lambda: int(hv.attr("data-points-drawn") or 0) >= 1, 10, "the kernel's dots")
+    assert hv.attr("data-points-mix") == "1.00"
+    [(x, y)] = hv.latlon_to_container([(48.0, 4.0)])
+    lut = k.eval("list(m._lut)")
+    # the dot, in the colour table's entry 200 (an unweighted row), on the heat's own canvas
+    dot = wait_until(
+        lambda: (px := hv.root.evaluate(_HEAT_PIXEL_JS, [x, y])) == [*lut[800:803], 255] and px,
+        10,
+        "the dot drawn where the point is",
+    )
+    assert hv.root.evaluate(_HEAT_PIXEL_JS, [x + 12, y])[3] == 0, "heat left beside the dot"
     web.screenshot("points")
     box = hv.root.locator("div.heatwidget-map").bounding_box()
     assert box is not None
-    [(x, y)] = hv.latlon_to_container([(48.0, 4.0)])
     web.page.mouse.click(box["x"] + x, box["y"] + y)
     rows = k.wait_for("clicks[-1]['rows'] if clicks else None", bool, "a click with rows")
     assert rows["lat"] == [48.0] and rows["lon"] == [4.0], rows
-    # below points_zoom: the heat again
+    # half way through the fade (the zoom level below points_zoom): heat and dots both
+    k.execute("m.zoom = 11.5")
+    wait_until(lambda: hv.attr("data-points-mix") == "0.50", 15, "the fade at zoom 11.5")
+    [(x, y)] = hv.latlon_to_container([(48.0, 4.0)])
+    faded = wait_until(
+        lambda: (px := hv.root.evaluate(_HEAT_PIXEL_JS, [x + 12, y]))[3] > 0 and px,
+        10,
+        "the heat back, faded, beside the dot",
+    )
+    assert faded[3] < 200, faded  # half the heat's alpha
+    assert hv.root.evaluate(_HEAT_PIXEL_JS, [x, y]) != dot  # the dot over the faded heat
+    # below points_zoom - 1: the heat alone
     k.execute("m.zoom = 10")
     wait_until(lambda: hv.attr("data-points-mode") == "0", 15, "the heat again at zoom 10")
-    wait_until(
-        lambda: (
-            hv.root.evaluate("(el) => el.querySelector('canvas.heatwidget-heat').style.opacity")
-            == "0.8"
-        ),
-        10,
-        "the heat's opacity back",
-    )
+    assert hv.attr("data-points-drawn") == "0"
+    # Leaflet's animated zoom through the fade: frames drawn on the way, at zooms between
+    mixes = hv.root.evaluate(_ANIMATED_ZOOM_MIXES_JS, 12)
+    between = [m for m in mixes if 0 < m < 1]
+    assert len(between) >= 2 and between == sorted(between), mixes
+    assert mixes[-1] == 1, mixes
+
+
+# Zooms the map to `zoom` with Leaflet's animation; resolves with data-points-mix of every frame
+# drawn until the animation ends and the frame after it.
+_ANIMATED_ZOOM_MIXES_JS = """(el, zoom) => new Promise((resolve) => {
+  const map = el.__heatwidget.map, seen = [];
+  const watch = new MutationObserver(() => seen.push(Number(el.dataset.pointsMix)));
+  watch.observe(el, { attributes: true, attributeFilter: ['data-frames'] });
+  map.once('zoomend', () => requestAnimationFrame(() => requestAnimationFrame(() => {
+    watch.disconnect();
+    resolve(seen);
+  })));
+  map.setZoom(zoom, { animate: true });
+})"""
+
+
+# The RGBA of the heat canvas at a container point (x, y).
+_HEAT_PIXEL_JS = """(el, [x, y]) => {
+  const c = el.querySelector('canvas.heatwidget-heat');
+  const map = el.querySelector('div.heatwidget-map').getBoundingClientRect();
+  const r = c.getBoundingClientRect();
+  const px = Math.floor(x + map.left - r.left), py = Math.floor(y + map.top - r.top);
+  return Array.from(c.getContext('2d').getImageData(px, py, 1, 1).data);
+}"""
 
 
 # The count an independent test of the rows gives for the selection Python holds: shapely's
