@@ -5,7 +5,8 @@ The file holds everything the front end needs and nothing it would fetch:
 * the bundle ``static/widget.js`` (ESM; the .wasm kernel and the country outlines are already
   inlined in it) inside one inline ``<script type="module">``, followed by a small bootstrap;
 * ``static/widget.css`` in a ``<style>``;
-* the points: the widget's ``_points`` Arrow IPC bytes, base64, in a
+* the points: the widget's ``_points`` bytes (wire format 2: the kernel's fixed-point x/y, as
+  Jupyter's views get them; docs/architecture.md), base64, in a
   ``<script type="application/octet-stream">`` (never executed), and the other synced traits
   as JSON (``_lut`` base64 too).
 
@@ -14,8 +15,8 @@ for anywidget's model (``get``/``set``/``on``/``off``/``save_changes``; binary t
 DataView) and calls the bundle's ``render`` on a full-page div. Panning, zooming and the
 legend work as in Jupyter; nothing goes back to Python.
 
-Size: about 400 KB of bundle and CSS, plus base64 of 16 bytes per point (lon, lat float64):
-≈ 21.3 bytes per point, ≈ 26.7 with weights, ≈ 37.3 with weights and times. Tiles of the
+Size: about 400 KB of bundle and CSS, plus base64 of 8 bytes per point (x, y uint32):
+≈ 10.7 bytes per point, ≈ 16 with weights, ≈ 26.7 with weights and times. Tiles of the
 basemap load when online; offline the map shows the built-in country outlines.
 """
 
@@ -32,8 +33,8 @@ __all__ = ["BYTES_PER_POINT", "render_html", "save_html"]
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
-#: Bytes of HTML per point: base64 (4/3) of the IPC columns (lon, lat float64; weight float32).
-BYTES_PER_POINT = {"lon+lat": 16 * 4 / 3, "lon+lat+weight": 20 * 4 / 3}
+#: Bytes of HTML per point: base64 (4/3) of the wire's columns (x, y uint32; weight float32).
+BYTES_PER_POINT = {"x+y": 8 * 4 / 3, "x+y+weight": 12 * 4 / 3}
 
 # Traits of ipywidgets/anywidget plumbing, not the front end's business.
 _SKIP = {

@@ -47,7 +47,7 @@ class HeatmapTraits(traitlets.HasTraits):
     _points = FromStream(
         b"",
         points_bytes,
-        help="All points as Arrow IPC stream bytes (lon, lat[, weight][, time]).",
+        help="All points as wire-format Arrow IPC bytes (x, y[, weight][, time]).",
     ).tag(sync=True)
     _seq = FromStream(
         0, points_seq, help="Number of the last change to the points (see widget/stream.py)."

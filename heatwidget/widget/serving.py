@@ -27,8 +27,9 @@ from .stream import input_table
 __all__ = ["DEFAULT_MAX_CLIENT_POINTS", "Decision", "ServedPoints", "serve"]
 
 #: Rows above which in-memory data and Parquet datasets are served from Python. Provisional:
-#: the page holds ~43 bytes a row (store plus kernel); the final number comes from the
-#: measurement of page memory per row in Chromium.
+#: the page holds 21.5 bytes a weighted row at 10M (wire format 2, rows in the kernel only;
+#: 32.5 at 50M loaded by appends; bench/README.md), so 20M rows take about 430 MB of the tab,
+#: and set_data of 10M takes 4-9 s to the first frame on a loaded 2-core machine.
 DEFAULT_MAX_CLIENT_POINTS = 20_000_000
 
 MODES = ("client", "server")

@@ -13,7 +13,7 @@ import {
   HW_SCALE_LOG,
   HW_SCALE_SQRT,
 } from "./abi";
-import type { PointChunk, Points } from "./arrow";
+import type { WireChunk, WirePoints } from "./arrow";
 import type { Aggregation, Scale, Vmax } from "./model";
 
 const AGGREGATIONS: Record<Aggregation, number> = {
@@ -34,8 +34,11 @@ interface HeatExports {
   hw_stage_lat(): number;
   hw_stage_weight(): number;
   hw_stage_time(): number;
-  /** [grows] */
-  hw_points_append(n: number, flags: number): number;
+  /** Fixed-point staging (the wire's x/y), sharing memory with lon/lat staging. */
+  hw_stage_x(): number;
+  hw_stage_y(): number;
+  /** [grows] Appends the staged x/y rows as they are: no projection in the page. */
+  hw_points_append_fixed(n: number, flags: number): number;
   /** [grows] Spatial order now, rather than in the next frame. */
   hw_points_index(): void;
   /** [grows] */
@@ -186,8 +189,9 @@ export class HeatKernel {
     return this.wasm;
   }
 
-  /** Replaces the points held. Each row is copied once, from the chunk into staging. */
-  load(points: Points): void {
+  /** Replaces the points held. Each row is copied once, from the chunk into staging. The
+   * known total is reserved first, so memory grows once, to the rows' size. */
+  load(points: WirePoints): void {
     const k = this.k;
     k.hw_points_clear();
     this.count = 0;
@@ -197,7 +201,7 @@ export class HeatKernel {
   }
 
   /** Adds rows after those held: costs in proportion to the rows added. */
-  append(chunks: PointChunk[]): void {
+  append(chunks: WireChunk[]): void {
     const cap = this.k.hw_stage_capacity();
     for (const chunk of chunks) {
       for (let start = 0; start < chunk.length; start += cap) {
@@ -218,12 +222,12 @@ export class HeatKernel {
     this.last = null;
   }
 
-  private appendStaged(chunk: PointChunk, start: number, n: number): void {
+  private appendStaged(chunk: WireChunk, start: number, n: number): void {
     const k = this.k;
     // Views are made per call: the previous append may have grown memory.
     const buf = k.memory.buffer;
-    new Float64Array(buf, k.hw_stage_lon(), n).set(chunk.lon.subarray(start, start + n));
-    new Float64Array(buf, k.hw_stage_lat(), n).set(chunk.lat.subarray(start, start + n));
+    new Uint32Array(buf, k.hw_stage_x(), n).set(chunk.x.subarray(start, start + n));
+    new Uint32Array(buf, k.hw_stage_y(), n).set(chunk.y.subarray(start, start + n));
     if (chunk.weight) {
       new Float32Array(buf, k.hw_stage_weight(), n).set(chunk.weight.subarray(start, start + n));
     }
@@ -231,7 +235,7 @@ export class HeatKernel {
       new Float64Array(buf, k.hw_stage_time(), n).set(chunk.time.subarray(start, start + n));
     }
     const flags = (chunk.weight ? HW_HAS_WEIGHT : 0) | (chunk.time ? HW_HAS_TIME : 0);
-    const total = k.hw_points_append(n, flags);
+    const total = k.hw_points_append_fixed(n, flags);
     if (total < 0) throw new OutOfMemoryError("heatwidget: out of memory");
     this.count = total;
   }
