@@ -333,3 +333,73 @@ def test_pictures_and_hotspots_come_from_the_aggregator(data):
     a = client.hotspots(quantile=0.9, width=W, height=H)
     b = server.hotspots(quantile=0.9, width=W, height=H)
     assert len(a) == len(b) > 0
+
+
+def _timed_frame(data, kind: str):
+    """``data`` with its times as a pandas column of ``kind``: naive or zoned timestamps
+    (the same instants), or dates (whole days)."""
+    import pandas as pd
+
+    df = pd.DataFrame({k: data[k] for k in ("lon", "lat", "weight")})
+    when = pd.to_datetime(data["time"], unit="s", utc=True)
+    if kind == "naive":
+        df["pickup_datetime"] = when.tz_localize(None)
+    elif kind == "zoned":
+        df["pickup_datetime"] = when.tz_convert("America/New_York")
+    else:  # dates: the window below must cut between days
+        df["pickup_datetime"] = (when + pd.to_timedelta(data["time"] % 7, unit="D")).date
+    return df
+
+
+@pytest.mark.parametrize("kind", ["naive", "zoned", "date"])
+@pytest.mark.parametrize("which", ["parquet", "relation", "dask"])
+def test_datetime_time_columns_are_served_as_client_mode_reads_them(data, tmp_path, kind, which):
+    """Parquet/DuckDB/Dask TIMESTAMP (with and without a zone) and DATE time columns: the
+    served map's time_extent and its windowed density() equal client mode's of the same
+    pandas column (datetimes in ms, UTC)."""
+    import duckdb
+
+    df = _timed_frame(data, kind)
+    path = tmp_path / "taxi.parquet"
+    df.to_parquet(path, row_group_size=4096)
+    if which == "dask":
+        dd = pytest.importorskip("dask.dataframe")
+        source = dd.read_parquet(str(path), split_row_groups=True)
+    else:
+        source = str(path) if which == "parquet" else duckdb.sql(f"SELECT * FROM '{path}'")
+    window = (T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=4)) if kind == "date" else WINDOW
+    traits = {"radius": 0, "time_window": window}
+    client = Heatmap(df, weight="weight", time="pickup_datetime", mode="client", **traits)
+    with pytest.warns(UserWarning, match="server mode"):
+        server = Heatmap(
+            source, weight="weight", time="pickup_datetime", max_client_points=1000, **traits
+        )
+    assert server.mode == "server"
+    assert server.time_extent == client.time_extent
+    assert client.time_extent is not None
+    for agg in ("count", "sum", "max"):
+        client.aggregation = server.aggregation = agg
+        for center, zoom in VIEWS[:3]:
+            client.center = server.center = center
+            client.zoom = server.zoom = zoom
+            a, b = client.density(W, H), server.density(W, H)
+            assert 0 < a.grid.sum() < (data["weight"].sum() if agg == "sum" else 30_000)
+            np.testing.assert_array_equal(b.grid, a.grid, err_msg=f"{agg} {center} {zoom}")
+
+
+def test_numbers_as_times_still_follow_time_unit(data, parquet):
+    """time_unit reads a numeric column (here ms); datetimes ignore it."""
+    import duckdb
+
+    ms = dict(data, time=data["time"] * 1e3)
+    path = parquet.replace("rows.parquet", "rows_ms.parquet")
+    pq.write_table(pa.table(ms), path)
+    traits = {"radius": 0, "time_window": WINDOW, "zoom": 4, "center": (48.0, 5.0)}
+    client = Heatmap(lat=data["lat"], lon=data["lon"], time=data["time"], **traits)
+    server = Heatmap(
+        duckdb.sql(f"SELECT * FROM '{path}'"), time="time", time_unit="ms", mode="server",
+        **traits,
+    )  # fmt: skip
+    assert server.time_extent == client.time_extent
+    np.testing.assert_array_equal(server.density(W, H).grid, client.density(W, H).grid)
+

@@ -138,7 +138,9 @@ def serve(
                 why = {"dask": "a Dask DataFrame", "duckdb": "a DuckDB relation"}[kind]
                 why += " (its rows stay in the engine)"
             reason = why if mode is None else f"mode='server' given; {why}"
-            served = ServedPoints(source, kind, cache, time_unit)
+            # a date/timestamp column is read as ms (aggregate/times.py); time_unit is for numbers
+            unit = "ms" if getattr(source, "time_ms", False) else time_unit
+            served = ServedPoints(source, kind, cache, unit)
             return Decision("server", reason, served, empty_table(), "weight", mode is None)
     if kind in ("dask", "duckdb"):  # mode="client": the rows come to the page
         data = data.compute() if kind == "dask" else data.arrow()
@@ -208,6 +210,35 @@ def _column(columns: list[str], given: Any, role: str, candidates: tuple[str, ..
     return found[0]
 
 
+def _duck_extent(rel: Any, column: str) -> tuple[Any, Any]:
+    """min/max of a DuckDB column, dates/timestamps as ms (the extremes first, then
+    converted: DuckDB answers min/max of a bare Parquet column from its statistics)."""
+    from ..aggregate.times import duck_time
+
+    extremes = rel.aggregate(f'min("{column}") AS lo, max("{column}") AS hi')
+    lo, _ = duck_time(extremes, "lo")
+    hi, _ = duck_time(extremes, "hi")
+    row = extremes.select(f"{lo}, {hi}").fetchall()[0]
+    return row[0], row[1]
+
+
+def _dask_extent(column: Any) -> tuple[Any, Any]:
+    """min/max of a Dask column (dates/timestamps as ms): one pass over that column."""
+    from dask.base import compute
+
+    values = column.map_partitions(_as_float_series, meta=(column.name, "float64"))
+    lo, hi = compute(values.min(), values.max())  # type: ignore[no-untyped-call]
+    return (None if math.isnan(lo) else lo), (None if math.isnan(hi) else hi)
+
+
+def _as_float_series(series: Any) -> Any:
+    import pandas as pd
+
+    from ..aggregate.times import series_ms
+
+    return pd.Series(series_ms(series), index=series.index, name=series.name)
+
+
 class ServedPoints:
     """A source's rows behind an ``Aggregator``: one pass builds its pyramid (or loads it from
     ``cache``); then each view's frame is answered with its binned grid. ``what`` says where
@@ -246,17 +277,19 @@ class ServedPoints:
         }
 
     def time_extent(self) -> tuple[float, float] | None:
-        """(first, last) time in seconds: in-memory rows, or DuckDB's min/max (Parquet
-        statistics where it can); None without times, and for Dask (it would read every
-        partition)."""
+        """(first, last) time in seconds: in-memory rows, DuckDB's min/max (Parquet
+        statistics where it can), or Dask's (one pass over the time column, once); None
+        without times. Dates and timestamps count in ms (aggregate/times.py)."""
         import numpy as np
 
-        source = self.aggregator.source
+        source: Any = self.aggregator.source
         t = getattr(source, "time", None)
         if isinstance(t, np.ndarray):
-            lo, hi = (float(t.min()), float(t.max())) if t.size else (None, None)
+            lo, hi = (float(np.nanmin(t)), float(np.nanmax(t))) if t.size else (None, None)
         elif isinstance(t, str) and hasattr(source, "rel"):
-            lo, hi = source.rel.aggregate(f'min("{t}"), max("{t}")').fetchall()[0]
+            lo, hi = _duck_extent(source.rel, t)
+        elif hasattr(source, "ddf") and source.cols[3] is not None:
+            lo, hi = _dask_extent(source.ddf[source.cols[3]])
         else:
             return None
         if lo is None or hi is None:
