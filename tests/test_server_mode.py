@@ -244,8 +244,6 @@ def test_append_selected_and_set_data_in_server_mode(data):
     assert m._stream.store.count == 0
     with pytest.raises(ValueError, match=r"on_select\(\) is not available in server mode"):
         m.on_select(print)
-    with pytest.raises(ValueError, match=r"save_html\(\) is not available in server mode"):
-        m.save_html("never.html")
     m.time_decay = 60
     with pytest.raises(ValueError, match=r"time_decay=60\.0 s is not available in server mode"):
         m.density(W, H)
@@ -403,3 +401,34 @@ def test_numbers_as_times_still_follow_time_unit(data, parquet):
     assert server.time_extent == client.time_extent
     np.testing.assert_array_equal(server.density(W, H).grid, client.density(W, H).grid)
 
+
+def test_save_html_embeds_the_levels_that_fit_max_bytes(tmp_path):
+    """A served map's file holds zooms 0..L of its pyramid, L the deepest whose levels fit
+    max_bytes with the page; the page says which and what deeper zooms show."""
+    import json
+    import re
+
+    rng = np.random.default_rng(1)
+    n = 200_000
+    m = Heatmap(lat=rng.normal(48.85, 2.0, n), lon=rng.normal(2.35, 3.0, n), mode="server")
+    sizes = [c.code.size for c in m._served.pyramid.levels]
+    budget = 5_000_000
+    path = m.save_html(tmp_path / "served.html", max_bytes=budget)
+    text = path.read_text(encoding="utf-8")
+    assert len(text.encode()) <= budget
+    state = json.loads(re.search(r'id="heatwidget-state">(.*?)</script>', text).group(1))
+    levels = [level for level, _ in state["_offline_levels"]]
+    deepest = levels[-1]
+    assert levels == list(range(deepest + 1)) and 0 < deepest < m._served.pyramid.depth
+    assert [k for _, k in state["_offline_levels"]] == sizes[: deepest + 1]
+    used = 1_000_000 + sum(sizes[: deepest + 1]) * 20 * 4 / 3
+    assert used <= budget < used + sizes[deepest + 1] * 20 * 4 / 3  # the next one did not fit
+    assert (
+        f"zooms 0–{deepest}" in state["_offline_note"] and "200,000 rows" in state["_offline_note"]
+    )
+    assert "_offline" in state["__binary__"] and state["mode"] == "server"
+    bigger = m.save_html(tmp_path / "bigger.html")  # default 50 MB: deeper levels
+    assert len(bigger.read_text(encoding="utf-8")) > len(text)
+    for bad in (10, "big", 1.5e7, True):
+        with pytest.raises(ValueError, match=rf"max_bytes must be .*got {re.escape(repr(bad))}"):
+            m.save_html(tmp_path / "never.html", max_bytes=bad)

@@ -54,11 +54,6 @@ ON_SELECT = (
     "holds, and a served map holds none. Read m.selection and count in the source (DuckDB, "
     "Dask) instead."
 )
-SAVE_HTML = (
-    "save_html() is not available in server mode yet: the file would need the rows, which "
-    "stay in Python. Save a picture with m.to_png('map.png'), or make a client-mode map of a "
-    "sample (Heatmap(df.sample(...), mode='client')) and save that."
-)
 #: The largest answer (bytes of planes) sent for one view; a bigger frame gets an error.
 MAX_ANSWER_BYTES = 64 << 20
 _PARQUET = (".parquet", ".parq", ".pq")
