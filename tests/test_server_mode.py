@@ -244,9 +244,6 @@ def test_append_selected_and_set_data_in_server_mode(data):
     assert m._stream.store.count == 0
     with pytest.raises(ValueError, match=r"on_select\(\) is not available in server mode"):
         m.on_select(print)
-    m.time_decay = 60
-    with pytest.raises(ValueError, match=r"time_decay=60\.0 s is not available in server mode"):
-        m.density(W, H)
 
 
 @pytest.mark.parametrize(
@@ -432,3 +429,50 @@ def test_save_html_embeds_the_levels_that_fit_max_bytes(tmp_path):
     for bad in (10, "big", 1.5e7, True):
         with pytest.raises(ValueError, match=rf"max_bytes must be .*got {re.escape(repr(bad))}"):
             m.save_html(tmp_path / "never.html", max_bytes=bad)
+
+
+@pytest.mark.parametrize("which", ["memory", "parquet", "relation", "dask"])
+def test_time_decay_in_server_mode_equals_client_mode(data, tmp_path, which):
+    """time_decay on a served map: density() and a view's grid decay the rows in the window
+    as the kernel does in client mode (weights x 2^(-(t_ref - t) / half-life), t_ref the
+    window's end, else the latest time); equal within 1e-4 relative (the kernel's 2^x is a
+    float32 polynomial, the engines' exact)."""
+    import duckdb
+
+    df = _timed_frame(data, "zoned")
+    path = tmp_path / "taxi.parquet"
+    df.to_parquet(path, row_group_size=4096)
+    traits = {"radius": 0, "time_decay": 3 * 3600.0, "center": (48.0, 5.0), "zoom": 4}
+    client = Heatmap(df, weight="weight", time="pickup_datetime", mode="client", **traits)
+    if which == "memory":
+        server = Heatmap(df, weight="weight", time="pickup_datetime", mode="server", **traits)
+    else:
+        if which == "dask":
+            dd = pytest.importorskip("dask.dataframe")
+            source = dd.read_parquet(str(path), split_row_groups=True)
+        else:
+            source = str(path) if which == "parquet" else duckdb.sql(f"SELECT * FROM '{path}'")
+        server = Heatmap(source, weight="weight", time="pickup_datetime", mode="server", **traits)
+    plain = Heatmap(df, weight="weight", time="pickup_datetime", mode="server", radius=0)
+    plain.center, plain.zoom = traits["center"], traits["zoom"]
+    for window in (None, WINDOW):
+        client.time_window = server.time_window = window
+        for agg in AGGREGATIONS:
+            client.aggregation = server.aggregation = plain.aggregation = agg
+            a, b = client.density(W, H), server.density(W, H)
+            assert a.grid.max() > 0
+            np.testing.assert_allclose(b.grid, a.grid, rtol=1e-4, atol=1e-6, err_msg=agg)
+            if agg in ("sum", "count") and window is None:  # decay did weigh the rows
+                assert b.grid.sum() < 0.9 * plain.density(W, H).grid.sum()
+    # a view's answer decays too: its sum is the client's decayed density at radius 0
+    client.time_window = server.time_window = None
+    client.aggregation = "sum"
+    x0, y0 = Viewport(traits["center"], traits["zoom"], W, H).origin
+    request = {"id": 3, "x0": x0, "y0": y0, "zoom": 4, "width": W, "height": H, "radius": 0,
+               "aggregation": "sum", "t0": None, "t1": None}  # fmt: skip
+    answer, _ = _answer(server, request)
+    assert answer["sum"] == pytest.approx(float(client.density(W, H).grid.sum()), rel=1e-4)
+    # and a new time_decay makes every view ask again
+    version = server._grid_version
+    server.time_decay = 3600.0
+    assert server._grid_version == version + 1

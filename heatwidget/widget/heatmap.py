@@ -315,8 +315,14 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         """A view's frame in server mode → its grid (malformed: ValueError, logged)."""
         if self._served is None:
             raise ValueError("a grid request to a map in client mode")
-        answer, buffers = self._served.answer(content)
+        decay = None if self.time_decay is None else float(self.time_decay) * 1e3
+        answer, buffers = self._served.answer(content, decay)
         self.send(answer, buffers=buffers)
+
+    @traitlets.observe("time_decay")
+    def _on_time_decay(self, _change: dict[str, Any]) -> None:
+        if self._served is not None:  # the views' grids were decayed otherwise: ask again
+            self._grid_version += 1
 
     def _handle_front_end(self, content: Any, buffers: list[Any] | None = None) -> None:
         self._dispatcher.dispatch(content, buffers)

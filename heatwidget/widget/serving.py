@@ -318,14 +318,48 @@ class ServedPoints:
             None if t1 is None else t1 * self._per_ms,
         )
 
+    def planes(
+        self,
+        frame: Any,
+        window: tuple[float | None, float | None],
+        half_life: float | None = None,
+        count: bool = False,
+    ) -> Any:
+        """The frame's planes (``window`` and ``half_life`` in the source's time unit); with a
+        half-life, from the rows in view decayed as the kernel decays them (aggregate/
+        decayed.py: every such frame reads rows, as a time window's does)."""
+        t0, t1 = window
+        t_ref = t1 if t1 is not None else self.latest()
+        if not half_life or t_ref is None:  # no times held: no decay, as in the kernel
+            with self.engine_lock:
+                return self.aggregator.grid(frame, t0, t1)
+        from ..aggregate import Aggregator
+        from ..aggregate.decayed import decayed_source
+
+        source = decayed_source(self.aggregator.source, t_ref, half_life, count)
+        rows = Aggregator(source, self.aggregator.project)
+        with self.engine_lock:  # t0 bounded: the rows' path, never a pyramid over decay
+            planes = rows.grid(frame, -1e300 if t0 is None else t0, t1)
+        if count:  # the kernel counts a decayed row as its factor: the decayed sum
+            planes[1] = planes[0]
+        return planes
+
+    def latest(self) -> float | None:
+        """The latest time held, in the source's unit (None without times)."""
+        extent = self.time_extent()
+        return None if extent is None else extent[1] * 1e3 * self._per_ms
+
     def kernel(self) -> GridKernel:
         """A kernel for the Python host's frames (``density()``, ``to_png()``)."""
         from ..host.kernel import Kernel
 
         return GridKernel(self, Kernel())
 
-    def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-        """A view's ``grid`` request → the answer and its buffers (one float32 plane each);
+    def answer(
+        self, content: dict[str, Any], half_life: float | None = None
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """A view's ``grid`` request → the answer and its buffers (one float32 plane each;
+        ``half_life`` in ms: the map's ``time_decay``);
         a request that cannot be answered gets an answer with ``error``. Raises ValueError
         when the request is malformed (the Dispatcher logs it)."""
         req = protocol.grid_request(content)
@@ -346,8 +380,9 @@ class ServedPoints:
         from ..aggregate import GridFrame
 
         frame = GridFrame(req.x0, req.y0, req.zoom, req.width, req.height, f, margin, gw, gh)
-        with self.engine_lock:
-            planes = self.aggregator.grid(frame, *self.window(req.t0, req.t1))
+        decay = None if half_life is None else half_life * self._per_ms
+        count = req.aggregation == "count"
+        planes = self.planes(frame, self.window(req.t0, req.t1), decay, count)
         index = {"sum": 0, "count": 1, "max": 2}
         buffers = [planes[index[n]].tobytes() for n in names]
         count = planes[1]
@@ -373,14 +408,12 @@ class GridKernel:
         self.served = served
         self.kernel = kernel
         self.range: tuple[float | None, float | None] = (None, None)
+        self.half_life: float | None = None
 
     def time_window(self, t0: float | None, t1: float | None, half_life: float | None) -> None:
-        if half_life is not None and half_life > 0:
-            raise ValueError(
-                f"time_decay={half_life / 1e3!r} s is not available in server mode yet (the "
-                "grids hold no times): set time_decay=None, or use mode='client'."
-            )
+        """The window and half-life in ms (render.py's units), kept in the source's unit."""
         self.range = self.served.window(t0, t1)
+        self.half_life = None if not half_life else self.served.window(half_life, None)[0]
 
     def density(
         self,
@@ -392,10 +425,22 @@ class GridKernel:
         aggregation: int,
     ) -> tuple[Any, float]:
         agg = self.served.aggregator
-        with self.served.engine_lock:
-            return agg.density(
-                self.kernel, origin, zoom, width, height, radius, aggregation, self.range
-            )
+        if not self.half_life:
+            with self.served.engine_lock:
+                return agg.density(
+                    self.kernel, origin, zoom, width, height, radius, aggregation, self.range
+                )
+        from ..aggregate import GridFrame
+        from ..host.render import AGGREGATIONS
+
+        f, margin, gw, gh = self.kernel.grid_geometry(width, height, radius, aggregation)
+        frame = GridFrame(*origin, float(zoom), width, height, f, margin, gw, gh)
+        count = aggregation == AGGREGATIONS["count"]
+        planes = self.served.planes(frame, self.range, self.half_life, count)
+        grid, mx = self.kernel.density_grid(
+            planes, origin, zoom, width, height, radius, aggregation
+        )
+        return grid, float(mx)
 
     def quantile(self, q: float) -> float:
         return float(self.kernel.quantile(q))
