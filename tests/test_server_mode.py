@@ -244,11 +244,6 @@ def test_append_selected_and_set_data_in_server_mode(data):
     assert m._stream.store.count == 0
     with pytest.raises(ValueError, match=r"on_select\(\) is not available in server mode"):
         m.on_select(print)
-    with pytest.raises(ValueError, match=r"save_html\(\) is not available in server mode"):
-        m.save_html("never.html")
-    m.time_decay = 60
-    with pytest.raises(ValueError, match=r"time_decay=60\.0 s is not available in server mode"):
-        m.density(W, H)
 
 
 @pytest.mark.parametrize(
@@ -333,3 +328,151 @@ def test_pictures_and_hotspots_come_from_the_aggregator(data):
     a = client.hotspots(quantile=0.9, width=W, height=H)
     b = server.hotspots(quantile=0.9, width=W, height=H)
     assert len(a) == len(b) > 0
+
+
+def _timed_frame(data, kind: str):
+    """``data`` with its times as a pandas column of ``kind``: naive or zoned timestamps
+    (the same instants), or dates (whole days)."""
+    import pandas as pd
+
+    df = pd.DataFrame({k: data[k] for k in ("lon", "lat", "weight")})
+    when = pd.to_datetime(data["time"], unit="s", utc=True)
+    if kind == "naive":
+        df["pickup_datetime"] = when.tz_localize(None)
+    elif kind == "zoned":
+        df["pickup_datetime"] = when.tz_convert("America/New_York")
+    else:  # dates: the window below must cut between days
+        df["pickup_datetime"] = (when + pd.to_timedelta(data["time"] % 7, unit="D")).date
+    return df
+
+
+@pytest.mark.parametrize("kind", ["naive", "zoned", "date"])
+@pytest.mark.parametrize("which", ["parquet", "relation", "dask"])
+def test_datetime_time_columns_are_served_as_client_mode_reads_them(data, tmp_path, kind, which):
+    """Parquet/DuckDB/Dask TIMESTAMP (with and without a zone) and DATE time columns: the
+    served map's time_extent and its windowed density() equal client mode's of the same
+    pandas column (datetimes in ms, UTC)."""
+    import duckdb
+
+    df = _timed_frame(data, kind)
+    path = tmp_path / "taxi.parquet"
+    df.to_parquet(path, row_group_size=4096)
+    if which == "dask":
+        dd = pytest.importorskip("dask.dataframe")
+        source = dd.read_parquet(str(path), split_row_groups=True)
+    else:
+        source = str(path) if which == "parquet" else duckdb.sql(f"SELECT * FROM '{path}'")
+    window = (T0 + dt.timedelta(days=2), T0 + dt.timedelta(days=4)) if kind == "date" else WINDOW
+    traits = {"radius": 0, "time_window": window}
+    client = Heatmap(df, weight="weight", time="pickup_datetime", mode="client", **traits)
+    with pytest.warns(UserWarning, match="server mode"):
+        server = Heatmap(
+            source, weight="weight", time="pickup_datetime", max_client_points=1000, **traits
+        )
+    assert server.mode == "server"
+    assert server.time_extent == client.time_extent
+    assert client.time_extent is not None
+    for agg in ("count", "sum", "max"):
+        client.aggregation = server.aggregation = agg
+        for center, zoom in VIEWS[:3]:
+            client.center = server.center = center
+            client.zoom = server.zoom = zoom
+            a, b = client.density(W, H), server.density(W, H)
+            assert 0 < a.grid.sum() < (data["weight"].sum() if agg == "sum" else 30_000)
+            np.testing.assert_array_equal(b.grid, a.grid, err_msg=f"{agg} {center} {zoom}")
+
+
+def test_numbers_as_times_still_follow_time_unit(data, parquet):
+    """time_unit reads a numeric column (here ms); datetimes ignore it."""
+    import duckdb
+
+    ms = dict(data, time=data["time"] * 1e3)
+    path = parquet.replace("rows.parquet", "rows_ms.parquet")
+    pq.write_table(pa.table(ms), path)
+    traits = {"radius": 0, "time_window": WINDOW, "zoom": 4, "center": (48.0, 5.0)}
+    client = Heatmap(lat=data["lat"], lon=data["lon"], time=data["time"], **traits)
+    server = Heatmap(
+        duckdb.sql(f"SELECT * FROM '{path}'"), time="time", time_unit="ms", mode="server",
+        **traits,
+    )  # fmt: skip
+    assert server.time_extent == client.time_extent
+    np.testing.assert_array_equal(server.density(W, H).grid, client.density(W, H).grid)
+
+
+def test_save_html_embeds_the_levels_that_fit_max_bytes(tmp_path):
+    """A served map's file holds zooms 0..L of its pyramid, L the deepest whose levels fit
+    max_bytes with the page; the page says which and what deeper zooms show."""
+    import json
+    import re
+
+    rng = np.random.default_rng(1)
+    n = 200_000
+    m = Heatmap(lat=rng.normal(48.85, 2.0, n), lon=rng.normal(2.35, 3.0, n), mode="server")
+    sizes = [c.code.size for c in m._served.pyramid.levels]
+    budget = 5_000_000
+    path = m.save_html(tmp_path / "served.html", max_bytes=budget)
+    text = path.read_text(encoding="utf-8")
+    assert len(text.encode()) <= budget
+    state = json.loads(re.search(r'id="heatwidget-state">(.*?)</script>', text).group(1))
+    levels = [level for level, _ in state["_offline_levels"]]
+    deepest = levels[-1]
+    assert levels == list(range(deepest + 1)) and 0 < deepest < m._served.pyramid.depth
+    assert [k for _, k in state["_offline_levels"]] == sizes[: deepest + 1]
+    used = 1_000_000 + sum(sizes[: deepest + 1]) * 20 * 4 / 3
+    assert used <= budget < used + sizes[deepest + 1] * 20 * 4 / 3  # the next one did not fit
+    assert (
+        f"zooms 0–{deepest}" in state["_offline_note"] and "200,000 rows" in state["_offline_note"]
+    )
+    assert "_offline" in state["__binary__"] and state["mode"] == "server"
+    bigger = m.save_html(tmp_path / "bigger.html")  # default 50 MB: deeper levels
+    assert len(bigger.read_text(encoding="utf-8")) > len(text)
+    for bad in (10, "big", 1.5e7, True):
+        with pytest.raises(ValueError, match=rf"max_bytes must be .*got {re.escape(repr(bad))}"):
+            m.save_html(tmp_path / "never.html", max_bytes=bad)
+
+
+@pytest.mark.parametrize("which", ["memory", "parquet", "relation", "dask"])
+def test_time_decay_in_server_mode_equals_client_mode(data, tmp_path, which):
+    """time_decay on a served map: density() and a view's grid decay the rows in the window
+    as the kernel does in client mode (weights x 2^(-(t_ref - t) / half-life), t_ref the
+    window's end, else the latest time); equal within 1e-4 relative (the kernel's 2^x is a
+    float32 polynomial, the engines' exact)."""
+    import duckdb
+
+    df = _timed_frame(data, "zoned")
+    path = tmp_path / "taxi.parquet"
+    df.to_parquet(path, row_group_size=4096)
+    traits = {"radius": 0, "time_decay": 3 * 3600.0, "center": (48.0, 5.0), "zoom": 4}
+    client = Heatmap(df, weight="weight", time="pickup_datetime", mode="client", **traits)
+    if which == "memory":
+        server = Heatmap(df, weight="weight", time="pickup_datetime", mode="server", **traits)
+    else:
+        if which == "dask":
+            dd = pytest.importorskip("dask.dataframe")
+            source = dd.read_parquet(str(path), split_row_groups=True)
+        else:
+            source = str(path) if which == "parquet" else duckdb.sql(f"SELECT * FROM '{path}'")
+        server = Heatmap(source, weight="weight", time="pickup_datetime", mode="server", **traits)
+    plain = Heatmap(df, weight="weight", time="pickup_datetime", mode="server", radius=0)
+    plain.center, plain.zoom = traits["center"], traits["zoom"]
+    for window in (None, WINDOW):
+        client.time_window = server.time_window = window
+        for agg in AGGREGATIONS:
+            client.aggregation = server.aggregation = plain.aggregation = agg
+            a, b = client.density(W, H), server.density(W, H)
+            assert a.grid.max() > 0
+            np.testing.assert_allclose(b.grid, a.grid, rtol=1e-4, atol=1e-6, err_msg=agg)
+            if agg in ("sum", "count") and window is None:  # decay did weigh the rows
+                assert b.grid.sum() < 0.9 * plain.density(W, H).grid.sum()
+    # a view's answer decays too: its sum is the client's decayed density at radius 0
+    client.time_window = server.time_window = None
+    client.aggregation = "sum"
+    x0, y0 = Viewport(traits["center"], traits["zoom"], W, H).origin
+    request = {"id": 3, "x0": x0, "y0": y0, "zoom": 4, "width": W, "height": H, "radius": 0,
+               "aggregation": "sum", "t0": None, "t1": None}  # fmt: skip
+    answer, _ = _answer(server, request)
+    assert answer["sum"] == pytest.approx(float(client.density(W, H).grid.sum()), rel=1e-4)
+    # and a new time_decay makes every view ask again
+    version = server._grid_version
+    server.time_decay = 3600.0
+    assert server._grid_version == version + 1

@@ -14,6 +14,7 @@ import numpy as np
 
 from .pyramid import Cells
 from .source import Filter, Keys, Rows, cells_of_batches
+from .times import duck_time
 
 __all__ = ["DuckDBSource"]
 
@@ -53,6 +54,8 @@ class DuckDBSource:
         self.lon, self.lat = lon, lat
         self.weight = weight if weight in names else None
         self.time = time if time in names else None
+        #: The time column as a window compares it: ms for dates/timestamps (aggregate/times.py)
+        self.time_sql, self.time_ms = duck_time(rel, self.time)
 
     def row_count(self) -> int | None:
         """From the Parquet footers (a relation's row count is not metadata: None)."""
@@ -65,7 +68,7 @@ class DuckDBSource:
 
     def batches(self, where: Filter) -> Iterator[Rows]:
         cols = [f'"{self.lon}"', f'"{self.lat}"'] + ([f'"{self.weight}"'] if self.weight else [])
-        cond = where.sql(f'"{self.lon}"', f'"{self.lat}"', f'"{self.time}"' if self.time else None)
+        cond = where.sql(f'"{self.lon}"', f'"{self.lat}"', self.time_sql)
         rel = self.rel.filter(cond).select(", ".join(cols))
         # duckdb 2 names it to_arrow_reader; 1.x has fetch_record_batch (deprecated in 2)
         fetch = getattr(rel, "to_arrow_reader", None) or rel.fetch_record_batch

@@ -58,6 +58,7 @@ _BINARY = ("_points", "_lut")
 # The esbuild ESM bundle ends with `export{A as L,B as default,C as version};`.
 _EXPORT = re.compile(r"export\s*\{([^{}]*)\}\s*;?")
 _DEFAULT = re.compile(r"([\w$]+)\s+as\s+default\b")
+_OFFLINE = re.compile(r"([\w$]+)\s+as\s+offlineServer\b")
 
 # The page's stand-in for anywidget's model, which renders the bundle's `__HW_WIDGET__`
 # (js/src/standalone.ts, built beside widget.js).
@@ -127,9 +128,11 @@ def _module(bundle: str) -> str:
     default = _DEFAULT.search(last.group(1))
     if default is None:
         raise ValueError("static/widget.js exports no default (the anywidget module)")
-    body = (
-        bundle[: last.start()] + f"const __HW_WIDGET__ = {default.group(1)};" + bundle[last.end() :]
-    )
+    local = f"const __HW_WIDGET__ = {default.group(1)};"
+    offline = _OFFLINE.search(last.group(1))  # a served map's grid answerer (offline-grid.ts)
+    if offline is not None:
+        local += f"const __HW_OFFLINE__ = {offline.group(1)};"
+    body = bundle[: last.start()] + local + bundle[last.end() :]
     return _script_safe(body) + "\n" + _bootstrap()
 
 
@@ -148,8 +151,11 @@ def _state(widget: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
     return out, binaries
 
 
-def render_html(widget: Any, *, title: str | None = None) -> str:
-    """The standalone page of ``widget`` as a str (see :func:`save_html`)."""
+def render_html(
+    widget: Any, *, title: str | None = None, extra: dict[str, Any] | None = None
+) -> str:
+    """The standalone page of ``widget`` as a str (see :func:`save_html`); ``extra``: more
+    state for the page (bytes values are embedded as binaries), e.g. a served map's levels."""
     js_path, css_path = _STATIC / "widget.js", _STATIC / "widget.css"
     if not js_path.is_file():
         raise FileNotFoundError(
@@ -159,6 +165,12 @@ def render_html(widget: Any, *, title: str | None = None) -> str:
     bundle = js_path.read_text(encoding="utf-8")
     css = css_path.read_text(encoding="utf-8") if css_path.is_file() else ""
     state, binaries = _state(widget)
+    for name, value in (extra or {}).items():
+        if isinstance(value, bytes):
+            binaries[name] = value
+            state["__binary__"].append(name)
+        else:
+            state[name] = _json_value(value)
     if title is None:
         count = int(state.get("point_count") or 0)
         title = f"heatwidget: {count:,} points"

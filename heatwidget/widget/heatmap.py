@@ -36,7 +36,6 @@ from .serving import (
     APPEND,
     DEFAULT_MAX_CLIENT_POINTS,
     ON_SELECT,
-    SAVE_HTML,
     SELECTED,
     ServedPoints,
     serve,
@@ -295,19 +294,35 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         self._stream.trim(change["new"])
         self._selecting.trimmed(self._stream.store.count)
 
-    def save_html(self, path: str | Path, *, title: str | None = None) -> Path:
-        if self._served is not None:
-            raise ValueError(SAVE_HTML)
-        return super().save_html(path, title=title)
+    def save_html(
+        self, path: str | Path, *, title: str | None = None, max_bytes: int = 50_000_000
+    ) -> Path:
+        if self._served is None:
+            return super().save_html(path, title=title)
+        from ..export.served_html import save_served_html
 
-    save_html.__doc__ = MapExports.save_html.__doc__
+        pyramid = self._served.pyramid
+        return save_served_html(self, pyramid, path, title=title, max_bytes=max_bytes)
+
+    save_html.__doc__ = (MapExports.save_html.__doc__ or "") + (
+        "\n        In server mode the file embeds the pyramid's zooms 0..L that fit ``max_bytes``"
+        "\n        (default 50 MB; export/served_html.py says how L is chosen): it stays"
+        "\n        interactive offline to zoom L, deeper zooms show zoom L's pixels and the page"
+        "\n        says so. ``max_bytes`` is not used in client mode (the file holds every row).\n"
+    )
 
     def _on_grid(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """A view's frame in server mode → its grid (malformed: ValueError, logged)."""
         if self._served is None:
             raise ValueError("a grid request to a map in client mode")
-        answer, buffers = self._served.answer(content)
+        decay = None if self.time_decay is None else float(self.time_decay) * 1e3
+        answer, buffers = self._served.answer(content, decay)
         self.send(answer, buffers=buffers)
+
+    @traitlets.observe("time_decay")
+    def _on_time_decay(self, _change: dict[str, Any]) -> None:
+        if self._served is not None:  # the views' grids were decayed otherwise: ask again
+            self._grid_version += 1
 
     def _handle_front_end(self, content: Any, buffers: list[Any] | None = None) -> None:
         self._dispatcher.dispatch(content, buffers)

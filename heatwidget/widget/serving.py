@@ -55,11 +55,6 @@ ON_SELECT = (
     "holds, and a served map holds none. Read m.selection and count in the source (DuckDB, "
     "Dask) instead."
 )
-SAVE_HTML = (
-    "save_html() is not available in server mode yet: the file would need the rows, which "
-    "stay in Python. Save a picture with m.to_png('map.png'), or make a client-mode map of a "
-    "sample (Heatmap(df.sample(...), mode='client')) and save that."
-)
 #: The largest answer (bytes of planes) sent for one view; a bigger frame gets an error.
 MAX_ANSWER_BYTES = 64 << 20
 _PARQUET = (".parquet", ".parq", ".pq")
@@ -139,7 +134,9 @@ def serve(
                 why = {"dask": "a Dask DataFrame", "duckdb": "a DuckDB relation"}[kind]
                 why += " (its rows stay in the engine)"
             reason = why if mode is None else f"mode='server' given; {why}"
-            served = ServedPoints(source, kind, cache, time_unit)
+            # a date/timestamp column is read as ms (aggregate/times.py); time_unit is for numbers
+            unit = "ms" if getattr(source, "time_ms", False) else time_unit
+            served = ServedPoints(source, kind, cache, unit)
             return Decision("server", reason, served, empty_table(), "weight", mode is None)
     if kind in ("dask", "duckdb"):  # mode="client": the rows come to the page
         data = data.compute() if kind == "dask" else data.arrow()
@@ -209,6 +206,35 @@ def _column(columns: list[str], given: Any, role: str, candidates: tuple[str, ..
     return found[0]
 
 
+def _duck_extent(rel: Any, column: str) -> tuple[Any, Any]:
+    """min/max of a DuckDB column, dates/timestamps as ms (the extremes first, then
+    converted: DuckDB answers min/max of a bare Parquet column from its statistics)."""
+    from ..aggregate.times import duck_time
+
+    extremes = rel.aggregate(f'min("{column}") AS lo, max("{column}") AS hi')
+    lo, _ = duck_time(extremes, "lo")
+    hi, _ = duck_time(extremes, "hi")
+    row = extremes.select(f"{lo}, {hi}").fetchall()[0]
+    return row[0], row[1]
+
+
+def _dask_extent(column: Any) -> tuple[Any, Any]:
+    """min/max of a Dask column (dates/timestamps as ms): one pass over that column."""
+    from dask.base import compute
+
+    values = column.map_partitions(_as_float_series, meta=(column.name, "float64"))
+    lo, hi = compute(values.min(), values.max())  # type: ignore[no-untyped-call]
+    return (None if math.isnan(lo) else lo), (None if math.isnan(hi) else hi)
+
+
+def _as_float_series(series: Any) -> Any:
+    import pandas as pd
+
+    from ..aggregate.times import series_ms
+
+    return pd.Series(series_ms(series), index=series.index, name=series.name)
+
+
 class ServedPoints:
     """A source's rows behind an ``Aggregator``: one pass builds its pyramid (or loads it from
     ``cache``); then each view's frame is answered with its binned grid. ``what`` says where
@@ -247,17 +273,19 @@ class ServedPoints:
         }
 
     def time_extent(self) -> tuple[float, float] | None:
-        """(first, last) time in seconds: in-memory rows, or DuckDB's min/max (Parquet
-        statistics where it can); None without times, and for Dask (it would read every
-        partition)."""
+        """(first, last) time in seconds: in-memory rows, DuckDB's min/max (Parquet
+        statistics where it can), or Dask's (one pass over the time column, once); None
+        without times. Dates and timestamps count in ms (aggregate/times.py)."""
         import numpy as np
 
-        source = self.aggregator.source
+        source: Any = self.aggregator.source
         t = getattr(source, "time", None)
         if isinstance(t, np.ndarray):
-            lo, hi = (float(t.min()), float(t.max())) if t.size else (None, None)
+            lo, hi = (float(np.nanmin(t)), float(np.nanmax(t))) if t.size else (None, None)
         elif isinstance(t, str) and hasattr(source, "rel"):
-            lo, hi = source.rel.aggregate(f'min("{t}"), max("{t}")').fetchall()[0]
+            lo, hi = _duck_extent(source.rel, t)
+        elif hasattr(source, "ddf") and source.cols[3] is not None:
+            lo, hi = _dask_extent(source.ddf[source.cols[3]])
         else:
             return None
         if lo is None or hi is None:
@@ -291,14 +319,48 @@ class ServedPoints:
             None if t1 is None else t1 * self._per_ms,
         )
 
+    def planes(
+        self,
+        frame: Any,
+        window: tuple[float | None, float | None],
+        half_life: float | None = None,
+        count: bool = False,
+    ) -> Any:
+        """The frame's planes (``window`` and ``half_life`` in the source's time unit); with a
+        half-life, from the rows in view decayed as the kernel decays them (aggregate/
+        decayed.py: every such frame reads rows, as a time window's does)."""
+        t0, t1 = window
+        t_ref = t1 if t1 is not None else self.latest()
+        if not half_life or t_ref is None:  # no times held: no decay, as in the kernel
+            with self.engine_lock:
+                return self.aggregator.grid(frame, t0, t1)
+        from ..aggregate import Aggregator
+        from ..aggregate.decayed import decayed_source
+
+        source = decayed_source(self.aggregator.source, t_ref, half_life, count)
+        rows = Aggregator(source, self.aggregator.project)
+        with self.engine_lock:  # t0 bounded: the rows' path, never a pyramid over decay
+            planes = rows.grid(frame, -1e300 if t0 is None else t0, t1)
+        if count:  # the kernel counts a decayed row as its factor: the decayed sum
+            planes[1] = planes[0]
+        return planes
+
+    def latest(self) -> float | None:
+        """The latest time held, in the source's unit (None without times)."""
+        extent = self.time_extent()
+        return None if extent is None else extent[1] * 1e3 * self._per_ms
+
     def kernel(self) -> GridKernel:
         """A kernel for the Python host's frames (``density()``, ``to_png()``)."""
         from ..host.kernel import Kernel
 
         return GridKernel(self, Kernel())
 
-    def answer(self, content: dict[str, Any]) -> tuple[dict[str, Any], list[bytes]]:
-        """A view's ``grid`` request → the answer and its buffers (one float32 plane each);
+    def answer(
+        self, content: dict[str, Any], half_life: float | None = None
+    ) -> tuple[dict[str, Any], list[bytes]]:
+        """A view's ``grid`` request → the answer and its buffers (one float32 plane each;
+        ``half_life`` in ms: the map's ``time_decay``);
         a request that cannot be answered gets an answer with ``error``. Raises ValueError
         when the request is malformed (the Dispatcher logs it)."""
         req = protocol.grid_request(content)
@@ -319,8 +381,9 @@ class ServedPoints:
         from ..aggregate import GridFrame
 
         frame = GridFrame(req.x0, req.y0, req.zoom, req.width, req.height, f, margin, gw, gh)
-        with self.engine_lock:
-            planes = self.aggregator.grid(frame, *self.window(req.t0, req.t1))
+        decay = None if half_life is None else half_life * self._per_ms
+        count = req.aggregation == "count"
+        planes = self.planes(frame, self.window(req.t0, req.t1), decay, count)
         index = {"sum": 0, "count": 1, "max": 2}
         buffers = [planes[index[n]].tobytes() for n in names]
         count = planes[1]
@@ -346,14 +409,12 @@ class GridKernel:
         self.served = served
         self.kernel = kernel
         self.range: tuple[float | None, float | None] = (None, None)
+        self.half_life: float | None = None
 
     def time_window(self, t0: float | None, t1: float | None, half_life: float | None) -> None:
-        if half_life is not None and half_life > 0:
-            raise ValueError(
-                f"time_decay={half_life / 1e3!r} s is not available in server mode yet (the "
-                "grids hold no times): set time_decay=None, or use mode='client'."
-            )
+        """The window and half-life in ms (render.py's units), kept in the source's unit."""
         self.range = self.served.window(t0, t1)
+        self.half_life = None if not half_life else self.served.window(half_life, None)[0]
 
     def density(
         self,
@@ -365,10 +426,22 @@ class GridKernel:
         aggregation: int,
     ) -> tuple[Any, float]:
         agg = self.served.aggregator
-        with self.served.engine_lock:
-            return agg.density(
-                self.kernel, origin, zoom, width, height, radius, aggregation, self.range
-            )
+        if not self.half_life:
+            with self.served.engine_lock:
+                return agg.density(
+                    self.kernel, origin, zoom, width, height, radius, aggregation, self.range
+                )
+        from ..aggregate import GridFrame
+        from ..host.render import AGGREGATIONS
+
+        f, margin, gw, gh = self.kernel.grid_geometry(width, height, radius, aggregation)
+        frame = GridFrame(*origin, float(zoom), width, height, f, margin, gw, gh)
+        count = aggregation == AGGREGATIONS["count"]
+        planes = self.served.planes(frame, self.range, self.half_life, count)
+        grid, mx = self.kernel.density_grid(
+            planes, origin, zoom, width, height, radius, aggregation
+        )
+        return grid, float(mx)
 
     def quantile(self, q: float) -> float:
         return float(self.kernel.quantile(q))

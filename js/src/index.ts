@@ -215,5 +215,7 @@ function initialize({ model }: { model: Model }): () => void {
 
 export default { initialize, render };
 
+// save_html's page of a served map answers its views' grids from embedded levels.
+export { offlineServer } from "./offline-grid";
 // Leaflet is bundled; tests and notebooks may want the same instance.
 export { L };

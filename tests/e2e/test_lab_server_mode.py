@@ -2,7 +2,7 @@
 frame's grid and draws it. The heat on the canvas is where Python's density for that exact frame
 is; a pan makes a round trip and the canvas follows; the legend shows the grid's domain; a click
 returns value and count; and the bytes the page receives per view change do not depend on N.
-The same map as a Voila dashboard draws heat and follows a pan.
+The same map in Notebook 7 and as a Voila dashboard draws heat and follows a pan.
 """
 
 from __future__ import annotations
@@ -152,6 +152,43 @@ def test_server_mode_round_trips(
 
     (artifacts_dir / "test_lab_server_mode.json").write_text(json.dumps(figures, indent=1))
     assert not web.page_errors, web.page_errors
+
+
+def test_server_mode_in_notebook7(
+    web: Web, lab_ui: LabUI, jupyter_lab: Any, kernel_client: Any
+) -> None:
+    """The same served map in Notebook 7's /notebooks/ page: heat drawn where Python's
+    density of the view's frame is, and a pan's round trip that the canvas follows."""
+    from harness import write_notebook
+
+    name = "server_mode_nb7.ipynb"
+    write_notebook(jupyter_lab.root_dir / name, SETUP)
+    opened = lab_ui.open_in_notebook_app(name)
+    assert web.page.evaluate("() => window.jupyterapp.name") == "Jupyter Notebook"
+    hv = opened.widget()
+    k: KernelClient = kernel_client(name)
+    assert opened.errors() == [], opened.errors()
+    assert hv.attr("data-mode") == "server" and k.eval("m.mode") == "server"
+    assert hv.point_count == N1 and k.eval("m._stream.store.count") == 0
+    hv.wait_stable()
+    check_heat_matches_python(hv, k)
+
+    before_px, before_n = hv.pixels(), answers(hv)
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    web.page.mouse.move(cx, cy)
+    web.page.mouse.down()
+    web.page.mouse.move(cx - 150, cy + 30, steps=6)
+    web.page.mouse.up()
+    settle(hv, before_n)
+    assert answers(hv) > before_n
+    hv.wait_pixels_change(before_px)
+    check_heat_matches_python(hv, k)
+    # Notebook 7's own error on a blank notebook too (see test_notebook7.py)
+    notebook_own = "Cannot read properties of undefined (reading 'schema')"
+    page_errors = [e for e in web.page_errors if e != notebook_own]
+    assert not page_errors, page_errors
 
 
 def test_server_mode_in_voila(web: Web, voila_server: Any, tmp_path: Path) -> None:
