@@ -359,3 +359,12 @@ def test_valid_float64_coordinates_are_not_copied() -> None:
 def test_report_text_is_stable() -> None:
     _, report = to_table(lat=[1.0], lon=[2.0])
     assert re.fullmatch(r"InputReport\(rows_in=1, rows=1, .*\)", repr(report))
+
+
+@pytest.mark.parametrize("far", [-600.0, 600.0, -1e300, 1e300])
+def test_longitudes_far_east_or_west_are_an_error(far: float) -> None:
+    # abs_max is max(-min, max): both signs must trip the check
+    with pytest.raises(
+        ValueError, match=re.escape(f"lon has {far!r} at row 1: longitudes must be within")
+    ):
+        to_table(lat=[0.0, 1.0, 2.0], lon=[10.0, far, -20.0])

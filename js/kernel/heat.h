@@ -49,6 +49,9 @@
  *   oldest is a move of memory; the pyramid then follows each append and drop cell by cell
  *   (window.c), so zoomed-out frames with a radius still cost in proportion to the cells in
  *   view, and other frames in proportion to the rows held.
+ *   Memory a row: x, y (8 B), weight (4 B, once any weight is not 1), time (8 B, once any row
+ *   has one), and from the first sort an arrival number (4 B: so a later sliding window or
+ *   times can put the rows back in arrival order); the sort keeps no key buffer.
  */
 #ifndef HEATWIDGET_HEAT_H
 #define HEATWIDGET_HEAT_H

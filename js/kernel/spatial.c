@@ -25,8 +25,10 @@ static int sp_frame_drawn;
 
 static Level pyr[PYR_MAX + 1];
 static uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
-static uint32_t *sort_key;
-static uint32_t sort_key_cap;
+/* What flag_sort orders by: the cell key (spatial order) or the arrival number. Keys are
+ * computed from the row when read, never stored: a key buffer would be 4 B a row more at its
+ * high-water mark, which WebAssembly memory never gives back. */
+static int sort_by_arrival;
 
 const Level *pyramid(int l) { return &pyr[l]; }
 Level *spatial_levels(void) { return pyr; }
@@ -34,9 +36,15 @@ uint32_t spatial_sorted(void) { return sp_sorted; }
 const uint32_t *spatial_tiles(void) { return tile_start; }
 int spatial_streaming(void) { return sp_streaming; }
 
-static inline uint32_t cell_key(const Points *p, uint32_t i) {
-  if (p->y[i] == NO_POSITION) return 1u << 24; /* after every cell */
-  return morton12(p->x[i] >> 20, p->y[i] >> 20);
+static inline uint32_t xy_key(uint32_t x, uint32_t y) {
+  if (y == NO_POSITION) return 1u << 24; /* after every cell */
+  return morton12(x >> 20, y >> 20);
+}
+
+static inline uint32_t cell_key(const Points *p, uint32_t i) { return xy_key(p->x[i], p->y[i]); }
+
+static inline uint32_t sort_key(const Points *p, uint32_t i) {
+  return sort_by_arrival ? p->seq[i] : cell_key(p, i);
 }
 
 static inline void swap_rows(const Points *p, uint32_t a, uint32_t b) {
@@ -44,7 +52,6 @@ static inline void swap_rows(const Points *p, uint32_t a, uint32_t b) {
   t = p->x[a]; p->x[a] = p->x[b]; p->x[b] = t;
   t = p->y[a]; p->y[a] = p->y[b]; p->y[b] = t;
   t = p->seq[a]; p->seq[a] = p->seq[b]; p->seq[b] = t;
-  t = sort_key[a]; sort_key[a] = sort_key[b]; sort_key[b] = t;
   if (p->w) {
     float u = p->w[a];
     p->w[a] = p->w[b];
@@ -57,22 +64,22 @@ static inline void swap_rows(const Points *p, uint32_t a, uint32_t b) {
   }
 }
 
-/* In-place MSD radix sort of rows [lo, hi) by sort_key, 8 bits at a time from `shift`
+/* In-place MSD radix sort of rows [lo, hi) by sort_key(), 8 bits at a time from `shift`
  * ("American flag sort"): no second copy of the points is ever made. */
 static void flag_sort(const Points *p, uint32_t lo, uint32_t hi, int shift) {
   if (hi - lo < 24) {
     for (uint32_t i = lo + 1; i < hi; i++)
-      for (uint32_t j = i; j > lo && sort_key[j - 1] > sort_key[j]; j--) swap_rows(p, j - 1, j);
+      for (uint32_t j = i; j > lo && sort_key(p, j - 1) > sort_key(p, j); j--) swap_rows(p, j - 1, j);
     return;
   }
   uint32_t count[256] = {0}, start[257], next[256];
-  for (uint32_t i = lo; i < hi; i++) count[(sort_key[i] >> shift) & 0xFF]++;
+  for (uint32_t i = lo; i < hi; i++) count[(sort_key(p, i) >> shift) & 0xFF]++;
   start[0] = lo;
   for (int b = 0; b < 256; b++) start[b + 1] = start[b] + count[b];
   for (int b = 0; b < 256; b++) next[b] = start[b];
   for (int b = 0; b < 256; b++) {
     while (next[b] < start[b + 1]) {
-      uint32_t i = next[b], d = (sort_key[i] >> shift) & 0xFF;
+      uint32_t i = next[b], d = (sort_key(p, i) >> shift) & 0xFF;
       if (d == (uint32_t)b)
         next[b]++;
       else
@@ -100,7 +107,7 @@ static int level_fit(Level *l, uint32_t n) {
   return 0;
 }
 
-/* The tile index and the pyramid of the sorted rows; sort_key must hold their keys. */
+/* The tile index and the pyramid of the sorted rows. */
 static void spatial_index(void) {
   const Points *p = points();
   uint32_t n = sp_sorted;
@@ -108,17 +115,17 @@ static void spatial_index(void) {
   if (!tile_start) tile_start = hw_malloc(65537u * 4u);
   if (!tile_start) return;
   for (uint32_t t = 0, i = 0; t <= 65536u; t++) {
-    while (i < n && sort_key[i] < (1u << 24) && (sort_key[i] >> 8) < t) i++;
+    while (i < n && cell_key(p, i) < (1u << 24) && (cell_key(p, i) >> 8) < t) i++;
     tile_start[t] = i;
   }
   /* count each level's cells in one pass, then build the finest level whose cells are at most
    * a quarter of the points (a pyramid bigger than that saves little), coarser ones from it */
   uint32_t cells[PYR_MAX + 1] = {0}, prev = 0xFFFFFFFFu, drawn = 0;
-  for (uint32_t i = 0; i < n && sort_key[i] < (1u << 24); i++, drawn++) {
-    uint32_t diff = sort_key[i] ^ prev;
+  for (uint32_t i = 0; i < n && cell_key(p, i) < (1u << 24); i++, drawn++) {
+    uint32_t key = cell_key(p, i), diff = key ^ prev;
     for (int l = PYR_MIN; l <= PYR_MAX; l++)
       if (prev == 0xFFFFFFFFu || (diff >> (2 * (PYR_MAX - l)))) cells[l]++;
-    prev = sort_key[i];
+    prev = key;
   }
   int base = 0;
   for (int l = PYR_MAX; l >= PYR_MIN; l--)
@@ -131,9 +138,9 @@ static void spatial_index(void) {
   int shift = 2 * (PYR_MAX - base);
   uint32_t k = 0;
   for (uint32_t i = 0; i < drawn; i++) {
-    uint32_t key = sort_key[i] >> shift;
+    uint32_t key = cell_key(p, i) >> shift;
     float w = p->w ? p->w[i] : 1.0f;
-    if (i == 0 || key != (sort_key[i - 1] >> shift)) {
+    if (i == 0 || key != (cell_key(p, i - 1) >> shift)) {
       b->cx[k] = p->x[i] >> (32 - base);
       b->cy[k] = p->y[i] >> (32 - base);
       b->sum[k] = b->cnt[k] = b->mx[k] = 0.0f;
@@ -164,53 +171,39 @@ static void spatial_index(void) {
   }
 }
 
-static int keys_for(uint32_t n) {
-  if (fit(&sort_key, &sort_key_cap, n ? n : 1)) return -1;
-  return 0;
-}
-
-static void keys_done(void) {
-  hw_free(sort_key);
-  sort_key = NULL;
-  sort_key_cap = 0;
-}
-
-/* Moves row `from` to row `to` (keys included). */
+/* Moves row `from` to row `to`. */
 static inline void move_row(const Points *p, uint32_t from, uint32_t to) {
   p->x[to] = p->x[from];
   p->y[to] = p->y[from];
   p->seq[to] = p->seq[from];
-  sort_key[to] = sort_key[from];
   if (p->w) p->w[to] = p->w[from];
 }
 
 /* Merges the tail into the sorted rows: the tail is sorted on its own, copied aside, and the
  * two runs are merged from the back, so the work is one pass over the rows rather than a
- * sort of all of them, and the extra memory is the tail's. sort_key must hold every row's
- * key. Returns -1 (nothing changed) if the copy cannot be had. */
+ * sort of all of them, and the extra memory is the tail's (at most an eighth of the rows:
+ * spatial_ready). Returns -1 (nothing changed) if the copy cannot be had. */
 static int merge_tail(const Points *p) {
-  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = p->w ? 5 : 4;
+  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = p->w ? 4 : 3;
   flag_sort(p, m, p->count, 24);
   uint32_t *copy = hw_malloc(n * cols * 4u);
   if (!copy) return -1;
-  uint32_t *cx = copy, *cy = cx + n, *cs = cy + n, *ck = cs + n;
-  float *cw = (float *)(ck + n);
+  uint32_t *cx = copy, *cy = cx + n, *cs = cy + n;
+  float *cw = (float *)(cs + n);
   __builtin_memcpy(cx, p->x + m, n * 4u);
   __builtin_memcpy(cy, p->y + m, n * 4u);
   __builtin_memcpy(cs, p->seq + m, n * 4u);
-  __builtin_memcpy(ck, sort_key + m, n * 4u);
   if (p->w) __builtin_memcpy(cw, p->w + m, n * 4u);
   uint32_t i = m, j = n, k = p->count; /* one past the next row to take from each run */
   while (j > 0) {
     k--;
-    if (i > 0 && sort_key[i - 1] > ck[j - 1]) { /* equal keys: older rows stay first */
+    if (i > 0 && cell_key(p, i - 1) > xy_key(cx[j - 1], cy[j - 1])) { /* equal keys: older rows stay first */
       move_row(p, --i, k);
     } else {
       j--;
       p->x[k] = cx[j];
       p->y[k] = cy[j];
       p->seq[k] = cs[j];
-      sort_key[k] = ck[j];
       if (p->w) p->w[k] = cw[j];
     }
   }
@@ -229,40 +222,33 @@ int spatial_ready(int may_sort) {
   if (p->t || sp_streaming) return 0;
   uint32_t tail = p->count - sp_sorted;
   if (may_sort && tail >= 4096 && tail * 8 >= sp_sorted) {
-    if (points_ensure_seq() || keys_for(p->count)) return sp_sorted > 0;
-    for (uint32_t i = 0; i < p->count; i++) sort_key[i] = cell_key(p, i);
+    if (points_ensure_seq()) return sp_sorted > 0;
     if (!sp_sorted)
       flag_sort(p, 0, p->count, 24);
     else if (merge_tail(p))
       flag_sort(p, 0, p->count, 24); /* no memory for the copy: sort in place instead */
     sp_sorted = p->count;
     spatial_index();
-    keys_done();
   }
   return sp_sorted > 0;
 }
 
 /* Removes rows whose arrival number is below `cut`, keeping the order of the rest. */
 void spatial_compact(uint32_t cut) {
-  const Points *p = points();
   sp_sorted = points_drop_before(cut, sp_sorted);
-  if (sp_sorted && !keys_for(sp_sorted)) {
-    for (uint32_t i = 0; i < sp_sorted; i++) sort_key[i] = cell_key(p, i);
+  if (sp_sorted)
     spatial_index();
-    keys_done();
-  } else {
+  else
     for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
-  }
 }
 
 /* Puts rows back in arrival order (when times arrive for points held in spatial order). */
 int arrival_order(void) {
   const Points *p = points();
   if (!sp_sorted) return 0;
-  if (keys_for(p->count)) return -1;
-  for (uint32_t i = 0; i < p->count; i++) sort_key[i] = p->seq[i];
+  sort_by_arrival = 1;
   flag_sort(p, 0, p->count, 24);
-  keys_done();
+  sort_by_arrival = 0;
   spatial_forget();
   return 0;
 }

@@ -33,6 +33,8 @@ export class PointStore {
   length = 0;
   /** Whether `chunks` are the rows held; false once the kernel took them (`release`). */
   holding = true;
+  /** Settles once `release` has emptied the model's `_points` (a second copy of the rows). */
+  emptied: Promise<void> = Promise.resolve();
   /** Rows asked of Python (`refetch`) and not yet arrived. */
   wanting = false;
   seq = 0;
@@ -50,9 +52,9 @@ export class PointStore {
   private unlisten: () => void;
 
   constructor(private model: Model) {
-    // State bytes an earlier store of this model detached (detachState): no rows here, ask.
-    const first = stateDetached(model) ? null : this.decodeState(bytesOf(model.get("_points")));
-    const asking = first === null && stateDetached(model);
+    // The state an earlier store of this model emptied (emptyState): no rows here, ask.
+    const asking = stateEmptied(model);
+    const first = asking ? null : this.decodeState(bytesOf(model.get("_points")));
     // Rows that do not decode are none, at no seq (-1): the hello below gets every row.
     this.take(first ?? decodePoints(new Uint8Array(0)), first ? this.stateSeq() : -1);
     if (first === null && !asking) {
@@ -98,7 +100,9 @@ export class PointStore {
   release(): void {
     this.chunks = [];
     this.holding = false;
-    detachState(this.model);
+    this.emptied = emptyState(this.model).catch((err: unknown) => {
+      console.warn(`heatwidget: could not free the model's state bytes (${String(err)})`);
+    });
   }
 
   /** A kernel needs the rows the store let go: ask Python for all of them (a reset). */
@@ -280,32 +284,65 @@ export class PointStore {
 }
 
 // ipywidgets keeps the state a model started with (`_points`: every row, as the wire bytes) for
-// the model's life. Once the kernel holds the rows those bytes are a second copy nobody reads:
-// they are detached (transferred to a clone that is dropped, which frees their memory), so the
-// rows are held once. Each Jupyter buffer is its own ArrayBuffer (the comm deserializer slices them),
-// so nothing else loses bytes. A store made later for this model finds them detached and asks
-// Python for the rows (stateDetached).
-function stateBuffer(model: Model): ArrayBuffer | undefined {
+// the model's life. Once the kernel holds the rows those bytes are a second copy nobody reads,
+// so the model's `_points` becomes an empty value and the bytes are freed. It must stay a valid
+// value: JupyterLab's "Save Widget State Automatically", nbconvert and Voilà serialise every
+// attribute (widget manager get_state), and a detached buffer throws there (so does Backbone's
+// equality check when Python later sends a full state). The empty value is written into the
+// Backbone model's attributes directly: `model.set` would queue it for the next save_changes
+// and send it to Python, whose `_points` cannot be set. Saved widget state therefore holds no
+// rows (the static picture shows the map there). A store made later for this model finds the
+// empty value (`emptied`) and asks Python for the rows.
+
+/** The empty `_points` values put in place here (zero bytes that are not Python's rows). */
+const emptied = new WeakSet<object>();
+
+/** The slice of an ipywidgets (Backbone) model this file touches. */
+interface Attributes {
+  attributes: Record<string, unknown>;
+}
+
+function hasAttributes(value: unknown): value is Attributes {
+  const attributes = (value as Partial<Attributes> | null)?.attributes;
+  return typeof attributes === "object" && attributes !== null;
+}
+
+/** The Backbone model behind anywidget's model (which exposes only get/set/on/...): the one of
+ * its widget manager's models holding this very `_points` value. Null on hosts that are not
+ * ipywidgets (the bytes are then kept: a second copy rather than a broken save). */
+async function backboneOf(model: Model, value: unknown): Promise<Attributes | null> {
+  if (hasAttributes(model)) return model;
+  const manager = (model as { widget_manager?: { _models?: Record<string, unknown> } })
+    .widget_manager;
+  for (const entry of Object.values(manager?._models ?? {})) {
+    const found: unknown = await Promise.resolve(entry).catch(() => null);
+    if (hasAttributes(found) && found.attributes._points === value) return found;
+  }
+  return null;
+}
+
+/** Replaces the model's `_points` with an empty value, silently, and frees its bytes. */
+async function emptyState(model: Model): Promise<void> {
   const value = model.get("_points");
-  const buffer = value instanceof ArrayBuffer ? value : value?.buffer;
-  return buffer instanceof ArrayBuffer ? buffer : undefined;
+  if (value === null || value === undefined || emptied.has(value)) return;
+  const holder = await backboneOf(model, value);
+  if (holder === null || holder.attributes._points !== value) return; // a new state came
+  const empty = new DataView(new ArrayBuffer(0));
+  emptied.add(empty);
+  holder.attributes._points = empty;
+  const buffer = value instanceof ArrayBuffer ? value : value.buffer;
+  // Backbone's previous attributes may still point at the bytes until the model's next set:
+  // transferring them to a clone that is dropped frees them now. Each Jupyter buffer is its
+  // own ArrayBuffer (the comm deserializer slices them), so nothing else loses bytes.
+  if (buffer instanceof ArrayBuffer && buffer.byteLength > 0 && typeof structuredClone === "function") {
+    structuredClone(buffer, { transfer: [buffer] });
+  }
 }
 
-/** The state buffers detached here (a detached buffer cannot be told apart otherwise in every
- * browser this supports). */
-const detached = new WeakSet<ArrayBuffer>();
-
-function detachState(model: Model): void {
-  const buffer = stateBuffer(model);
-  if (!buffer || buffer.byteLength === 0 || typeof structuredClone !== "function") return;
-  // Transferring moves the memory to a clone (no copy), dropped at once: the original detaches.
-  structuredClone(buffer, { transfer: [buffer] });
-  detached.add(buffer);
-}
-
-function stateDetached(model: Model): boolean {
-  const buffer = stateBuffer(model);
-  return buffer !== undefined && detached.has(buffer);
+/** Whether the model's `_points` is the empty value a store left (the rows are in Python). */
+function stateEmptied(model: Model): boolean {
+  const value = model.get("_points");
+  return value !== null && value !== undefined && emptied.has(value);
 }
 
 // One store per model in this page, made by anywidget's `initialize` (which lives as long as

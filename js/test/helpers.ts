@@ -13,6 +13,11 @@ export class FakeModel implements Model {
 
   constructor(private state: Partial<Traits> = {}) {}
 
+  /** Like a Backbone model's: what the widget manager serialises (get_state). */
+  get attributes(): Partial<Traits> {
+    return this.state;
+  }
+
   get<K extends TraitName>(name: K): Traits[K] {
     return this.state[name] as Traits[K];
   }

@@ -18,7 +18,68 @@ const rowsOf = (n: number, from = 100) => {
 };
 const lons = (store: PointStore) => lonsOf(store.rows());
 
+/** What ipywidgets' widget manager does to save a model's state (get_state + remove_buffers +
+ * base64): every binary attribute is read; a detached buffer throws here. */
+function saveState(attributes: Record<string, unknown>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [key, value] of Object.entries(attributes)) {
+    if (value instanceof DataView) out[key] = new Uint8Array(value.buffer, value.byteOffset, value.byteLength).length;
+  }
+  return out;
+}
+
+/** anywidget's model as a widget sees it: get/set/on/off/send/save_changes bound to the
+ * Backbone model, which is reachable only through the widget manager. */
+function proxyOf(backbone: FakeModel) {
+  const sets: string[] = [];
+  const proxy = {
+    get: backbone.get.bind(backbone),
+    set: (name: never, value: never) => {
+      sets.push(name);
+      backbone.set(name, value);
+    },
+    save_changes: () => {},
+    send: backbone.send.bind(backbone),
+    on: backbone.on.bind(backbone),
+    off: backbone.off.bind(backbone),
+    widget_manager: { _models: { other: Promise.resolve(new FakeModel()), mine: Promise.resolve(backbone) } },
+  };
+  return { proxy, sets };
+}
+
 describe("PointStore", () => {
+  it("empties the model's state once released: a valid empty value, set silently, bytes freed", async () => {
+    const backbone = new FakeModel({ _points: view(ipc({ lon: [1, 2, 3], lat: [0, 0, 0] })), _seq: 4 });
+    const { proxy, sets } = proxyOf(backbone);
+    const store = new PointStore(proxy);
+    const bytes = (backbone.get("_points") as DataView).buffer;
+    expect(saveState(backbone.attributes)._points).toBeGreaterThan(0);
+    let changes = 0;
+    proxy.on("change:_points", () => changes++);
+    store.release();
+    await store.emptied;
+    expect(bytes.byteLength).toBe(0); // freed
+    expect(saveState(backbone.attributes)).toEqual({ _points: 0 }); // the save does not throw
+    expect([sets, changes]).toEqual([[], 0]); // nothing queued for Python, no change event
+    // a store made later for this model (the page re-initialised) asks Python for the rows
+    const again = new PointStore(proxy);
+    expect([again.length, again.seq, again.fault]).toEqual([0, -1, null]);
+    expect(backbone.sent[backbone.sent.length - 1]?.content).toEqual({ type: "hello", seq: -1 });
+    again.dispose();
+    store.dispose();
+  });
+
+  it("keeps the state bytes on a host whose models it cannot reach (a copy, not a broken save)", async () => {
+    const backbone = new FakeModel({ _points: view(ipc({ lon: [1], lat: [0] })), _seq: 1 });
+    const { proxy } = proxyOf(backbone);
+    proxy.widget_manager._models = { other: Promise.resolve(new FakeModel()), mine: Promise.resolve(new FakeModel()) };
+    const store = new PointStore(proxy);
+    store.release();
+    await store.emptied;
+    expect(saveState(backbone.attributes)._points).toBeGreaterThan(0);
+    store.dispose();
+  });
+
   it("starts from the model's state and says hello with its seq", () => {
     const { model, store } = setup(3, 5);
     expect(store.length).toBe(3);

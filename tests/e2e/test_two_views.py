@@ -8,6 +8,7 @@ a view opened after that asks Python for the rows and draws the same pixels.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,6 +66,40 @@ async (index) => {
 """
 
 
+_SAVE_WITH_STATE_JS = """
+async () => {
+  const app = window.jupyterapp;
+  const toggle = '@jupyter-widgets/jupyterlab-manager:saveWidgetState';
+  const on = () => app.commands.isToggled(toggle);
+  if (!on()) await app.commands.execute(toggle);
+  for (let i = 0; i < 100 && !on(); i++) await new Promise((r) => setTimeout(r, 50));
+  if (!on()) throw new Error('the save-widget-state setting did not turn on');
+  try {
+    await app.commands.execute('docmanager:save');
+  } finally {
+    await app.commands.execute(toggle); // back off: other tests save small notebooks
+  }
+}
+"""
+
+
+def save_widget_state(web: Web, notebook: Path) -> dict[str, Any]:
+    """Saves the notebook with its widget state; what the heatmap's saved state holds."""
+    web.page.evaluate(_SAVE_WITH_STATE_JS)
+    meta = json.loads(notebook.read_text())["metadata"]
+    # JupyterLab saves the notebook without it when the manager's get_state throws
+    assert "widgets" in meta, "the widget state was not saved (did get_state throw?)"
+    states = meta["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    (ours,) = [
+        s
+        for s in states.values()
+        if "_points" in s["state"] or any(b["path"] == ["_points"] for b in s.get("buffers", []))
+    ]
+    buffers = {tuple(b["path"]): b["data"] for b in ours.get("buffers", [])}
+    data = buffers.get(("_points",), "")
+    return {"_points_bytes": len(base64.b64decode(data)), "_seq": ours["state"].get("_seq")}
+
+
 def click_event(web: Web, hv: HeatView, k: KernelClient, xy: tuple[int, int]) -> Any:
     """Clicks the middle of the map's pixel `xy`; the click event Python received."""
     box = hv.root.locator("div.heatwidget-map").bounding_box()
@@ -113,13 +148,20 @@ def test_two_views_of_one_model_share_one_kernel(
     figures["array_buffer_bytes_per_row_outside_kernel"] = round(buffers, 2)
     figures["kernel_bytes_per_row"] = round(mem["kernel"] / N, 2)
     assert mem["kernel"] > 12 * N, mem  # x, y, weight: the rows are in the kernel
-    # the model's state bytes (ipywidgets keeps them) were freed once the kernel had the rows
-    state = web.page.evaluate(
+    # the model's state bytes (ipywidgets keeps them) were freed once the kernel had the rows,
+    # leaving a valid empty value
+    state_js = (
         "() => { const v = document.querySelector('div.heatwidget').__heatwidget.model"
         ".get('_points'); return [v?.constructor?.name, v?.buffer?.byteLength]; }"
     )
-    assert state[1] == 0, state
+    wait_until(lambda: web.page.evaluate(state_js)[1] == 0, 30, "the state bytes to be freed")
+    assert web.page.evaluate(state_js) == ["DataView", 0]
     assert buffers < 2, figures["page_memory"]
+
+    # -- 1b. "Save Widget State Automatically" then save: the widget manager serialises every
+    # model (get_state); the emptied `_points` saves as zero bytes (saved state holds no rows)
+    figures["saved_state"] = save_widget_state(web, jupyter_lab.root_dir / NOTEBOOK)
+    assert figures["saved_state"]["_points_bytes"] == 0, figures["saved_state"]
 
     # -- 2. a click reads the frame of the view clicked, whichever view drew last --------------
     # (the kernel keeps one frame: the second click finds the other view's and draws its own)

@@ -309,7 +309,9 @@ class NumpyOps:
         return (float(t.min()), float(t.max())) if t.size else None
 
     def abs_max(self, col: np.ndarray) -> float:
-        return float(np.abs(col).max())
+        # max(-min, max) is max |x| without an |x| temporary (80 MB at 10M rows: 0.3 s of
+        # set_data, most of it the fresh pages); np.maximum keeps a NaN, as |x|.max() does.
+        return float(np.maximum(-col.min(), col.max()))
 
     def total(self, col: np.ndarray) -> float:
         with np.errstate(over="ignore"):
