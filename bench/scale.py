@@ -100,10 +100,12 @@ def ours(path: Path, engine: str, views, radius: float):
     from heatwidget.host.viewport import Viewport
 
     k = Kernel()
-    agg = Aggregator(source(engine, path), project_degrees)
+    src = source(engine, path)
+    agg = Aggregator(src, project_degrees)
     t = time.perf_counter()
     pyramid = agg.pyramid
     build = time.perf_counter() - t
+    pass_report(src, build)
     times = []
     for _, center, zoom in views:
         origin = Viewport(center, zoom, W, H).origin
@@ -116,6 +118,41 @@ def ours(path: Path, engine: str, views, radius: float):
         k.density_grid(planes, origin, zoom, W, H, radius, HW_AGG_SUM)
         times.append((tg, time.perf_counter() - t, float(planes[1].sum()), float(planes[0].sum())))
     return build, pyramid, times
+
+
+def pass_report(src, build: float) -> None:
+    """Where the pyramid's pass went (DuckDB's SQL pass: ``DuckDBSource.pass_times``) and the
+    process's peak memory (Python and DuckDB share it)."""
+    import resource
+
+    stages = getattr(src, "pass_times", None)
+    if stages:
+        start, kept = src.pass_levels
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        print(f"pass stages: {parts} (grouped at zoom {start}, kept {kept})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(f"pass {build:.1f} s; peak RSS {peak:.0f} MB; load {os.getloadavg()[0]:.2f}")
+
+
+def batch_pass(path: Path) -> None:
+    """The pass before the SQL one, for comparison in the same run: DuckDB streams Arrow
+    batches, the kernel projects them (wasmtime), numpy keys, sorts and merges them
+    (``PyramidBuilder``)."""
+    from heatwidget.aggregate import DuckDBSource
+    from heatwidget.aggregate.builder import PyramidBuilder
+    from heatwidget.aggregate.pyramid import BYTES_PER_PIXEL, DEFAULT_BUDGET
+    from heatwidget.aggregate.source import Filter
+    from heatwidget.host.kernel import project_degrees
+
+    t = time.perf_counter()
+    builder = PyramidBuilder(project_degrees, DEFAULT_BUDGET // 2 // BYTES_PER_PIXEL)
+    for rows in DuckDBSource(str(path)).batches(Filter()):
+        builder.add(rows)
+    cells, depth = builder.finish()
+    print(
+        f"batch pass (before): {time.perf_counter() - t:.1f} s to zoom {depth} "
+        f"({cells.code.size:,} pixels); load {os.getloadavg()[0]:.2f}"
+    )
 
 
 def _project_partition(df):
@@ -161,6 +198,10 @@ def main() -> None:
     ap.add_argument("--engine", choices=["duckdb", "dask", "memory"], default="duckdb")
     ap.add_argument("--radius", type=float, default=0.0)
     ap.add_argument("--no-datashader", action="store_true")
+    ap.add_argument(
+        "--batch-pass", action="store_true", help="also time the Python batch pass (before)"
+    )
+    ap.add_argument("--pass-only", action="store_true", help="the pyramid's pass, no views")
     args = ap.parse_args()
     n = parse_n(args.points)
     print(
@@ -172,12 +213,16 @@ def main() -> None:
         f"parquet {path.name}: {path.stat().st_size / 1e6:.0f} MB ({time.perf_counter() - t:.1f} s)"
     )
     views = tour()
-    build, pyramid, mine = ours(path, args.engine, views, args.radius)
+    if args.batch_pass:
+        batch_pass(path)
+    build, pyramid, mine = ours(path, args.engine, [] if args.pass_only else views, args.radius)
     mb = [b / 1e6 for b in pyramid.level_bytes]
     print(
         f"pyramid pass {build:.1f} s: depth {pyramid.depth}, {sum(mb):.0f} MB "
         f"({', '.join(f'z{i} {v:.1f}' for i, v in enumerate(mb))} MB)"
     )
+    if args.pass_only:
+        return
     theirs = None if args.no_datashader else datashader_views(path, views)
     print()
     # the last column checks both drew the same frame: its total weight, datashader's / ours

@@ -285,3 +285,62 @@ def test_a_stream_opener_is_read_once_per_pass_and_kept_nowhere(data) -> None:
     assert src.row_count() is None  # a stream has no metadata to count with
     with pytest.raises(TypeError, match="__arrow_c_stream__"):
         ArrowStreamSource(object())
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("relation", [False, True])
+def test_duckdb_pass_in_sql_equals_the_batch_pass(data, tmp_path, weighted, relation) -> None:
+    """DuckDBSource.deepest (keyed and grouped in SQL) gives the pyramid PyramidBuilder makes
+    from Kernel.project's keys, level for level, for budgets that keep zoom 16 and that make
+    it coarsen; the pixels held never pass the limit."""
+    duckdb = pytest.importorskip("duckdb")
+    from heatwidget.aggregate.builder import PyramidBuilder
+    from heatwidget.aggregate.source import Filter
+
+    cols = {k: data[k] for k in ("lon", "lat", "weight")}
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table(cols), path, row_group_size=4096)
+    if relation:
+        con = duckdb.connect()
+        src = DuckDBSource(con.sql(f"SELECT * FROM read_parquet('{path}')"), connection=con)
+    else:
+        src = DuckDBSource(str(path))
+    if not weighted:
+        src.weight = None
+    for limit in (1 << 20, 40_000, 20_000, 18_000):
+        got, depth = src.deepest(limit)
+        assert got.code.size <= limit
+        builder = PyramidBuilder(project_degrees, limit)
+        for rows in src.batches(Filter()):
+            builder.add(rows)
+        budget = limit * 2 * 28  # Aggregator's limit is half the budget's pixels
+        mine = Pyramid.of_deepest(got, depth, len(data["lon"]), budget)
+        want = Pyramid.of_deepest(*builder.finish(), len(data["lon"]), budget)
+        # the SQL pass stops where the pyramid fits the budget: nothing deeper is dropped later
+        assert mine.depth == want.depth == depth, limit
+        for a, b in zip(mine.levels, want.levels, strict=True):
+            for f in ("code", "total", "count", "largest"):
+                np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+def test_depth_estimate_from_a_sample() -> None:
+    """Chao1 per zoom: a sample of all-distinct pixels says "as many pixels as rows" (no zoom
+    deeper than fits, alone and with the zooms above it), clustered rows allow deep zooms, an
+    empty sample any zoom."""
+    from heatwidget.aggregate.duckdb_source import estimate_depth
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 2**32, 10_000, dtype=np.uint64).astype(np.uint32)
+    y = rng.integers(0, 2**32 - 1, 10_000, dtype=np.uint64).astype(np.uint32)
+    # 10k distinct rows sampled from 1M spread over the world: ~1M pixels from zoom ~3 on
+    # zoom 0 has 65536 pixels; zoom 1 could hold 262144 and the sample says ~1M: too many
+    assert estimate_depth(x, y, 1_000_000, 100_000) == 0
+    assert estimate_depth(x, y, 1_000_000, 300_000) == 1
+    # never more pixels than rows; zooms 0..4 together (65536 + 262144 + 3 x 1M) fit 2 x 2M
+    assert estimate_depth(x, y, 1_000_000, 2_000_000) == 4
+    # 100 places, each one pixel even at zoom 16: 100 pixels at every zoom
+    px = rng.integers(0, 2**32, 100, dtype=np.uint64).astype(np.uint32)
+    py = rng.integers(0, 2**31, 100, dtype=np.uint64).astype(np.uint32)
+    idx = rng.integers(0, 100, 10_000)
+    assert estimate_depth(px[idx], py[idx], 10**9, 1_000) == 16
+    assert estimate_depth(px[:0], py[:0], 10, 1) == 16
