@@ -93,11 +93,15 @@ def _sources(data, tmp_path, which):
     pq.write_table(table, path, row_group_size=8192)
     if which == "duckdb":
         return DuckDBSource(str(path))
+    if which == "duckdb-sorted":  # deep views read the spatially sorted copy's row groups
+        return DuckDBSource(str(path)).sorted_copy(tmp_path / "sorted.parquet", group_rows=1024)
     pytest.importorskip("dask.dataframe")
     return DaskSource.parquet(str(path), split_row_groups=True)
 
 
-@pytest.mark.parametrize("which", ["memory", "stream", "stream-opener", "duckdb", "dask"])
+@pytest.mark.parametrize(
+    "which", ["memory", "stream", "stream-opener", "duckdb", "duckdb-sorted", "dask"]
+)
 def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, which) -> None:
     dask = pytest.importorskip("dask") if which == "dask" else None
     src = _sources(data, tmp_path, which)
@@ -113,7 +117,7 @@ def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, w
                 np.testing.assert_array_equal(got, ref, err_msg=f"{which} z{zoom} {agg}")
 
 
-@pytest.mark.parametrize("which", ["memory", "stream-opener", "duckdb", "dask"])
+@pytest.mark.parametrize("which", ["memory", "stream-opener", "duckdb", "duckdb-sorted", "dask"])
 def test_time_window_reads_rows_with_a_filter(data, kernel, tmp_path, which) -> None:
     dask = pytest.importorskip("dask") if which == "dask" else None
     agg_obj = Aggregator(_sources(data, tmp_path, which), project_degrees, budget=8 << 20)
@@ -344,3 +348,46 @@ def test_depth_estimate_from_a_sample() -> None:
     idx = rng.integers(0, 100, 10_000)
     assert estimate_depth(px[idx], py[idx], 10**9, 1_000) == 16
     assert estimate_depth(px[:0], py[:0], 10, 1) == 16
+
+
+def test_sorted_copy_prunes_row_groups_to_the_view(tmp_path) -> None:
+    """The sorted copy holds the same rows in Morton order, and a street view's bounds meet a
+    few of its row groups' lon/lat statistics (200k rows over a city), where they meet every
+    row group of the unsorted file."""
+    from heatwidget.aggregate import morton
+    from heatwidget.aggregate.source import Filter
+
+    rng = np.random.default_rng(4)
+    n = 200_000
+    lon, lat = rng.uniform(2.25, 2.45, n), rng.uniform(48.75, 48.95, n)
+    weight = rng.integers(1, 9, n).astype(np.float32)
+    pq.write_table(pa.table({"lon": lon, "lat": lat, "weight": weight}), tmp_path / "city.parquet",
+                   row_group_size=8192)  # fmt: skip
+    copy = DuckDBSource(str(tmp_path / "city.parquet")).sorted_copy(tmp_path / "sorted.parquet")
+    t = pq.read_table(tmp_path / "sorted.parquet")
+    x, y = project_degrees(t.column("lon").to_numpy(), t.column("lat").to_numpy())
+    assert (np.diff(morton.pixels(x, y, 16).astype(np.int64)) >= 0).all()
+    assert sorted(t.column("weight").to_numpy()) == sorted(weight)
+    where = Filter(((2.3495, 2.3505),), (48.8495, 48.8505))  # a street
+
+    def groups_met(path) -> tuple[int, int]:
+        meta = pq.ParquetFile(path).metadata
+        met = 0
+        for g in range(meta.num_row_groups):
+            lon_s, lat_s = (meta.row_group(g).column(i).statistics for i in (0, 1))
+            (a, b), (c, d) = where.lon[0], where.lat
+            met += lon_s.min <= b and lon_s.max >= a and lat_s.min <= d and lat_s.max >= c
+        return met, meta.num_row_groups
+
+    met, groups = groups_met(tmp_path / "sorted.parquet")
+    assert groups == 4 and met <= 2, (met, groups)  # 65536-row groups; the box is central
+    copy2 = DuckDBSource(str(tmp_path / "city.parquet")).sorted_copy(
+        tmp_path / "sorted2.parquet", group_rows=2048
+    )
+    met, groups = groups_met(tmp_path / "sorted2.parquet")
+    assert groups >= 97 and met <= 6, (met, groups)
+    met, groups = groups_met(tmp_path / "city.parquet")
+    assert met == groups
+    for src in (copy, copy2):
+        rows = sum(r.lon.size for r in src.batches(where))
+        assert rows == int(where.mask(lon, lat, None).sum()) > 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["coarser_sql", "fixed_point_sql", "pixels_sql"]
+__all__ = ["coarser_sql", "fixed_point_sql", "morton_sql", "pixels_sql"]
 
 _MAX_LAT = 85.0511287798
 _FIX = 4294967296.0
@@ -114,3 +114,21 @@ def pixels_sql(fixed: str, level: int, weighted: bool) -> str:
 def coarser_sql(key: str, k: int) -> str:
     """A ``pixels_sql`` key ``k`` zooms coarser (each half of the key shifted by ``k``)."""
     return f"((({key}) >> {32 + k}) << 32) | ((({key}) & 4294967295) >> {k})"
+
+
+_SPREAD = ((16, 0x0000FFFF0000FFFF), (8, 0x00FF00FF00FF00FF), (4, 0x0F0F0F0F0F0F0F0F),
+           (2, 0x3333333333333333), (1, 0x5555555555555555))  # fmt: skip
+
+
+def morton_sql(fixed: str, level: int, extra: str) -> str:
+    """``fixed`` (a ``fixed_point_sql`` query) with its ``extra`` columns (a select list of
+    names) and ``code``: the rows' Morton codes at zoom ``level`` (as morton.pixels)."""
+    shift = 24 - level
+    q = f"SELECT {extra}, x >> {shift} AS sx0, y >> {shift} AS sy0 FROM ({fixed})"
+    for i, (step, mask) in enumerate(_SPREAD):
+        q = (
+            f"SELECT *, (sx{i} | (sx{i} << {step})) & {mask} AS sx{i + 1}, "
+            f"(sy{i} | (sy{i} << {step})) & {mask} AS sy{i + 1} FROM ({q})"
+        )
+    n = len(_SPREAD)
+    return f"SELECT {extra}, sx{n} | (sy{n} << 1) AS code FROM ({q})"
