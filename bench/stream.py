@@ -99,11 +99,11 @@ KERNEL_SETUP = """
 import os as _os, threading as _threading, time as _time
 _BATCHES = [cities({batch}, seed=1000 + i) for i in range(64)]
 _sent = {{}}
-_orig_send_delta = m._send_delta
+_orig_send_delta = m._stream._send_delta
 def _rec_send_delta(delta):
     _sent.update(seq=delta.seq, rows=delta.rows, drop=delta.drop, nbytes=len(delta.payload))
     _orig_send_delta(delta)
-m._send_delta = _rec_send_delta
+m._stream._send_delta = _rec_send_delta
 _log = []      # (seq, t_start, t_end, rows, drop, payload bytes) per append
 _rss = []      # (time, kernel RSS bytes) once a second
 _done = []
@@ -143,8 +143,8 @@ INIT_JS = """
   const found = (window.__hwWasm = []);
   // [total ms, calls, max ms] per timed export: where the page's main thread goes.
   const probe = (window.__hwProbe = {});
-  const TIMED = ['hw_points_append', 'hw_points_drop_front', 'hw_points_reserve', 'hw_density',
-                 'hw_colorize', 'hw_frame_quantile'];
+  const TIMED = ['hw_points_append', 'hw_points_append_fixed', 'hw_points_drop_front',
+                 'hw_points_reserve', 'hw_density', 'hw_colorize', 'hw_frame_quantile'];
   const orig = WebAssembly.instantiate;
   WebAssembly.instantiate = function (...args) {
     return orig.apply(this, args).then((r) => {
@@ -564,6 +564,7 @@ def report(name: str, cfg: dict[str, Any], a: dict[str, Any]) -> str:
         for fn in (
             "hw_points_drop_front",
             "hw_points_append",
+            "hw_points_append_fixed",
             "hw_points_reserve",
             "hw_density",
             "hw_colorize",

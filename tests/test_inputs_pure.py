@@ -13,12 +13,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-import pyarrow as pa
 import pytest
 from backends import BACKENDS, run_numpy, run_pure
 
 from heatwidget.points import PointStore, to_table
 from heatwidget.points.columns import ColumnOps
+from heatwidget.points.wire import decode
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -79,12 +79,17 @@ PURE_ONLY = [
 ]
 
 
+def _value(name: str, v: Any) -> Any:
+    if isinstance(v, float) and math.isnan(v):
+        return None
+    return round(v, 6) if name in ("lon", "lat") else v
+
+
 def rows(ipc: bytes) -> tuple[list[str], list[str], dict[str, list[Any]]]:
-    table = pa.ipc.open_stream(ipc).read_all()
-    values = {
-        k: [None if isinstance(v, float) and math.isnan(v) else v for v in col]
-        for k, col in table.to_pydict().items()
-    }
+    """The rows of wire bytes, lon/lat back in degrees (each unit's centre, rounded to 1e-6:
+    the fixed point keeps 1/128 px at zoom 18)."""
+    table = decode(ipc)
+    values = {k: [_value(k, v) for v in col] for k, col in table.to_pydict().items()}
     return table.column_names, [str(t) for t in table.schema.types], values
 
 

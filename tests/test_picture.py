@@ -182,3 +182,17 @@ def test_the_static_picture_is_as_wide_as_the_map_was_shown() -> None:
     assert m._rendering.static_width() == 512
     m.layout.width = "100%"  # not pixels: the view's
     assert m._rendering.static_width() == 1024
+
+
+def test_the_dots_are_points_radius_wide() -> None:
+    lat, lon = 48.0, 4.0
+    m = Heatmap(lat=[lat], lon=[lon], center=(lat, lon), zoom=14, radius=30, points_zoom=12)
+    py, _px = pixel(m, 300, 200, lat, lon)
+
+    def width() -> int:  # opaque pixels of the dot along its row
+        return int((m._rendering.frame(300, 200).rgba[py, :, 3] == 255).sum())
+
+    small = width()
+    m.points_radius = 10
+    big = width()
+    assert 7 <= small <= 10 and 19 <= big <= 22  # 2r + 1, with the outline

@@ -477,6 +477,27 @@ def test_a_click_carries_the_nearest_rows_with_the_users_columns() -> None:
     assert got[-1]["rows"] is None
 
 
+def test_up_close_a_clicks_rows_are_the_dots_under_it() -> None:
+    """At zoom >= points_zoom the rows within points_radius px, not within the heat's radius."""
+    df = pd.DataFrame({"lat": [48.85, 48.85], "lon": [2.35, 2.3503], "name": ["a", "b"]})
+    m = quiet(df, center=(48.85, 2.35), zoom=16, radius=30, points_zoom=15)
+    got: list[dict[str, Any]] = []
+    m.on_click(got.append)
+    # b is 0.0003 deg east: ~13.98 px at zoom 16; a is under the click
+    click = {"type": "click", "lat": 48.85, "lon": 2.35, "x": 10, "y": 10, "value": 1.0}
+    m._handle_front_end({**click, "count": 2})
+    assert got[-1]["rows"]["name"].tolist() == ["a"]  # points_radius 4 px
+    m.points_radius = 16
+    m._handle_front_end({**click, "count": 2})
+    assert got[-1]["rows"]["name"].tolist() == ["a", "b"]
+    m.points_zoom = None  # the heat: within its 30 px
+    m.points_radius = 4
+    m._handle_front_end({**click, "count": 2})
+    assert got[-1]["rows"]["name"].tolist() == ["a", "b"]
+    with pytest.raises(traitlets.TraitError):
+        m.points_radius = 0
+
+
 def test_points_zoom_is_a_zoom_or_none() -> None:
     assert quiet(lat=[1.0], lon=[1.0]).points_zoom is None
     assert quiet(lat=[1.0], lon=[1.0], points_zoom=14).points_zoom == 14.0

@@ -73,10 +73,10 @@ def test_append_sends_only_the_new_rows() -> None:
         assert all(not isinstance(v, bytes) for s in spy.states for v in s.values())
         assert len(spy.states) == 1 and set(spy.states[0]) <= {"point_count", "data_bounds"}
         sizes[n] = spy.bytes_sent()
-    # 16 bytes a row (lon, lat float64) plus a constant (the IPC schema and framing)
+    # 8 bytes a row (fixed-point x, y uint32) plus a constant (the IPC schema and framing)
     per_row = (sizes[10_000] - sizes[1000]) / 9000
-    assert per_row == pytest.approx(16, abs=0.1)
-    assert sizes[10] - 10 * 16 < 1000
+    assert per_row == pytest.approx(8, abs=0.1)
+    assert sizes[10] - 10 * 8 < 1000
     assert m.point_count == 100_000 + 11_010
 
 
@@ -91,14 +91,14 @@ def test_sequence_numbers_and_full_state_for_new_views() -> None:
     assert state["_seq"] == seq0 + 2
     table = decode(state["_points"])
     assert table.num_rows == 10 == state["point_count"]
-    assert table.column("lat").to_pylist() == list(rows(10)["lat"])
+    assert table.column("lat").to_pylist() == pytest.approx(list(rows(10)["lat"]), abs=1e-7)
     # rows appended without weights weigh 1, as the kernel takes them
     assert table.column("weight").to_pylist() == [1.0] * 8 + [2.0, 3.0]
 
 
 def test_the_full_stream_is_not_kept_after_a_view_got_it() -> None:
-    """Python holds the rows once: the IPC stream made for a new model is not cached (20 bytes a
-    row, 200 MB at 10M points, otherwise held for the widget's life)."""
+    """Python holds the rows once: the IPC stream made for a new model is not cached (12 bytes a
+    weighted row, 120 MB at 10M points, otherwise held for the widget's life)."""
     import gc
     import tracemalloc
 
@@ -107,14 +107,14 @@ def test_the_full_stream_is_not_kept_after_a_view_got_it() -> None:
     tracemalloc.start()
     try:
         state = m.get_state()  # what a display or a page reload asks for
-        assert len(state["_points"]) > 200_000 * 20
+        assert len(state["_points"]) > 200_000 * 12
         peak = tracemalloc.get_traced_memory()[1]
         del state
         gc.collect()
         held = tracemalloc.get_traced_memory()[0]
     finally:
         tracemalloc.stop()
-    assert peak > 200_000 * 20  # the stream was made (the measurement sees it)...
+    assert peak > 200_000 * 12  # the stream was made (the measurement sees it)...
     assert held < 200_000  # ...and nothing holds it now
 
 
@@ -136,12 +136,16 @@ def test_sliding_window_drops_oldest_first() -> None:
     m.append(**rows(10, 20))
     assert spy.custom[-1][0] == {"type": "delta", "seq": m._seq, "rows": 10, "drop": 5}
     assert m.point_count == 25
-    assert decode(m._points).column("lat").to_pylist() == list(rows(30)["lat"][5:])
+    assert decode(m._points).column("lat").to_pylist() == pytest.approx(
+        list(rows(30)["lat"][5:]), abs=1e-7
+    )
     # more rows than the window: only the newest max_points are sent
     m.append(**rows(100, 30))
     content, buffers = spy.custom[-1]
     assert content["rows"] == 25 and content["drop"] == 25
-    assert decode(buffers[0]).column("lat").to_pylist() == list(rows(130)["lat"][105:])
+    assert decode(buffers[0]).column("lat").to_pylist() == pytest.approx(
+        list(rows(130)["lat"][105:]), abs=1e-7
+    )
     assert m.data_bounds == pytest.approx(
         (
             min(rows(130)["lat"][105:]),
@@ -204,7 +208,8 @@ def test_time_column_sorted_and_extent() -> None:
     t = np.array(["2024-01-03", "2024-01-01", "2024-01-02"], dtype="datetime64[ms]")
     m = Heatmap(lat=[3.0, 1.0, 2.0], lon=[0.0, 0.0, 0.0], time=t)
     table = decode(m._points)
-    assert table.column("lat").to_pylist() == [1.0, 2.0, 3.0]  # sorted by time
+    # sorted by time
+    assert table.column("lat").to_pylist() == pytest.approx([1.0, 2.0, 3.0], abs=1e-7)
     utc = dt.timezone.utc
     assert m.time_extent == (
         dt.datetime(2024, 1, 1, tzinfo=utc),
@@ -369,3 +374,36 @@ def test_a_new_views_state_is_one_snapshot_while_another_thread_appends() -> Non
         states += 1
     thread.join()
     assert states > 1
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_kernel_sliding_window_equals_a_fresh_load(weighted: bool) -> None:
+    """Drops step the rows' start forward and appends move them back once in a while
+    (heat.h hw_points_drop_front): after many rounds, in arrival order and after a spatial
+    sort, the frame is a fresh load's of the same rows, and the memory stops growing."""
+    from heatwidget.host.kernel import HW_AGG_SUM, Kernel
+
+    rng = np.random.default_rng(5)
+    total, window, step = 60_000, 10_000, 1_700
+    cols = {"lon": rng.uniform(-180, 180, total), "lat": rng.uniform(-80, 80, total)}
+    if weighted:
+        cols["weight"] = rng.uniform(0, 3, total).astype(np.float32)
+    rows = pa.table(cols)
+    frame = ((0.0, 0.0), 1, 512, 512, 0.0, HW_AGG_SUM)
+    with Kernel() as live, Kernel() as fresh:
+        live.load(rows.slice(0, window))
+        sizes = []
+        end = window
+        while end + step <= total:
+            live.append(rows.slice(end, step))
+            end += step
+            assert live.drop_front(live.point_count - window) == window
+            if end % (3 * step) < step:
+                live.index()  # sometimes in spatial order, as the page does when idle
+            sizes.append(live.memory_bytes)
+        fresh.load(rows.slice(end - window, window))
+        got, _ = live.density(*frame)
+        want, _ = fresh.density(*frame)
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+        assert got.sum() > 0
+        assert sizes[-1] == sizes[len(sizes) // 2]  # the window's room stopped growing

@@ -4,8 +4,8 @@
 answers a frame (``GridFrame``, geometry from ``Kernel.grid_geometry``) with the binned grid
 the kernel draws with ``Kernel.density_grid``. Sources: ``ArraySource`` (numpy / pyarrow),
 ``ArrowStreamSource`` (Arrow PyCapsule streams), ``DuckDBSource`` (Parquet, relations;
-extra ``duckdb``) and ``DaskSource`` (``dask.dataframe``; extra ``dask``). Not yet wired into
-``Heatmap``: the front end's side comes later.
+extra ``duckdb``) and ``DaskSource`` (``dask.dataframe``; extra ``dask``). ``Heatmap`` reaches
+it in server mode (widget/serving.py).
 """
 
 from __future__ import annotations

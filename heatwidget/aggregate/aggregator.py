@@ -10,8 +10,8 @@ Exactness against client mode (``Heatmap.density()``, tests/test_aggregate.py): 
 max are equal cell for cell at integer zooms, any radius; sum and mean too when the kernel's
 float32 sums are exact (dyadic weights), else within float32 rounding (the server sums in
 float64, the browser in float32: ~1e-6 relative). Fractional zooms: within 1% (pyramid
-centres). A time window reads rows (no pyramid over time). Time decay (half-life) is not
-supported here yet.
+centres). A time window reads rows (no pyramid over time). Time decay (half-life): a
+decayed source over the same engine (decayed.py) whose frames read rows.
 
 The grid's geometry (cell size, margin) comes from the kernel (``Kernel.grid_geometry``), and
 so does the projection (``project``, e.g. ``heatwidget.host.kernel.project_degrees``): this
@@ -127,7 +127,8 @@ class Aggregator:
         ``HW_AGG_*``; ``window`` in the time column's unit). The kernel keeps the frame for
         ``quantile``/``colorize``/``count_near``."""
         f, margin, gw, gh = kernel.grid_geometry(width, height, radius, aggregation)
-        frame = GridFrame(*origin, zoom, width, height, f, margin, gw, gh)
+        x0, y0 = (float(v) for v in origin)
+        frame = GridFrame(x0, y0, float(zoom), width, height, f, margin, gw, gh)
         planes = self.grid(frame, *window)
         grid, mx = kernel.density_grid(planes, origin, zoom, width, height, radius, aggregation)
         return grid, float(mx)

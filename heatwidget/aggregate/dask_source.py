@@ -13,6 +13,7 @@ import numpy as np
 
 from .pyramid import Cells
 from .source import Filter, Keys, Rows
+from .times import series_ms, temporal_dtype
 
 __all__ = ["DaskSource"]
 
@@ -28,7 +29,7 @@ def _partition_cells(
     lon = df[lon_c].to_numpy(np.float64)
     lat = df[lat_c].to_numpy(np.float64)
     w = None if w_c is None else df[w_c].to_numpy(np.float32)
-    t = None if t_c is None else df[t_c].to_numpy(np.float64)
+    t = None if t_c is None else series_ms(df[t_c])  # datetimes: ms (aggregate/times.py)
     if where != Filter():
         keep = where.mask(lon, lat, t)
         lon, lat, w = lon[keep], lat[keep], None if w is None else w[keep]
@@ -54,6 +55,8 @@ class DaskSource:
         self.ddf = ddf
         self.cols = (lon, lat, weight if weight in names else None, time if time in names else None)
         self.rows: int | None = None
+        t = self.cols[3]
+        self.time_ms = t is not None and temporal_dtype(ddf[t].dtype)
 
     @classmethod
     def parquet(cls, path: str, **kwargs: Any) -> DaskSource:

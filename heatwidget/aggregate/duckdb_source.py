@@ -21,6 +21,7 @@ from . import morton
 from .pyramid import MAX_DEPTH, Cells
 from .source import Filter, Keys, Rows, cells_of_batches
 from .sql_keys import coarser_sql, fixed_point_sql, morton_sql, pixels_sql
+from .times import duck_time
 
 __all__ = ["DuckDBSource"]
 
@@ -72,6 +73,8 @@ class DuckDBSource:
         self.pass_levels: tuple[int, int] | None = None
         #: the last pass's seconds per stage (``deepest``)
         self.pass_times: dict[str, float] = {}
+        #: The time column as a window compares it: ms for dates/timestamps (aggregate/times.py)
+        self.time_sql, self.time_ms = duck_time(rel, self.time)
 
     def row_count(self) -> int | None:
         """From the Parquet footers (a relation's row count is not metadata: None)."""
@@ -84,7 +87,7 @@ class DuckDBSource:
 
     def batches(self, where: Filter) -> Iterator[Rows]:
         cols = [f'"{self.lon}"', f'"{self.lat}"'] + ([f'"{self.weight}"'] if self.weight else [])
-        cond = where.sql(f'"{self.lon}"', f'"{self.lat}"', f'"{self.time}"' if self.time else None)
+        cond = where.sql(f'"{self.lon}"', f'"{self.lat}"', self.time_sql)
         rel = self.rel.filter(cond).select(", ".join(cols))
         # duckdb 2 names it to_arrow_reader; 1.x has fetch_record_batch (deprecated in 2)
         fetch = getattr(rel, "to_arrow_reader", None) or rel.fetch_record_batch
@@ -126,13 +129,13 @@ class DuckDBSource:
         start = min(depth, estimate_depth(s["x"], s["y"], rows, limit))
         times = {"sample": time.perf_counter() - t}
         table = "hw_pixels"
-        self.con.execute(f"DROP TABLE IF EXISTS {table}")
+        self._query(f"DROP TABLE IF EXISTS {table}")
         group = pixels_sql(fixed_point_sql(ROWS, lon, lat, w), start, self.weight is not None)
         self._query(f"CREATE TEMP TABLE {table} AS {group}")
         times["group"] = time.perf_counter() - t - sum(times.values())
         try:
             # HyperLogLog counts (~2% off) skip the zooms far too big; one exact count decides
-            approx = self.con.execute(
+            approx = self._query(
                 "SELECT "
                 + ", ".join(
                     f"approx_count_distinct({coarser_sql('key', k)})" for k in range(start + 1)
@@ -144,17 +147,17 @@ class DuckDBSource:
                 k += 1
             while k < start and approx[k] > limit * 0.95:
                 exact = f"SELECT count(DISTINCT {coarser_sql('key', k)}) FROM {table}"
-                if self.con.execute(exact).fetchall()[0][0] <= limit:
+                if self._query(exact).fetchall()[0][0] <= limit:
                     break
                 k += 1
-            got = self.con.execute(
+            got = self._query(
                 f"SELECT * FROM {table}"
                 if k == 0
                 else f"SELECT {coarser_sql('key', k)} AS key, sum(total) AS total, "
                 f"sum(count) AS count, max(largest) AS largest FROM {table} GROUP BY ALL"
             ).fetchnumpy()
         finally:
-            self.con.execute(f"DROP TABLE IF EXISTS {table}")
+            self._query(f"DROP TABLE IF EXISTS {table}")
         times["count+fetch"] = time.perf_counter() - t - sum(times.values())
         key = np.asarray(got["key"], np.uint64)
         code = morton.encode(key >> np.uint64(32), key & np.uint64(0xFFFFFFFF))
@@ -195,7 +198,8 @@ class DuckDBSource:
         return DuckDBSource(str(out), self.lon, self.lat, self.weight, self.time)
 
     def _query(self, sql: str) -> Any:
-        """``sql`` over the rows (the virtual table ``ROWS``), on the relation's connection."""
+        """``sql`` over the rows (the virtual table ``ROWS``), on the relation's connection
+        (a temporary table made there is seen only there)."""
         if self.path is not None:
             return self.con.execute(sql.replace(ROWS, f"read_parquet({self.path!r})"))
         return self.rel.query(ROWS, sql)

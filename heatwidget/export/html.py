@@ -5,7 +5,8 @@ The file holds everything the front end needs and nothing it would fetch:
 * the bundle ``static/widget.js`` (ESM; the .wasm kernel and the country outlines are already
   inlined in it) inside one inline ``<script type="module">``, followed by a small bootstrap;
 * ``static/widget.css`` in a ``<style>``;
-* the points: the widget's ``_points`` Arrow IPC bytes, base64, in a
+* the points: the widget's ``_points`` bytes (wire format 2: the kernel's fixed-point x/y, as
+  Jupyter's views get them; docs/architecture.md), base64, in a
   ``<script type="application/octet-stream">`` (never executed), and the other synced traits
   as JSON (``_lut`` base64 too).
 
@@ -14,8 +15,8 @@ for anywidget's model (``get``/``set``/``on``/``off``/``save_changes``; binary t
 DataView) and calls the bundle's ``render`` on a full-page div. Panning, zooming and the
 legend work as in Jupyter; nothing goes back to Python.
 
-Size: about 400 KB of bundle and CSS, plus base64 of 16 bytes per point (lon, lat float64):
-≈ 21.3 bytes per point, ≈ 26.7 with weights, ≈ 37.3 with weights and times. Tiles of the
+Size: about 400 KB of bundle and CSS, plus base64 of 8 bytes per point (x, y uint32):
+≈ 10.7 bytes per point, ≈ 16 with weights, ≈ 26.7 with weights and times. Tiles of the
 basemap load when online; offline the map shows the built-in country outlines.
 """
 
@@ -32,8 +33,8 @@ __all__ = ["BYTES_PER_POINT", "render_html", "save_html"]
 
 _STATIC = Path(__file__).resolve().parent.parent / "static"
 
-#: Bytes of HTML per point: base64 (4/3) of the IPC columns (lon, lat float64; weight float32).
-BYTES_PER_POINT = {"lon+lat": 16 * 4 / 3, "lon+lat+weight": 20 * 4 / 3}
+#: Bytes of HTML per point: base64 (4/3) of the wire's columns (x, y uint32; weight float32).
+BYTES_PER_POINT = {"x+y": 8 * 4 / 3, "x+y+weight": 12 * 4 / 3}
 
 # Traits of ipywidgets/anywidget plumbing, not the front end's business.
 _SKIP = {
@@ -57,6 +58,7 @@ _BINARY = ("_points", "_lut")
 # The esbuild ESM bundle ends with `export{A as L,B as default,C as version};`.
 _EXPORT = re.compile(r"export\s*\{([^{}]*)\}\s*;?")
 _DEFAULT = re.compile(r"([\w$]+)\s+as\s+default\b")
+_OFFLINE = re.compile(r"([\w$]+)\s+as\s+offlineServer\b")
 
 # The page's stand-in for anywidget's model, which renders the bundle's `__HW_WIDGET__`
 # (js/src/standalone.ts, built beside widget.js).
@@ -126,9 +128,11 @@ def _module(bundle: str) -> str:
     default = _DEFAULT.search(last.group(1))
     if default is None:
         raise ValueError("static/widget.js exports no default (the anywidget module)")
-    body = (
-        bundle[: last.start()] + f"const __HW_WIDGET__ = {default.group(1)};" + bundle[last.end() :]
-    )
+    local = f"const __HW_WIDGET__ = {default.group(1)};"
+    offline = _OFFLINE.search(last.group(1))  # a served map's grid answerer (offline-grid.ts)
+    if offline is not None:
+        local += f"const __HW_OFFLINE__ = {offline.group(1)};"
+    body = bundle[: last.start()] + local + bundle[last.end() :]
     return _script_safe(body) + "\n" + _bootstrap()
 
 
@@ -147,8 +151,11 @@ def _state(widget: Any) -> tuple[dict[str, Any], dict[str, bytes]]:
     return out, binaries
 
 
-def render_html(widget: Any, *, title: str | None = None) -> str:
-    """The standalone page of ``widget`` as a str (see :func:`save_html`)."""
+def render_html(
+    widget: Any, *, title: str | None = None, extra: dict[str, Any] | None = None
+) -> str:
+    """The standalone page of ``widget`` as a str (see :func:`save_html`); ``extra``: more
+    state for the page (bytes values are embedded as binaries), e.g. a served map's levels."""
     js_path, css_path = _STATIC / "widget.js", _STATIC / "widget.css"
     if not js_path.is_file():
         raise FileNotFoundError(
@@ -158,6 +165,12 @@ def render_html(widget: Any, *, title: str | None = None) -> str:
     bundle = js_path.read_text(encoding="utf-8")
     css = css_path.read_text(encoding="utf-8") if css_path.is_file() else ""
     state, binaries = _state(widget)
+    for name, value in (extra or {}).items():
+        if isinstance(value, bytes):
+            binaries[name] = value
+            state["__binary__"].append(name)
+        else:
+            state[name] = _json_value(value)
     if title is None:
         count = int(state.get("point_count") or 0)
         title = f"heatwidget: {count:,} points"

@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..points.columns.numpy_ops import OPS as NUMPY_OPS
+
 # The ABI this host was written for: heat.h's constants, generated into abi.py by js/build.mjs.
 from .abi import (
     HW_ABI_VERSION,
@@ -170,9 +172,10 @@ class Kernel:
         """Replace the points held with ``table``'s rows; returns the number held.
 
         ``table`` is the canonical Table (``lon`` float64, ``lat`` float64, optional ``weight``
-        float32 and ``time`` float64; other numeric types are cast). Rows are copied in chunks
-        of ``stage_capacity`` into the kernel's staging buffers; any number of record batches
-        is fine. Null or non-finite coordinates are kept but never drawn.
+        float32 and ``time`` float64; other numeric types are cast), or a wire table (``x``,
+        ``y`` uint32 instead of lon/lat: heatwidget.points.wire.decode_wire). Rows are copied in
+        chunks of ``stage_capacity`` into the kernel's staging buffers; any number of record
+        batches is fine. Null or non-finite coordinates are kept but never drawn.
         """
         self._call("hw_points_clear")
         self._frame = None
@@ -183,28 +186,42 @@ class Kernel:
 
     def append(self, table: pa.Table | pa.RecordBatch) -> int:
         """Add ``table``'s rows after those held (columns as for :meth:`load`); returns the
-        number held. Costs in proportion to the rows appended."""
+        number held. Costs in proportion to the rows appended.
+
+        The rows go in as the wire's fixed-point x/y (``hw_points_append_fixed``): a wire
+        table's ``x``/``y`` as they are, a canonical table's lon/lat projected by the very
+        function that encodes the wire (heatwidget.points, bit for bit the kernel's), so a
+        picture here draws from the numbers the page draws from."""
         import pyarrow as pa
 
         if isinstance(table, pa.RecordBatch):
             table = pa.Table.from_batches([table])
         names = table.schema.names
-        for col in ("lon", "lat"):
+        fixed = "x" in names and "y" in names
+        for col in ("x", "y") if fixed else ("lon", "lat"):
             if col not in names:
                 raise ValueError(f"the points table has no {col!r} column (columns: {names})")
         has_weight = "weight" in names
         has_time = "time" in names
-        cols = ["lon", "lat"] + ["weight"] * has_weight + ["time"] * has_time
-        table = table.select(cols)
+        xy = ["x", "y"] if fixed else ["lon", "lat"]
+        table = table.select(xy + ["weight"] * has_weight + ["time"] * has_time)
         flags = (HW_HAS_WEIGHT if has_weight else 0) | (HW_HAS_TIME if has_time else 0)
         cap = self.stage_capacity
         for batch in table.to_batches(max_chunksize=cap):
             m = batch.num_rows
             if m == 0:
                 continue
+            if fixed:
+                x = _column(batch.column("x"), np.uint32)
+                y = _column(batch.column("y"), np.uint32)
+            else:
+                x, y = NUMPY_OPS.mercator_fixed(
+                    _column(batch.column("lon"), np.float64),
+                    _column(batch.column("lat"), np.float64),
+                )
             # The staging buffers are static, but re-read the pointers anyway (heat.h contract).
-            self._view("hw_stage_lon", np.float64, m)[:] = _column(batch.column("lon"), np.float64)
-            self._view("hw_stage_lat", np.float64, m)[:] = _column(batch.column("lat"), np.float64)
+            self._view("hw_stage_x", np.uint32, m)[:] = x
+            self._view("hw_stage_y", np.uint32, m)[:] = y
             if has_weight:
                 self._view("hw_stage_weight", np.float32, m)[:] = _column(
                     batch.column("weight"), np.float32
@@ -213,7 +230,7 @@ class Kernel:
                 self._view("hw_stage_time", np.float64, m)[:] = _column(
                     batch.column("time"), np.float64
                 )
-            if self._call("hw_points_append", m, flags) < 0:
+            if self._call("hw_points_append_fixed", m, flags) < 0:
                 raise MemoryError("the heat kernel ran out of memory while loading points")
         self._frame = None
         return self.point_count
@@ -447,7 +464,8 @@ def _column(arr: Any, dtype: Any) -> np.ndarray:
     """An Arrow array → numpy of ``dtype``, nulls as NaN."""
     import pyarrow as pa
 
-    target = pa.float64() if dtype is np.float64 else pa.float32()
+    targets = {np.float64: pa.float64(), np.float32: pa.float32(), np.uint32: pa.uint32()}
+    target = targets[dtype]
     if arr.type != target:
         arr = arr.cast(target)
     out: np.ndarray = np.asarray(arr.to_numpy(zero_copy_only=False), dtype=dtype)

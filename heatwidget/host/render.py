@@ -102,6 +102,7 @@ def render(
     time_window: tuple[float | None, float | None] | None = None,
     half_life: float | None = None,
     points_zoom: float | None = None,
+    points_radius: float = HW_DOT_RADIUS,
     kernel: Kernel | None = None,
 ) -> Frame:
     """Render ``table``'s points in ``viewport`` (the browser's frame for the same view).
@@ -112,7 +113,7 @@ def render(
     made and closed. ``time_window``: ``(t0, t1)`` in the time column's unit (ms since the
     epoch), either None for unbounded; ``half_life``: the decay's half-life in the same unit.
     ``points_zoom``: up close, the rows in view as the kernel's dots over the heat, as the view
-    draws them (:func:`dots_mix`; heat.h ``hw_dots``).
+    draws them (:func:`dots_mix`; heat.h ``hw_dots``), ``points_radius`` px each.
     """
     agg = _lookup(AGGREGATIONS, aggregation, "aggregation")
     sc = _lookup(SCALES, scale, "scale")
@@ -146,7 +147,7 @@ def render(
         rgba = k.colorize(lo, hi, sc, float(threshold), lut)
         mix = dots_mix(viewport.zoom, points_zoom)
         if mix > 0:
-            k.dots(HW_DOT_RADIUS, mix)
+            k.dots(points_radius, mix)
             rgba = k.rgba()
     finally:
         if own:

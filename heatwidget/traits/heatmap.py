@@ -47,7 +47,7 @@ class HeatmapTraits(traitlets.HasTraits):
     _points = FromStream(
         b"",
         points_bytes,
-        help="All points as Arrow IPC stream bytes (lon, lat[, weight][, time]).",
+        help="All points as wire-format Arrow IPC bytes (x, y[, weight][, time]).",
     ).tag(sync=True)
     _seq = FromStream(
         0, points_seq, help="Number of the last change to the points (see widget/stream.py)."
@@ -67,6 +67,15 @@ class HeatmapTraits(traitlets.HasTraits):
         allow_none=True,
         read_only=True,
         help="(south, west, north, east) of the points held, or None when there are none.",
+    ).tag(sync=True)
+    mode = traitlets.Unicode(
+        "client",
+        read_only=True,
+        help='"client": the rows are in the page; "server": they stay in Python (or their '
+        "engine) and each view gets its frame's binned grid (Heatmap(mode=...) chooses).",
+    ).tag(sync=True)
+    _grid_version = traitlets.Int(
+        0, help="Server mode: number of the served data; views ask for new grids when it changes."
     ).tag(sync=True)
 
     # ---- time -------------------------------------------------------------------------------
@@ -248,10 +257,18 @@ class HeatmapTraits(traitlets.HasTraits):
         help="From this zoom on, the map draws the rows as dots instead of the heat (up close, "
         "where a click's rows are the dots under it); None: always the heat.",
     ).tag(sync=True)
+    points_radius = Number(
+        4.0,
+        min=1.0,
+        max=32.0,
+        help="Radius of the dots up close (points_zoom), in CSS pixels; a click's rows are "
+        "those within it.",
+    ).tag(sync=True)
     static_picture = traitlets.Bool(
         True,
-        help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; 800 px "
-        "wide) in the display, for where no JavaScript runs (GitHub, nbviewer, nbconvert "
+        help="Also put a PNG of the map (the Python rendering: outlines, heat, legend; as wide "
+        "as the map was shown, 800 px on a first display) in the display, for where no "
+        "JavaScript runs (GitHub, nbviewer, nbconvert "
         "--to html without widget state). It is the map when displayed and does not follow "
         "later changes. Costs one Python rendering per display (needs wasmtime; skipped "
         "without it). Not synced.",

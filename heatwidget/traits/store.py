@@ -1,10 +1,11 @@
 """Synced traits whose value is read from a widget's point stream, never stored.
 
-``_points`` (all rows, Arrow IPC bytes) and ``_seq`` (the number of the last change) are the
-full state a NEW front-end model gets: ipywidgets' ``get_state`` reads them (``getattr``) on
-first display or page reload. They are computed from the stream each time they are read, so
-the rows are held once, and a change of the rows notifies nothing: views that exist get the
-stream's own delta/reset messages instead of a state message with every row.
+``_points`` (all rows, wire-format Arrow IPC bytes) and ``_seq`` (the number of the last
+change) are the full state a NEW front-end model gets: ipywidgets' ``get_state`` reads them
+(``getattr``) on first display or page reload. They are computed from the stream each time
+they are read, so the rows are held once, and a change of the rows notifies nothing: views
+that exist get the stream's own delta/reset messages instead of a state message with every
+row.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ class FromStream(traitlets.TraitType[Any, Any]):
 
 
 def points_bytes(stream: Any) -> bytes:
-    """All rows as Arrow IPC stream bytes (lon, lat[, weight][, time])."""
+    """All rows as wire bytes (Arrow IPC stream: x, y[, weight][, time]; points/wire.py)."""
     return bytes(stream.encode())
 
 

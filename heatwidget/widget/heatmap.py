@@ -11,7 +11,9 @@ Its collaborators do the work, each testable without a comm: the rows and their 
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Callable
+from os import PathLike
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +32,14 @@ from .keywords import keyword_names, unknown_keywords_message
 from .pictures import VIEW_GRACE_SECONDS, ViewPictures
 from .rendering import Density, HostRendering
 from .selecting import Selecting
+from .serving import (
+    APPEND,
+    DEFAULT_MAX_CLIENT_POINTS,
+    ON_SELECT,
+    SELECTED,
+    ServedPoints,
+    serve,
+)
 from .stream import PointStream, input_table
 
 __all__ = ["CLICK_ROWS", "VIEW_GRACE_SECONDS", "Density", "Heatmap"]
@@ -64,6 +74,15 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     ``lat``/``lon``/``weight`` naming its columns (lat/lon are found by common names when not
     given); without ``data``, ``lat``/``lon``/``weight`` are arrays. Any trait below can be
     given as a keyword: ``Heatmap(df, weight="mag", colormap="viridis", radius=15)``.
+
+    Big data (``mode``): ``data`` may also be a Dask DataFrame, a DuckDB relation or a Parquet
+    path/glob. ``mode=None`` chooses: "server" (rows stay in Python or their engine; each view
+    gets its frame's binned grid, widget/serving.py) for Dask, DuckDB, and Parquet datasets or
+    in-memory data of more than ``max_client_points`` rows (default 20_000_000, provisional
+    until page memory per row is measured); else "client" (rows in the page). ``mode="client"``
+    or ``"server"`` forces one; ``m.mode`` says which, and a warning says why when server mode
+    was chosen for you. ``cache``: a file for the server mode's pyramid (built once, loaded
+    from there next time).
     """
 
     _esm = _asset("widget.js", _UNBUILT_ESM)
@@ -78,6 +97,9 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         weight: Any = None,
         time: Any = None,
         time_unit: str = "s",
+        mode: str | None = None,
+        max_client_points: int = DEFAULT_MAX_CLIENT_POINTS,
+        cache: str | PathLike[str] | None = None,
         **kwargs: Any,
     ) -> None:
         unknown = [k for k in kwargs if k not in keyword_names(type(self))]
@@ -86,15 +108,35 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         # Before super().__init__, so the comm opens with the data in its first message.
         self._stream = PointStream(self._send_rows, self._sync_store, self._check_rows)
         self._events = MapEvents(lambda names: setattr(self, "_listen", names), self._click_rows)
-        self._rendering = HostRendering(self, lambda: self._stream.seq, self._stream.store.table)
+        self._served: ServedPoints | None = None
+        self._rendering = HostRendering(
+            self, lambda: self._stream.seq, self._stream.store.table, lambda: self._served
+        )
         self._selecting = Selecting(self, self._stream.store.table, lambda: self._stream.seq)
-        table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
+        decision = serve(
+            data, lat, lon, weight, time, time_unit, mode=mode,
+            max_client_points=max_client_points, cache=cache, stacklevel=3,
+        )  # fmt: skip
+        self._served, self._max_client_points = decision.served, max_client_points
+        #: Why ``mode`` is what it is (also in the warning when server mode was chosen for you).
+        self.mode_reason = decision.reason
+        table, label = decision.table, decision.label
         if "max_points" in kwargs:  # the trait's own check, its error naming it
             kwargs["max_points"] = type(self).max_points.validate(self, kwargs["max_points"])
         self._stream.start(table, kwargs.get("max_points"), label)
-        origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
-        self._selecting.replaced(origin, self._stream.store.count)
+        if self._served is None:
+            origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
+            self._selecting.replaced(origin, self._stream.store.count)
+        self.set_trait("mode", decision.mode)
         self._sync_store(notify=False)
+        if decision.mode == "server" and decision.automatic:
+            warnings.warn(
+                f"heatwidget: server mode ({decision.reason}): the rows stay in Python and "
+                "each view gets binned grids. Heatmap(..., mode='client') sends the rows to the "
+                "page instead.",
+                UserWarning,
+                stacklevel=2,
+            )
         kwargs.setdefault("_uid", uuid.uuid4().hex)
         super().__init__(**kwargs)
         self.on_msg(_on_custom_msg)
@@ -109,6 +151,7 @@ class Heatmap(MapExports, anywidget.AnyWidget):
                 protocol.RESYNC: stream.on_sync_request,
                 protocol.CLICK: events.on_message,
                 protocol.HOVER: events.on_message,
+                protocol.GRID: self._on_grid,
             },
             before=pictures.seen,
         )
@@ -171,7 +214,8 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         rendering = self.__dict__.get("_rendering")
         if rendering is not None:
             rendering.drop()
-        values = self._stream.summary()
+        served = self.__dict__.get("_served")
+        values = self._stream.summary() if served is None else served.summary()
         if not notify:
             for name, value in values.items():
                 self.set_trait(name, value)
@@ -193,8 +237,21 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         """Replace all points (same arguments as the constructor); the view is kept.
 
         With a time column the rows are sorted by time, so a ``time_window`` costs in
-        proportion to the rows inside it.
+        proportion to the rows inside it. In server mode the new data replace the source
+        (served again, whatever their size: a map's mode is fixed when it is made) and every
+        view asks for its grid again.
         """
+        if self._served is not None:
+            decision = serve(
+                data, lat, lon, weight, time, time_unit, mode="server",
+                max_client_points=self._max_client_points, cache=None, stacklevel=3,
+            )  # fmt: skip
+            old, self._served = self._served, decision.served
+            old.close()
+            self.mode_reason = decision.reason
+            self._sync_store()
+            self._grid_version += 1
+            return
         table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
         self._stream.replace(table, self.max_points, label)
         origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
@@ -218,7 +275,11 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         refreshes are drawn as one frame. Rows appended out of time order are drawn correctly,
         but a ``time_window`` then visits every row instead of only those inside it: append in
         time order where you can.
+
+        Not available in server mode (ValueError): the rows live in their source.
         """
+        if self._served is not None:
+            raise ValueError(APPEND.format(what=self._served.what))
         table, label = input_table(data, lat, lon, weight, time, time_unit, stacklevel=3)
         self._stream.append(table, self.max_points, label)
         origin = Selecting.origin(data, lat, lon, weight, time, time_unit, table.num_rows)
@@ -232,6 +293,36 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     def _on_max_points(self, change: dict[str, Any]) -> None:
         self._stream.trim(change["new"])
         self._selecting.trimmed(self._stream.store.count)
+
+    def save_html(
+        self, path: str | Path, *, title: str | None = None, max_bytes: int = 50_000_000
+    ) -> Path:
+        if self._served is None:
+            return super().save_html(path, title=title)
+        from ..export.served_html import save_served_html
+
+        pyramid = self._served.pyramid
+        return save_served_html(self, pyramid, path, title=title, max_bytes=max_bytes)
+
+    save_html.__doc__ = (MapExports.save_html.__doc__ or "") + (
+        "\n        In server mode the file embeds the pyramid's zooms 0..L that fit ``max_bytes``"
+        "\n        (default 50 MB; export/served_html.py says how L is chosen): it stays"
+        "\n        interactive offline to zoom L, deeper zooms show zoom L's pixels and the page"
+        "\n        says so. ``max_bytes`` is not used in client mode (the file holds every row).\n"
+    )
+
+    def _on_grid(self, content: dict[str, Any], _buffers: list[Any]) -> None:
+        """A view's frame in server mode → its grid (malformed: ValueError, logged)."""
+        if self._served is None:
+            raise ValueError("a grid request to a map in client mode")
+        decay = None if self.time_decay is None else float(self.time_decay) * 1e3
+        answer, buffers = self._served.answer(content, decay)
+        self.send(answer, buffers=buffers)
+
+    @traitlets.observe("time_decay")
+    def _on_time_decay(self, _change: dict[str, Any]) -> None:
+        if self._served is not None:  # the views' grids were decayed otherwise: ask again
+            self._grid_version += 1
 
     def _handle_front_end(self, content: Any, buffers: list[Any] | None = None) -> None:
         self._dispatcher.dispatch(content, buffers)
@@ -258,6 +349,12 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         if zoom is None or lat is None or lon is None:
             return {**event, "rows": None}
         radius = self._rendering.radius_pixels(float(lat), float(zoom))
+        try:
+            from ..host.render import dots_mix  # numpy's, as near() is
+        except ImportError:  # no numpy: near() finds no rows either
+            return {**event, "rows": None}
+        if dots_mix(float(zoom), self.points_zoom) >= 0.5:
+            radius = float(self.points_radius)  # up close: the dots under the click
         rows = self._selecting.near(float(lat), float(lon), float(zoom), radius, CLICK_ROWS)
         return {**event, "rows": rows}
 
@@ -290,6 +387,8 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         a weight column; ``time_decay`` does not weigh it) and ``geometry`` (the selection's
         GeoJSON dict, or None when it was cleared, with count 0 and sum 0.0).
         """
+        if self._served is not None and not remove:
+            raise ValueError(ON_SELECT)
         self._selecting.register(callback, remove)
 
     def selected(self) -> Any:
@@ -306,6 +405,8 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         (not a copy), and 8 bytes a row once ``selected()`` has been called; an input changed
         in place since it was given is an error.
         """
+        if self._served is not None:
+            raise ValueError(SELECTED)
         return self._selecting.selected()
 
     def fit_bounds(self, bounds: Any, *, animate: bool = True) -> None:
@@ -373,6 +474,9 @@ class Heatmap(MapExports, anywidget.AnyWidget):
         rendering = self.__dict__.get("_rendering")
         if rendering is not None:
             rendering.drop()
+        served = self.__dict__.get("_served")
+        if served is not None:
+            served.close()
         super().close()
 
 

@@ -94,10 +94,19 @@ class HostRendering:
     """Python-host frames of one widget. ``settings`` is the object with the widget's traits
     (center, zoom, radius, colormap's ``_lut`` ...); ``seq()`` and ``table()`` give the rows."""
 
-    def __init__(self, settings: Any, seq: Callable[[], int], table: Callable[[], Any]) -> None:
+    def __init__(
+        self,
+        settings: Any,
+        seq: Callable[[], int],
+        table: Callable[[], Any],
+        served: Callable[[], Any] | None = None,
+    ) -> None:
         self._settings = settings
         self._seq = seq
         self._table = table
+        #: Server mode: ``served()`` gives the ``ServedPoints`` (or None in client mode), whose
+        #: kernel brings its own rows (widget/serving.py).
+        self._served = served
         #: (seq of the rows it holds, the kernel), or None.
         self.kernel: tuple[int, Any] | None = None
 
@@ -134,7 +143,11 @@ class HostRendering:
             kernel, table = cached[1], None
         else:
             self.drop()
-            kernel, table = _render.Kernel(), self._table()
+            served = None if self._served is None else self._served()
+            if served is not None:
+                kernel, table = served.kernel(), None
+            else:
+                kernel, table = _render.Kernel(), self._table()
         try:
             frame = _render.render(
                 table,
@@ -149,6 +162,7 @@ class HostRendering:
                 scale=s.scale,
                 threshold=s.threshold,
                 points_zoom=s.points_zoom,
+                points_radius=s.points_radius,
                 lut=s._lut,  # noqa: SLF001 (the widget's resolved colour table)
             )
         except BaseException:

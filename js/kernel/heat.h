@@ -59,7 +59,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 5u
+#define HW_ABI_VERSION 6u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
@@ -97,6 +97,12 @@ HW_API double *hw_stage_lat(void);
 HW_API float *hw_stage_weight(void);
 /* Staged times (float64, any unit; heatwidget uses milliseconds since the Unix epoch). */
 HW_API double *hw_stage_time(void);
+/* Staging for rows already in fixed point ("Coordinates": the wire's x/y, docs/architecture.md):
+ * x and y as uint32 (kernel-owned, host-written), for hw_points_append_fixed. They share memory
+ * with hw_stage_lon and hw_stage_lat (stage one kind of row at a time). Valid until the next
+ * [grows] call. */
+HW_API uint32_t *hw_stage_x(void);
+HW_API uint32_t *hw_stage_y(void);
 
 /* [grows] Projects the first n staged rows and appends them to the points held. With
  * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. With
@@ -106,6 +112,10 @@ HW_API double *hw_stage_time(void);
  * times are sorted spatially at the next frame; see spatial.c), but "oldest" always means the
  * first to arrive. */
 HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
+/* [grows] hw_points_append for rows staged with hw_stage_x/hw_stage_y: copied as they are, no
+ * projection (y = 2^32 - 1: a row without a position). Same flags, result and ownership; the
+ * staged weights and times as for hw_points_append. */
+HW_API int32_t hw_points_append_fixed(uint32_t n, uint32_t flags);
 /* [grows] Reserves room for `capacity` points in all, so a known total loads without
  * reallocation. Returns 0, or -1 if memory could not grow. */
 HW_API int32_t hw_points_reserve(uint32_t capacity);
@@ -113,7 +123,10 @@ HW_API int32_t hw_points_reserve(uint32_t capacity);
  * have to. Otherwise the first frame after hw_points_clear draws without it (data show as soon
  * as they are loaded) and the next frame sorts. Hosts call this when idle after a load. */
 HW_API void hw_points_index(void);
-/* Forgets the oldest n points (a sliding window); returns the number left. */
+/* Forgets the oldest n points (a sliding window); returns the number left. The rows held stay
+ * where they are (the arrays' start steps forward); they move back once an append needs the
+ * room, and a window's room grows once to a quarter more than it holds, so appends and drops
+ * at a steady size move each row about once per quarter of the window that passes. */
 HW_API uint32_t hw_points_drop_front(uint32_t n);
 /* Forgets all points (keeps their memory for reuse). */
 HW_API void hw_points_clear(void);

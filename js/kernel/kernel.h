@@ -57,6 +57,8 @@ const Points *points(void);
 /* Appending, in three steps so lifetime.c can restore arrival order between them: room for n
  * more rows (and weights, with HW_HAS_WEIGHT), then times, then the staged rows themselves. */
 int points_room(uint32_t n, uint32_t flags);
+/* A flag of points_append_staged beside heat.h's: the rows are staged as fixed point. */
+#define POINTS_STAGED_FIXED 0x100u
 int points_ensure_times(void);
 void points_append_staged(uint32_t n, uint32_t flags);
 /* Numbers the rows in arrival order (before spatial.c first reorders them). */

@@ -4,7 +4,7 @@
  * own state. */
 #include "kernel.h"
 
-int32_t hw_points_append(uint32_t n, uint32_t flags) {
+static int32_t append(uint32_t n, uint32_t flags) {
   if (n > STAGE_ROWS) n = STAGE_ROWS;
   if (points_room(n, flags)) return -1;
   /* times keep rows in arrival order (heat.h "Cost"): undo a spatial order first */
@@ -15,6 +15,14 @@ int32_t hw_points_append(uint32_t n, uint32_t flags) {
   if (spatial_streaming()) sw_rows(first, total, 1.0f);
   dots_forget();
   return (int32_t)total;
+}
+
+int32_t hw_points_append(uint32_t n, uint32_t flags) {
+  return append(n, flags & (HW_HAS_WEIGHT | HW_HAS_TIME));
+}
+
+int32_t hw_points_append_fixed(uint32_t n, uint32_t flags) {
+  return append(n, (flags & (HW_HAS_WEIGHT | HW_HAS_TIME)) | POINTS_STAGED_FIXED);
 }
 
 uint32_t hw_points_drop_front(uint32_t n) {

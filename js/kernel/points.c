@@ -5,12 +5,44 @@
 #include "kernel.h"
 #include "mercator.h"
 
-static double stage_lon[STAGE_ROWS];
-static double stage_lat[STAGE_ROWS];
+/* Degrees or fixed point (heat.h hw_stage_x/hw_stage_y), one at a time: the same memory. */
+static union {
+  double deg[STAGE_ROWS];
+  uint32_t fixed[STAGE_ROWS];
+} stage_a, stage_b;
+#define stage_lon stage_a.deg
+#define stage_lat stage_b.deg
 static double stage_time[STAGE_ROWS];
 static float stage_weight[STAGE_ROWS];
 
 static Points P = {.t_sorted = 1};
+/* Rows dropped from the front but not yet moved away (a sliding window): the arrays start
+ * `front` cells into their buffers, so a drop is a pointer step, not a move of every row held;
+ * the rows move back to the buffers' start once, when an append needs the room (compact). */
+static uint32_t front;
+
+/* Moves the rows held back to the start of their buffers (front = 0). */
+static void compact(void) {
+  if (!front) return;
+  uint32_t n = P.count;
+  __builtin_memmove(P.x - front, P.x, n * 4u);
+  P.x -= front;
+  __builtin_memmove(P.y - front, P.y, n * 4u);
+  P.y -= front;
+  if (P.w) {
+    __builtin_memmove(P.w - front, P.w, n * 4u);
+    P.w -= front;
+  }
+  if (P.t) {
+    __builtin_memmove(P.t - front, P.t, n * 8u);
+    P.t -= front;
+  }
+  if (P.seq) {
+    __builtin_memmove(P.seq - front, P.seq, n * 4u);
+    P.seq -= front;
+  }
+  front = 0;
+}
 
 const Points *points(void) { return &P; }
 
@@ -18,6 +50,8 @@ uint32_t hw_abi_version(void) { return HW_ABI_VERSION; }
 uint32_t hw_stage_capacity(void) { return STAGE_ROWS; }
 double *hw_stage_lon(void) { return stage_lon; }
 double *hw_stage_lat(void) { return stage_lat; }
+uint32_t *hw_stage_x(void) { return stage_a.fixed; }
+uint32_t *hw_stage_y(void) { return stage_b.fixed; }
 double *hw_stage_time(void) { return stage_time; }
 float *hw_stage_weight(void) { return stage_weight; }
 uint32_t hw_points_count(void) { return P.count; }
@@ -37,6 +71,7 @@ static void *regrow(void *old, uint32_t count, uint32_t capacity, uint32_t size)
 
 static int ensure_weights(void) {
   if (P.w) return 0;
+  compact();
   P.w = hw_malloc(P.capacity * 4u);
   if (!P.w) return -1;
   for (uint32_t i = 0; i < P.count; i++) P.w[i] = 1.0f;
@@ -45,6 +80,7 @@ static int ensure_weights(void) {
 
 int points_ensure_times(void) {
   if (P.t) return 0;
+  compact();
   P.t = hw_malloc(P.capacity * 8u);
   if (!P.t) return -1;
   for (uint32_t i = 0; i < P.count; i++) P.t[i] = __builtin_nan("");
@@ -53,6 +89,7 @@ int points_ensure_times(void) {
 }
 
 int32_t hw_points_reserve(uint32_t capacity) {
+  compact();
   if (capacity <= P.capacity) return 0;
   if (capacity > 0x1FFFFFFFu) return -1;
   uint32_t *x = regrow(P.x, P.count, capacity, 4);
@@ -83,6 +120,16 @@ int32_t hw_points_reserve(uint32_t capacity) {
 int points_room(uint32_t n, uint32_t flags) {
   uint32_t total = P.count + n;
   if (total < P.count) return -1;
+  if (front && front + total > P.capacity) {
+    /* A sliding window: move the rows back once per quarter of the rows held dropped (the
+     * room grows to a quarter more than it holds), not at every drop. */
+    uint32_t slack = P.count / 4u;
+    if (total + slack > P.capacity) {
+      if (hw_points_reserve(total + slack)) return -1;
+    } else {
+      compact();
+    }
+  }
   if (total > P.capacity) {
     /* grow by a quarter: the memory budget is 1.5x the input bytes, so no doubling */
     uint32_t grown = P.capacity + P.capacity / 4u;
@@ -95,7 +142,12 @@ int points_room(uint32_t n, uint32_t flags) {
 void points_append_staged(uint32_t n, uint32_t flags) {
   uint32_t total = P.count + n;
   uint32_t *xs = P.x + P.count, *ys = P.y + P.count;
-  for (uint32_t i = 0; i < n; i++) mercator_fixed(stage_lon[i], stage_lat[i], xs + i, ys + i);
+  if (flags & POINTS_STAGED_FIXED) { /* projected by the host already (the wire's x/y) */
+    __builtin_memcpy(xs, stage_a.fixed, n * 4u);
+    __builtin_memcpy(ys, stage_b.fixed, n * 4u);
+  } else {
+    for (uint32_t i = 0; i < n; i++) mercator_fixed(stage_lon[i], stage_lat[i], xs + i, ys + i);
+  }
   if (P.w) {
     float *ws = P.w + P.count;
     if (flags & HW_HAS_WEIGHT)
@@ -124,6 +176,7 @@ void points_append_staged(uint32_t n, uint32_t flags) {
 
 int points_ensure_seq(void) {
   if (P.seq) return 0;
+  compact();
   P.seq = hw_malloc(P.capacity * 4u);
   if (!P.seq) return -1;
   for (uint32_t i = 0; i < P.count; i++) P.seq[i] = i;
@@ -132,13 +185,14 @@ int points_ensure_seq(void) {
 }
 
 void points_drop_oldest(uint32_t n) {
-  uint32_t left = P.count - n;
-  __builtin_memmove(P.x, P.x + n, left * 4u);
-  __builtin_memmove(P.y, P.y + n, left * 4u);
-  if (P.w) __builtin_memmove(P.w, P.w + n, left * 4u);
-  if (P.t) __builtin_memmove(P.t, P.t + n, left * 8u);
-  if (P.seq) __builtin_memmove(P.seq, P.seq + n, left * 4u);
-  P.count = left;
+  /* a step of the arrays' start (see `front`): the rows stay where they are */
+  P.x += n;
+  P.y += n;
+  if (P.w) P.w += n;
+  if (P.t) P.t += n;
+  if (P.seq) P.seq += n;
+  front += n;
+  P.count -= n;
 }
 
 uint32_t points_drop_before(uint32_t cut, uint32_t sorted) {
@@ -159,11 +213,14 @@ uint32_t points_drop_before(uint32_t cut, uint32_t sorted) {
 
 void points_clear(void) {
   P.count = 0;
+  compact(); /* no rows: only the pointers go back */
   P.t_sorted = 1;
   P.seq_next = 0;
 }
 
 void points_release(void) {
+  P.count = 0;
+  compact();
   hw_free(P.x);
   hw_free(P.y);
   hw_free(P.w);

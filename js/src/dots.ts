@@ -1,7 +1,7 @@
 // Up close (issue 12's points_zoom): how far the kernel's dots replace the heat at a zoom, and
 // the progress of Leaflet's zoom animation, during which heat-layer.ts draws the fade frame by
 // frame. The kernel draws the dots (heat.h hw_dots) on the heat's own frame.
-import { HW_DOT_RADIUS, HW_DOTS_CAP } from "./abi";
+import { HW_DOTS_CAP } from "./abi";
 import type { DotParams } from "./kernel";
 
 /** How far the dots have replaced the heat at `zoom` (0: heat only, 1: dots only): they fade
@@ -11,10 +11,14 @@ export function dotsMix(zoom: number, pointsZoom: number | null): number {
   return Math.min(1, Math.max(0, zoom - (pointsZoom - 1)));
 }
 
-/** The kernel's dots for a frame at `zoom`, or undefined where there are none. */
-export function dotParams(zoom: number, pointsZoom: number | null): DotParams | undefined {
+/** The kernel's dots of `radius` px for a frame at `zoom`, or undefined where there are none. */
+export function dotParams(
+  zoom: number,
+  pointsZoom: number | null,
+  radius: number,
+): DotParams | undefined {
   const mix = dotsMix(zoom, pointsZoom);
-  return mix > 0 ? { radius: HW_DOT_RADIUS, mix, cap: HW_DOTS_CAP } : undefined;
+  return mix > 0 ? { radius, mix, cap: HW_DOTS_CAP } : undefined;
 }
 
 /** Whether a zoom from `a` to `b` passes through the fade (some zoom between them where the dots

@@ -3,6 +3,7 @@
 // the kernel draws the rows in view as dots on the same frame (heat.h hw_dots): nothing here
 // reads rows.
 import * as L from "leaflet";
+import { HW_DOT_RADIUS } from "./abi";
 import { dotParams, fadesBetween, zoomProgress } from "./dots";
 import type { Frame, FrameParams } from "./kernel";
 import type { Getter, Traits } from "./model";
@@ -13,6 +14,7 @@ export type HeatStyle = Omit<FrameParams, "x0" | "y0" | "zoom" | "width" | "heig
   radiusUnits: "pixels" | "meters";
   /** From this zoom on only the rows as dots; the zoom level below it fades heat into dots. */
   pointsZoom: number | null;
+  pointsRadius: number;
 };
 
 /** The style the traits ask for, drawing the time window `window` (the play clock's). */
@@ -24,6 +26,7 @@ export function heatStyle(get: Getter, window: Traits["time_window"]): HeatStyle
     scale: get("scale"), threshold: get("threshold"),
     t0: window?.[0] ?? NaN, t1: window?.[1] ?? NaN, halfLife: decay ? decay * 1000 : 0,
     pointsZoom: get("points_zoom") ?? null,
+    pointsRadius: get("points_radius") ?? HW_DOT_RADIUS,
   };
 }
 
@@ -208,8 +211,8 @@ export class HeatLayer extends L.Layer {
       }
       return;
     }
-    const { pointsZoom, ...style } = this.style;
-    const dots = dotParams(zoom, pointsZoom);
+    const { pointsZoom, pointsRadius, ...style } = this.style;
+    const dots = dotParams(zoom, pointsZoom, pointsRadius);
     const frame = kernel.frame({
       ...style,
       dots,

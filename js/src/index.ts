@@ -4,6 +4,7 @@
 import * as L from "leaflet";
 import { watchConnection } from "./connection";
 import { ContourLayer } from "./contours";
+import { ServerMode } from "./grid-layer";
 import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
@@ -103,8 +104,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   status.setFault(store.fault, store.faults);
   const unwatchFault = store.watchFault((fault) => status.setFault(fault, store.faults));
   const unwatchConnection = watchConnection(model, el, (live) => status.setLive(live));
+  // Server mode: the rows stay in Python; this view draws the grids it asks for (grid-layer.ts).
+  const served = get("mode") === "server" ? new ServerMode(model, root, () => layer.redraw()) : null;
   ViewKernel.acquire(store, () => layer.redraw()).then(
-    (k) => {
+    (k): ViewKernel | Promise<ViewKernel> => (served ? served.take(k, () => get("point_count")) : k),
+  ).then(
+    (k: ViewKernel) => {
       if (disposed) return k.release();
       kernel = k;
       handle.kernel = k;
@@ -122,6 +127,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
   const unlisten = listen(model, {
     fit_bounds: ({ bounds: [s, w, n, e], animate }) => map.fitBounds([[s, w], [n, e]], { animate }),
     fly_to: ({ center, zoom }) => map.flyTo(center, zoom ?? map.getZoom()),
+    grid: (msg, buffers) => served?.receive(msg, buffers),
   });
   // Python asks for a PNG of what this view shows (m.snapshot()): snapshot.ts composes it.
   const detachSnapshots = attachSnapshots(model, root, map);
@@ -154,6 +160,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     },
     "change:opacity": () => layer.setOpacity(get("opacity")),
     "change:points_zoom": restyle,
+    "change:points_radius": restyle,
     "change:contours": () => layer.redraw(),
     "change:_tiles": () => basemap.set(get("_tiles")),
     "change:legend": updateLegend,
@@ -161,6 +168,11 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     "change:center": () => sync.modelChanged(),
     "change:zoom": () => sync.modelChanged(),
     "change:data_bounds": () => sync.boundsChanged(),
+    "change:_grid_version": () => {
+      served?.client.invalidate();
+      showCount(); // the rows served
+      layer.redraw();
+    },
     "change:height": () => {
       root.style.height = `${get("height")}px`;
     },
@@ -171,6 +183,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     disposed = true;
     for (const [event, fn] of Object.entries(handlers)) model.off(event, fn);
     unlisten();
+    served?.dispose();
     detachSnapshots();
     clock.dispose();
     pointer.dispose();
@@ -202,5 +215,7 @@ function initialize({ model }: { model: Model }): () => void {
 
 export default { initialize, render };
 
+// save_html's page of a served map answers its views' grids from embedded levels.
+export { offlineServer } from "./offline-grid";
 // Leaflet is bundled; tests and notebooks may want the same instance.
 export { L };

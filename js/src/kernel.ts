@@ -13,7 +13,7 @@ import {
   HW_SCALE_LOG,
   HW_SCALE_SQRT,
 } from "./abi";
-import type { PointChunk, Points } from "./arrow";
+import type { WireChunk, WirePoints } from "./arrow";
 import type { Aggregation, Scale, Vmax } from "./model";
 
 const AGGREGATIONS: Record<Aggregation, number> = {
@@ -34,8 +34,11 @@ interface HeatExports {
   hw_stage_lat(): number;
   hw_stage_weight(): number;
   hw_stage_time(): number;
-  /** [grows] */
-  hw_points_append(n: number, flags: number): number;
+  /** Fixed-point staging (the wire's x/y), sharing memory with lon/lat staging. */
+  hw_stage_x(): number;
+  hw_stage_y(): number;
+  /** [grows] Appends the staged x/y rows as they are: no projection in the page. */
+  hw_points_append_fixed(n: number, flags: number): number;
   /** [grows] Spatial order now, rather than in the next frame. */
   hw_points_index(): void;
   /** [grows] */
@@ -61,6 +64,27 @@ interface HeatExports {
   hw_memory_bytes(): number;
   /** Dots over the last colour-mapped frame (heat.h hw_dots); rows drawn, or -1. */
   hw_dots(radius: number, mix: number, cap: number): number;
+  /** [grows] A frame's padded grid to fill (heat.h "Frames from a grid"); 0 without memory. */
+  hw_grid_begin(width: number, height: number, radius: number, aggregation: number): number;
+  /** The last hw_grid_begin's {f, margin, gw, gh}: 4 uint32, kernel-owned. */
+  hw_grid_geometry(): number;
+  /** [grows] The frame from the grid filled since hw_grid_begin; -1 on failure. */
+  hw_density_grid(x0: number, y0: number, zoom: number): number;
+}
+
+/** A frame's padded grid (heat.h "Frames from a grid"): gw x gh cells of f px, margin px. */
+export interface GridGeometry {
+  f: number;
+  margin: number;
+  gw: number;
+  gh: number;
+}
+
+/** A binned grid's planes, gh x gw float32 each, top row first; a missing plane is zeros. */
+export interface GridPlanes {
+  sum?: Float32Array;
+  count?: Float32Array;
+  max?: Float32Array;
 }
 
 // Compiling is the slow part and the module is immutable: every view shares one compile. A
@@ -165,8 +189,9 @@ export class HeatKernel {
     return this.wasm;
   }
 
-  /** Replaces the points held. Each row is copied once, from the chunk into staging. */
-  load(points: Points): void {
+  /** Replaces the points held. Each row is copied once, from the chunk into staging. The
+   * known total is reserved first, so memory grows once, to the rows' size. */
+  load(points: WirePoints): void {
     const k = this.k;
     k.hw_points_clear();
     this.count = 0;
@@ -176,7 +201,7 @@ export class HeatKernel {
   }
 
   /** Adds rows after those held: costs in proportion to the rows added. */
-  append(chunks: PointChunk[]): void {
+  append(chunks: WireChunk[]): void {
     const cap = this.k.hw_stage_capacity();
     for (const chunk of chunks) {
       for (let start = 0; start < chunk.length; start += cap) {
@@ -197,12 +222,12 @@ export class HeatKernel {
     this.last = null;
   }
 
-  private appendStaged(chunk: PointChunk, start: number, n: number): void {
+  private appendStaged(chunk: WireChunk, start: number, n: number): void {
     const k = this.k;
     // Views are made per call: the previous append may have grown memory.
     const buf = k.memory.buffer;
-    new Float64Array(buf, k.hw_stage_lon(), n).set(chunk.lon.subarray(start, start + n));
-    new Float64Array(buf, k.hw_stage_lat(), n).set(chunk.lat.subarray(start, start + n));
+    new Uint32Array(buf, k.hw_stage_x(), n).set(chunk.x.subarray(start, start + n));
+    new Uint32Array(buf, k.hw_stage_y(), n).set(chunk.y.subarray(start, start + n));
     if (chunk.weight) {
       new Float32Array(buf, k.hw_stage_weight(), n).set(chunk.weight.subarray(start, start + n));
     }
@@ -210,7 +235,7 @@ export class HeatKernel {
       new Float64Array(buf, k.hw_stage_time(), n).set(chunk.time.subarray(start, start + n));
     }
     const flags = (chunk.weight ? HW_HAS_WEIGHT : 0) | (chunk.time ? HW_HAS_TIME : 0);
-    const total = k.hw_points_append(n, flags);
+    const total = k.hw_points_append_fixed(n, flags);
     if (total < 0) throw new OutOfMemoryError("heatwidget: out of memory");
     this.count = total;
   }
@@ -226,6 +251,42 @@ export class HeatKernel {
     k.hw_time_window(p.t0 ?? NaN, p.t1 ?? NaN, p.halfLife ?? 0);
     const max = k.hw_density(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
       AGGREGATIONS[p.aggregation] ?? 0);
+    return this.finish(max, p);
+  }
+
+  /** The geometry of the grid a frame of `p` bins into (server mode asks Python for it). */
+  gridGeometry(p: Pick<FrameParams, "width" | "height" | "radius" | "aggregation">): GridGeometry | null {
+    const k = this.k;
+    if (!k.hw_grid_begin(p.width, p.height, p.radius, AGGREGATIONS[p.aggregation] ?? 0)) return null;
+    const [f = 0, margin = 0, gw = 0, gh = 0] = new Uint32Array(k.memory.buffer, k.hw_grid_geometry(), 4);
+    return { f, margin, gw, gh };
+  }
+
+  /** Renders one frame from a binned grid instead of points (hw_density_grid): the same
+   * footprint, colours and hit-testing as `frame`. The planes must match `gridGeometry(p)`
+   * (Error otherwise); null when the kernel could not get memory. */
+  densityGrid(p: FrameParams, geometry: GridGeometry, planes: GridPlanes): Frame | null {
+    const k = this.k;
+    const ptr = k.hw_grid_begin(p.width, p.height, p.radius, AGGREGATIONS[p.aggregation] ?? 0);
+    if (!ptr) return this.finish(-1, p);
+    const [f, margin, gw = 0, gh = 0] = new Uint32Array(k.memory.buffer, k.hw_grid_geometry(), 4);
+    const g = geometry;
+    if (f !== g.f || margin !== g.margin || gw !== g.gw || gh !== g.gh) {
+      throw new Error(`grid geometry ${JSON.stringify(g)} is not this frame's (${f}, ${margin}, ${gw}, ${gh})`);
+    }
+    const n = gw * gh;
+    const cells = new Float32Array(k.memory.buffer, ptr, 3 * n);
+    [planes.sum, planes.count, planes.max].forEach((plane, i) => {
+      if (!plane) return; // hw_grid_begin zeroed it
+      if (plane.length !== n) throw new Error(`a grid plane of ${plane.length} cells, not ${n}`);
+      cells.set(plane, i * n);
+    });
+    return this.finish(k.hw_density_grid(p.x0, p.y0, p.zoom), p);
+  }
+
+  /** Normalise and colour the density just computed (largest value `max`, -1: failed). */
+  private finish(max: number, p: FrameParams): Frame | null {
+    const k = this.k;
     if (max < 0) {
       this.last = null;
       return null;

@@ -7,6 +7,7 @@
 // near). So each view draws through its own ViewKernel, which carries the view's colour table
 // and its last frame's parameters, and draws that frame again before reading it if another
 // view has drawn since.
+import { NO_POINTS } from "./arrow";
 import { type Frame, type FrameParams, HeatKernel } from "./kernel";
 import type { PointStore, StoreEvent } from "./store";
 
@@ -51,15 +52,25 @@ export class ModelKernel {
     return this.kernel ? this.kernel.memoryBytes : 0;
   }
 
+  // The store's rows into the kernel, which then holds them alone (store.release). A store
+  // that has let its rows go (a kernel made after the last one was freed, or re-made after a
+  // failure) asks Python for them; its reset comes back here.
   private loadAll(): void {
     const k = this.kernel;
     if (!k) return;
     const t0 = performance.now();
     try {
-      k.load(this.store.points());
+      if (this.store.holding) {
+        k.load(this.store.rows());
+        this.store.release();
+      } else {
+        k.load(NO_POINTS);
+        this.store.refetch();
+      }
       this.indexPending = true;
     } catch (err) {
       console.error(err);
+      this.store.refetch();
     }
     this.loadMs = performance.now() - t0;
     this.owner = null;

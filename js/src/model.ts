@@ -53,6 +53,11 @@ export interface Traits {
   contours: number[] | "auto" | null;
   /** From this zoom on, the points are drawn instead of the heat; null: never. */
   points_zoom: number | null;
+  points_radius: number;
+  /** "server": the rows stay in Python and each view asks for its grids (grid-layer.ts). */
+  mode: "client" | "server";
+  /** Server mode: the number of the data served; a change makes every grid out of date. */
+  _grid_version: number;
 }
 
 export type SelectionGeometry =

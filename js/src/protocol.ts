@@ -9,6 +9,9 @@
 //   ping        {type: "ping", id}: answer with a view "pong" (snapshot.ts; cell_wait.py)
 //   fit_bounds  {type: "fit_bounds", bounds: [south, west, north, east], animate} (index.ts)
 //   fly_to      {type: "fly_to", center: [lat, lon], zoom: number | null} (index.ts)
+//   grid        server mode, the answer to a view's grid request (grid-layer.ts): {type: "grid",
+//               id, f, margin, gw, gh, planes: ["sum" | "count" | "max", ...], rows, sum,
+//               largest} + one float32 buffer (gh x gw) per plane, or {type: "grid", id, error}
 //
 // View → Python (ToPython; sent with `send`):
 //   hello       {type: "hello", seq}: a model's store started holding rows up to seq
@@ -18,12 +21,14 @@
 //               tile_count?, ms?} + one PNG chunk buffer, or {type: "snapshot", id, view, error}
 //   click       {type: "click", lat, lon, value, count, x, y} (when _listen has "click")
 //   hover       {type: "hover", lat, lon, value, count, x, y} (when _listen has "hover")
+//   grid        server mode: {type: "grid", id, x0, y0, zoom, width, height, radius,
+//               aggregation, t0, t1}: this view's frame (t0/t1 ms or null), answered by id
 //
 // A message that is malformed or of an unknown type is ignored with a console warning (a
 // malformed one of a known type is also reported to the tables' `malformed` handler: the
 // store asks for a resync when a delta or reset is); a handler that throws is logged. Nothing
 // reaches the view's own code as an exception.
-import { MAX_MESSAGE_BYTES, type Model } from "./model";
+import { type Aggregation, MAX_MESSAGE_BYTES, type Model } from "./model";
 
 export type Bounds = [number, number, number, number];
 
@@ -56,7 +61,28 @@ export interface FlyToMsg {
   zoom: number | null;
 }
 
-export type ToView = DeltaMsg | ResetMsg | SnapshotRequest | PingMsg | FitBoundsMsg | FlyToMsg;
+export type GridPlane = "sum" | "count" | "max";
+export interface GridAnswerMsg {
+  type: "grid";
+  id: number;
+  f: number;
+  margin: number;
+  gw: number;
+  gh: number;
+  planes: GridPlane[];
+  /** Rows in the grid, their summed weight, the largest weight: the grid's domain. */
+  rows: number;
+  sum: number;
+  largest: number;
+  error?: undefined;
+}
+export interface GridErrorMsg {
+  type: "grid";
+  id: number;
+  error: string;
+}
+
+export type ToView = DeltaMsg | ResetMsg | SnapshotRequest | PingMsg | FitBoundsMsg | FlyToMsg | GridAnswerMsg | GridErrorMsg;
 export type ToViewType = ToView["type"];
 
 export interface HelloMsg {
@@ -105,7 +131,22 @@ export interface PointerMsg extends PointerInfo {
   type: "click" | "hover";
 }
 
+export interface GridRequestMsg {
+  type: "grid";
+  id: number;
+  x0: number;
+  y0: number;
+  zoom: number;
+  width: number;
+  height: number;
+  radius: number;
+  aggregation: Aggregation;
+  t0: number | null;
+  t1: number | null;
+}
+
 export type ToPython =
+  | GridRequestMsg
   | HelloMsg
   | ResyncMsg
   | ViewEventMsg
@@ -127,6 +168,10 @@ const isCount = (v: unknown): v is number => Number.isSafeInteger(v) && (v as nu
 const optCount = (v: unknown): boolean => v === undefined || isCount(v);
 const isNums = (v: unknown, n: number): boolean =>
   Array.isArray(v) && v.length === n && v.every(isNum);
+const PLANES: ReadonlySet<string> = new Set(["sum", "count", "max"]);
+const isPlanes = (v: unknown): v is GridPlane[] =>
+  Array.isArray(v) && v.length > 0 && v.length <= 3 && new Set(v).size === v.length &&
+  v.every((p) => typeof p === "string" && PLANES.has(p));
 
 // One parser per type: the message as its type says it is, or null when a field is wrong.
 const parsers: { [K in ToViewType]: (m: Fields) => MessageOf<K> | null } = {
@@ -145,6 +190,17 @@ const parsers: { [K in ToViewType]: (m: Fields) => MessageOf<K> | null } = {
     isNums(m.center, 2) && (m.zoom == null || isNum(m.zoom))
       ? { type: "fly_to", center: m.center as [number, number], zoom: (m.zoom as number) ?? null }
       : null,
+  grid: (m) => {
+    if (!isCount(m.id)) return null;
+    if (typeof m.error === "string") return { type: "grid", id: m.id, error: m.error };
+    const ok = isCount(m.f) && isCount(m.margin) && isCount(m.gw) && isCount(m.gh) &&
+      isPlanes(m.planes) && isNum(m.rows) && isNum(m.sum) && isNum(m.largest);
+    return ok ? {
+      type: "grid", id: m.id, f: m.f as number, margin: m.margin as number, gw: m.gw as number,
+      gh: m.gh as number, planes: m.planes as GridPlane[], rows: m.rows as number,
+      sum: m.sum as number, largest: m.largest as number,
+    } : null;
+  },
 };
 
 // A set, not `in parsers`: "toString" or "__proto__" are in every object.

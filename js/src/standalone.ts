@@ -3,10 +3,13 @@
 // bundle before this script with its default export as `__HW_WIDGET__`. Nothing is sent
 // anywhere: there is no kernel.
 import type { Model, TraitName, Traits } from "./model";
+import type { OfflineServer, offlineServer } from "./offline-grid";
 
-type Callback = (value?: unknown) => void;
+type Callback = (value?: unknown, buffers?: unknown) => void;
 type Widget = { render(props: { model: Model; el: HTMLElement }): unknown };
 declare const __HW_WIDGET__: Widget;
+// A served map's page: the bundle's offline grid answerer (html.py defines it when exported).
+declare const __HW_OFFLINE__: typeof offlineServer | undefined;
 
 /** Binary traits in the page: base64 in a <script type="application/octet-stream">. */
 function bytesIn(id: string): DataView {
@@ -35,7 +38,15 @@ export class StandaloneModel implements Model {
 
   save_changes(): void {}
 
-  send(): void {}
+  /** A served map's grid requests go to its embedded levels (offline-grid.ts); else nowhere. */
+  server: OfflineServer | null = null;
+
+  send(content?: unknown): void {
+    this.server?.(content).then(
+      (answer) => answer && this.trigger("msg:custom", answer[0], answer[1]),
+      (err) => console.error("heatwidget: offline grid failed", err),
+    );
+  }
 
   on(event: string, fn: Callback): void {
     for (const name of String(event).split(/\s+/)) {
@@ -58,10 +69,10 @@ export class StandaloneModel implements Model {
     }
   }
 
-  trigger(event: string, value?: unknown): void {
+  trigger(event: string, value?: unknown, buffers?: unknown): void {
     for (const fn of [...(this.handlers.get(event) ?? [])]) {
       try {
-        fn(value);
+        fn(value, buffers);
       } catch (err) {
         console.error(err);
       }
@@ -77,6 +88,7 @@ export function start(): StandaloneModel {
   delete state.__binary__;
   const model = new StandaloneModel(state);
   const el = document.getElementById("heatwidget-page") as HTMLElement;
+  if (typeof __HW_OFFLINE__ === "function") model.server = __HW_OFFLINE__(state, el);
   (window as unknown as { heatwidgetModel: StandaloneModel }).heatwidgetModel = model;
   Promise.resolve(__HW_WIDGET__.render({ model, el })).catch((err) =>
     console.error("heatwidget: render failed", err),

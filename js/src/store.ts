@@ -7,13 +7,17 @@
 // views keep their last frame), says it is at fault (the views show it) and asks Python for
 // a reset ("resync"); the next message that applies clears the fault.
 // The model's kernel (model-kernel.ts) is fed each change first, once; then the views redraw.
-import { decodePoints, type PointChunk, type Points } from "./arrow";
+// The rows are held once in the page: once the kernel has taken them (`release`) the store
+// keeps only their count and seq, and a kernel made later (the last view closed and a new one
+// opened, or a kernel re-made after a failure) asks Python for them again (`refetch`: a
+// resync at seq -1, answered with a reset).
+import { decodePoints, type WireChunk, type WirePoints } from "./arrow";
 import { bytesOf, type Model } from "./model";
 import { type Buffers, type DeltaMsg, listen, type ResetMsg, send } from "./protocol";
 
 export type StoreEvent =
   | { kind: "reset" }
-  | { kind: "append"; chunks: PointChunk[]; drop: number; at: number };
+  | { kind: "append"; chunks: WireChunk[]; drop: number; at: number };
 
 type Listener = (e: StoreEvent) => void;
 /** Why the rows may not be Python's (a message was refused), or null when they are. */
@@ -24,8 +28,13 @@ export const RESYNC_RETRY_MS = 2000;
 const RESYNC_RETRIES = 5;
 
 export class PointStore {
-  chunks: PointChunk[] = [];
+  /** The rows, while no kernel has taken them (see `holding`). */
+  chunks: WireChunk[] = [];
   length = 0;
+  /** Whether `chunks` are the rows held; false once the kernel took them (`release`). */
+  holding = true;
+  /** Rows asked of Python (`refetch`) and not yet arrived. */
+  wanting = false;
   seq = 0;
   /** Why the last numbered message was refused; null once one applies. */
   fault: string | null = null;
@@ -41,10 +50,12 @@ export class PointStore {
   private unlisten: () => void;
 
   constructor(private model: Model) {
-    const first = this.decodeState(bytesOf(model.get("_points")));
+    // State bytes an earlier store of this model detached (detachState): no rows here, ask.
+    const first = stateDetached(model) ? null : this.decodeState(bytesOf(model.get("_points")));
+    const asking = first === null && stateDetached(model);
     // Rows that do not decode are none, at no seq (-1): the hello below gets every row.
     this.take(first ?? decodePoints(new Uint8Array(0)), first ? this.stateSeq() : -1);
-    if (first === null) {
+    if (first === null && !asking) {
       this.faults++;
       this.fault = "the initial rows do not decode";
       console.warn(`heatwidget: ${this.fault} (${this.decodeError}); asking Python for them`);
@@ -73,13 +84,28 @@ export class PointStore {
     this.faultListeners.clear();
   }
 
-  points(): Points {
+  /** The rows the store still holds, as they came (what a kernel loads). */
+  rows(): WirePoints {
     return {
       chunks: this.chunks,
-      length: this.length,
+      length: this.chunks.reduce((n, c) => n + c.length, 0),
       hasWeight: this.chunks.some((c) => c.weight),
       hasTime: this.chunks.some((c) => c.time),
     };
+  }
+
+  /** The kernel has taken the rows: forget them (keep the count and seq). */
+  release(): void {
+    this.chunks = [];
+    this.holding = false;
+    detachState(this.model);
+  }
+
+  /** A kernel needs the rows the store let go: ask Python for all of them (a reset). */
+  refetch(): void {
+    if (this.holding || this.wanting) return;
+    this.wanting = true;
+    this.askResync(false, -1);
   }
 
   /** The views: `fn` hears every change after this call; returns the unsubscribe. */
@@ -131,16 +157,17 @@ export class PointStore {
 
   // One resync per seq at a time: a flood of bad messages is one question. Asked again after
   // RESYNC_RETRY_MS while still at fault, in case the answer was lost (IOPub rate limit).
-  private askResync(retrying: boolean): void {
-    if (retrying || this.askedAt !== this.seq) {
-      this.askedAt = this.seq;
-      send(this.model, { type: "resync", seq: this.seq });
+  private askResync(retrying: boolean, seq = this.wanting ? -1 : this.seq): void {
+    if (retrying || this.askedAt !== seq) {
+      this.askedAt = seq;
+      send(this.model, { type: "resync", seq });
     }
     if (this.retry !== null) return;
     if (!retrying) this.retries = 0;
     this.retry = setTimeout(() => {
       this.retry = null;
-      if (this.fault !== null && ++this.retries <= RESYNC_RETRIES) this.askResync(true);
+      const waiting = this.fault !== null || this.wanting;
+      if (waiting && ++this.retries <= RESYNC_RETRIES) this.askResync(true);
     }, RESYNC_RETRY_MS);
   }
 
@@ -149,7 +176,7 @@ export class PointStore {
     if (this.fault !== null) this.setFault(null);
   }
 
-  private decodeState(bytes: Uint8Array): Points | null {
+  private decodeState(bytes: Uint8Array): WirePoints | null {
     try {
       return decodePoints(bytes);
     } catch (err) {
@@ -158,10 +185,12 @@ export class PointStore {
     }
   }
 
-  private take(points: Points, seq: number): void {
+  private take(points: WirePoints, seq: number): void {
     this.chunks = [...points.chunks];
     this.length = points.length;
     this.seq = seq;
+    this.holding = true;
+    this.wanting = false;
   }
 
   private stateSeq(): number {
@@ -173,7 +202,7 @@ export class PointStore {
   // only a different seq means different rows.
   private onState = (): void => {
     const seq = this.stateSeq();
-    if (seq === this.seq && this.fault === null) return;
+    if (seq === this.seq && this.fault === null && !this.wanting) return;
     const points = this.decodeState(bytesOf(this.model.get("_points")));
     if (points === null) this.refuse("the rows in the state do not decode");
     else this.replace(points, seq);
@@ -181,7 +210,7 @@ export class PointStore {
 
   // A reset at our own seq is news only while at fault (the answer to our resync).
   private onReset = (msg: ResetMsg, buffers: Buffers): void => {
-    if (msg.seq === this.seq && this.fault === null) return;
+    if (msg.seq === this.seq && this.fault === null && !this.wanting) return;
     // Python's rows, even none, are an IPC stream with a schema: never zero bytes.
     const buffer = buffers[0];
     const points = buffer?.byteLength ? this.decodeState(bytesOf(buffer)) : null;
@@ -189,7 +218,7 @@ export class PointStore {
     else this.replace(points, msg.seq);
   };
 
-  private replace(points: Points, seq: number): void {
+  private replace(points: WirePoints, seq: number): void {
     this.take(points, seq);
     this.applied();
     this.emit({ kind: "reset" });
@@ -203,7 +232,7 @@ export class PointStore {
       return;
     }
     for (const c of chunks) {
-      this.chunks.push(c);
+      if (this.holding) this.chunks.push(c);
       this.length += c.length;
     }
     this.dropFront(msg.drop);
@@ -213,7 +242,7 @@ export class PointStore {
   };
 
   /** The delta's rows if it can apply whole, else why not. */
-  private deltaRows(msg: DeltaMsg, buffers: Buffers): PointChunk[] | string {
+  private deltaRows(msg: DeltaMsg, buffers: Buffers): WireChunk[] | string {
     // Python sends in order on one channel: any number but the next is a fault (a gap: a
     // message was lost; a repeat or an older one: this store is not on Python's history).
     if (msg.seq !== this.seq + 1) return `delta ${msg.seq} after ${this.seq}`;
@@ -233,6 +262,7 @@ export class PointStore {
 
   private dropFront(n: number): void {
     this.length -= n;
+    if (!this.holding) return;
     while (n > 0 && this.chunks.length) {
       const c = this.chunks[0];
       if (c.length <= n) {
@@ -240,13 +270,42 @@ export class PointStore {
         n -= c.length;
       } else {
         this.chunks[0] = {
-          lon: c.lon.subarray(n), lat: c.lat.subarray(n),
+          x: c.x.subarray(n), y: c.y.subarray(n),
           weight: c.weight?.subarray(n), time: c.time?.subarray(n), length: c.length - n,
         };
         n = 0;
       }
     }
   }
+}
+
+// ipywidgets keeps the state a model started with (`_points`: every row, as the wire bytes) for
+// the model's life. Once the kernel holds the rows those bytes are a second copy nobody reads:
+// they are detached (transferred to a clone that is dropped, which frees their memory), so the
+// rows are held once. Each Jupyter buffer is its own ArrayBuffer (the comm deserializer slices them),
+// so nothing else loses bytes. A store made later for this model finds them detached and asks
+// Python for the rows (stateDetached).
+function stateBuffer(model: Model): ArrayBuffer | undefined {
+  const value = model.get("_points");
+  const buffer = value instanceof ArrayBuffer ? value : value?.buffer;
+  return buffer instanceof ArrayBuffer ? buffer : undefined;
+}
+
+/** The state buffers detached here (a detached buffer cannot be told apart otherwise in every
+ * browser this supports). */
+const detached = new WeakSet<ArrayBuffer>();
+
+function detachState(model: Model): void {
+  const buffer = stateBuffer(model);
+  if (!buffer || buffer.byteLength === 0 || typeof structuredClone !== "function") return;
+  // Transferring moves the memory to a clone (no copy), dropped at once: the original detaches.
+  structuredClone(buffer, { transfer: [buffer] });
+  detached.add(buffer);
+}
+
+function stateDetached(model: Model): boolean {
+  const buffer = stateBuffer(model);
+  return buffer !== undefined && detached.has(buffer);
 }
 
 // One store per model in this page, made by anywidget's `initialize` (which lives as long as

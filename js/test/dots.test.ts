@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { HW_DOT_RADIUS, HW_DOTS_CAP } from "../src/abi";
 import { dotParams, dotsMix, fadesBetween, zoomProgress } from "../src/dots";
 import { HeatKernel } from "../src/kernel";
+import { fixedPoint } from "./helpers";
 
 beforeAll(() => {
   // node has no ImageData: the frame's pixels are only wrapped, never drawn, here.
@@ -24,8 +25,9 @@ describe("dotsMix", () => {
     expect(dotsMix(13.75, 14)).toBeCloseTo(0.75);
     expect(dotsMix(14, 14)).toBe(1);
     expect(dotsMix(18, 14)).toBe(1);
-    expect(dotParams(13, 14)).toBeUndefined();
-    expect(dotParams(13.5, 14)).toEqual({ radius: HW_DOT_RADIUS, mix: 0.5, cap: HW_DOTS_CAP });
+    expect(dotParams(13, 14, HW_DOT_RADIUS)).toBeUndefined();
+    expect(dotParams(13.5, 14, HW_DOT_RADIUS)).toEqual({ radius: HW_DOT_RADIUS, mix: 0.5, cap: HW_DOTS_CAP });
+    expect(dotParams(14, 14, 9)).toEqual({ radius: 9, mix: 1, cap: HW_DOTS_CAP });
   });
 });
 
@@ -63,10 +65,11 @@ const WORLD = {
 async function kernelWith(lon: number[], lat: number[]): Promise<HeatKernel> {
   const k = await HeatKernel.create();
   const n = lon.length;
+  const xy = lon.map((l, i) => fixedPoint(l, lat[i])); // the wire's x/y (wire format 2)
   k.load({
     length: n, hasWeight: false, hasTime: false,
-    chunks: [{ length: n, lon: Float64Array.from(lon), lat: Float64Array.from(lat) }],
-  } as unknown as Parameters<HeatKernel["load"]>[0]);
+    chunks: [{ length: n, x: Uint32Array.from(xy.map((p) => p[0])), y: Uint32Array.from(xy.map((p) => p[1])) }],
+  });
   const lut = new Uint8Array(1024);
   for (let i = 0; i < 256; i++) lut.set([i, 255 - i, 7, 255], 4 * i);
   k.setLut(lut);

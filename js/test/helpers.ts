@@ -1,6 +1,7 @@
 // A stand-in for anywidget's model that records what the front end sends, and Arrow IPC
 // stream bytes made with flechette's encoder (the same layout Python's pyarrow writes).
-import { float32, float64, tableFromArrays, tableToIPC } from "@uwdata/flechette";
+import { float32, float64, tableFromArrays, tableToIPC, uint32 } from "@uwdata/flechette";
+import { WIRE_KEY, WIRE_VERSION, type WirePoints } from "../src/arrow";
 import type { Model, TraitName, Traits } from "../src/model";
 
 // biome-ignore lint/suspicious/noExplicitAny: the model's callbacks take any arguments
@@ -53,19 +54,47 @@ export interface Columns {
   time?: number[];
 }
 
-/** IPC stream bytes of the columns, in record batches of at most `batchRows` rows. */
-export function ipc(cols: Columns, batchRows?: number): Uint8Array {
-  const data: Record<string, Float64Array | Float32Array> = {
-    lon: Float64Array.from(cols.lon),
-    lat: Float64Array.from(cols.lat),
+/** heat.h "Coordinates" in plain float64 maths (Python's encoder is the kernel's bit for bit;
+ * tests here need rows, not those bits). */
+export function fixedPoint(lon: number, lat: number): [number, number] {
+  let nx = lon / 360 + 0.5;
+  nx -= Math.floor(nx);
+  const l = (Math.max(-85.0511287798, Math.min(85.0511287798, lat)) * Math.PI) / 180;
+  const s = Math.sin(l);
+  const ny = 0.5 - Math.log((1 + s) / (1 - s)) / (4 * Math.PI);
+  const y = Math.min(Math.max(Math.floor(ny * 2 ** 32), 0), 2 ** 32 - 2);
+  return [Math.floor(nx * 2 ** 32) % 2 ** 32, y];
+}
+
+/** Wire-format bytes (docs/architecture.md "Wire format") of the columns, in record batches of
+ * at most `batchRows` rows; `version` overrides the schema's format version (null: none). */
+export function ipc(cols: Columns, batchRows?: number, version: string | null = WIRE_VERSION): Uint8Array {
+  const xy = cols.lon.map((lon, i) => fixedPoint(lon, cols.lat[i]));
+  const data: Record<string, Uint32Array | Float64Array | Float32Array> = {
+    x: Uint32Array.from(xy.map((p) => p[0])),
+    y: Uint32Array.from(xy.map((p) => p[1])),
   };
   if (cols.weight) data.weight = Float32Array.from(cols.weight);
   if (cols.time) data.time = Float64Array.from(cols.time);
-  const types = { lon: float64(), lat: float64(), weight: float32(), time: float64() };
+  const types = { x: uint32(), y: uint32(), weight: float32(), time: float64() };
   const table = tableFromArrays(data, { types, maxBatchRows: batchRows });
+  table.schema.metadata = version === null ? null : new Map([[WIRE_KEY, version]]);
   const bytes = tableToIPC(table, { format: "stream" });
   if (!bytes) throw new Error("flechette wrote no bytes");
   return bytes;
+}
+
+/** Fixed point → degrees at the unit's centre: the inverse of heat.h "Coordinates" (within
+ * 1/128 px at zoom 18), as Python's heatwidget.points.wire.decode reads the wire. */
+export function degreesOf(x: number, y: number): [number, number] {
+  const ny = (y + 0.5) / 2 ** 32;
+  const lat = (Math.atan(Math.sinh(Math.PI * (1 - 2 * ny))) * 180) / Math.PI;
+  return [((x + 0.5) / 2 ** 32) * 360 - 180, lat];
+}
+
+/** The longitudes of rows, back from fixed point (to 1e-6 degrees). */
+export function lonsOf(points: WirePoints): number[] {
+  return points.chunks.flatMap((c) => [...c.x].map((x) => Math.round(degreesOf(x, 0)[0] * 1e6) / 1e6));
 }
 
 /** The bytes as Jupyter hands buffers over: a DataView. */

@@ -64,7 +64,31 @@ describe("ViewKernel", () => {
     expect(b.memoryBytes).toBe(0);
     const c = await ViewKernel.acquire(store, () => {});
     expect(c.model).not.toBe(a.model);
-    expect(c.pointCount).toBe(1);
     c.release();
+  });
+
+  it("holds the rows once: the store lets them go once the kernel has them", async () => {
+    const { model, store } = storeOf([0, 10, 20], [0, 0, 0]);
+    expect(store.rows().length).toBe(3); // no kernel yet: the store keeps them
+    const a = await ViewKernel.acquire(store, () => {});
+    expect([store.holding, store.rows().length, store.length]).toEqual([false, 0, 3]);
+    // ...and the model's state bytes (ipywidgets keeps them for the model's life) are freed
+    expect((model.get("_points") as DataView).buffer.byteLength).toBe(0);
+    // a store made again for this model (a re-initialised page) asks Python, without a fault
+    const again = new PointStore(model);
+    expect([again.length, again.seq, again.fault]).toEqual([0, -1, null]);
+    expect(model.sent[model.sent.length - 1]?.content).toEqual({ type: "hello", seq: -1 });
+    again.dispose();
+    // deltas go to the kernel only
+    model.custom({ type: "delta", seq: 2, rows: 2, drop: 1 }, [view(ipc({ lon: [1, 2], lat: [3, 4] }))]);
+    expect([store.rows().length, store.length, a.pointCount]).toEqual([0, 4, 4]);
+    a.release();
+    // a view opened after the kernel was freed: the new kernel asks Python for the rows
+    const b = await ViewKernel.acquire(store, () => {});
+    expect(b.pointCount).toBe(0);
+    expect(model.sent[model.sent.length - 1]?.content).toEqual({ type: "resync", seq: -1 });
+    model.custom({ type: "reset", seq: 2 }, [view(ipc({ lon: [5, 6, 7, 8], lat: [0, 0, 0, 0] }))]);
+    expect([b.pointCount, store.holding, store.rows().length, store.seq]).toEqual([4, false, 0, 2]);
+    b.release();
   });
 });

@@ -7,7 +7,8 @@ other request is aborted. In the browser the notebook runs `%pip install heatwid
 clustered points with `random` and shows `heatwidget.Heatmap(lat=..., lon=...)`: heatwidget's
 own Python runs in Pyodide on its pure-Python path (lists, arro3). The canvas must have heat
 where the data is dense and none where no point is near, as in test_lab.py; the kernel's probe
-reads the widget's own `_points` bytes (with arro3) to say where those places are.
+reads the widget's own `_points` bytes (heatwidget.points.wire.decode, with arro3) to say where
+those places are.
 """
 
 from __future__ import annotations
@@ -80,11 +81,10 @@ CELLS = [
 # block with the most points, and of the block nearest the middle with no point within `margin`.
 PROBE_CODE = r"""
 def _hw_lite_probe(m, zoom, ox, oy, w, h, block=16, margin=64):
-    import io, math
-    import arro3.core as ac
-    import arro3.io as aio
-    t = ac.Table.from_arrow(aio.read_ipc_stream(io.BytesIO(m._points)))
-    lon, lat = t.column("lon").to_pylist(), t.column("lat").to_pylist()
+    import math
+    from heatwidget.points.wire import decode
+    t = decode(m._points)  # lon/lat back from the wire's fixed point (arro3, pure Python)
+    lon, lat = list(t.column("lon")), list(t.column("lat"))
     world = 256.0 * 2.0 ** zoom
     mb = int(math.ceil(margin / block))
     gw, gh = int(math.ceil(w / block)), int(math.ceil(h / block))

@@ -22,8 +22,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.timeout(180)]
 
 NOTEBOOK = "notebooks/quickstart.ipynb"
 
-# Runs in the kernel. From the wire bytes of `m._points` (docs/architecture.md: Arrow IPC stream,
-# lon/lat float64, optional weight) and the browser's view (zoom, world-pixel origin of the
+# Runs in the kernel. From the wire bytes of `m._points` (docs/architecture.md: wire format 2,
+# fixed-point x/y, optional weight) and the browser's view (zoom, world-pixel origin of the
 # container's top-left, size), finds in container pixels
 #   - the centre of the `block`-px block with the most weight (where heat must be), and
 #   - the centre of the block nearest the middle with no point within `margin` px (no heat).

@@ -1,7 +1,9 @@
 """One model displayed twice in real JupyterLab + Chromium: both views draw from one kernel, so
-the points are held once in WebAssembly memory however many views show them. Each view's click
-reads its own frame; an append reaches both; closing a view keeps the other one working, and
-closing the last gives the kernel's memory back.
+the points are held once in WebAssembly memory however many views show them, and nowhere else
+in the page (CDP: no ArrayBuffer outside the kernel holds the rows; the model's state bytes are
+freed once the kernel has them). Each view's click reads its own frame; an append reaches both;
+closing a view keeps the other one working, and closing the last gives the kernel's memory back;
+a view opened after that asks Python for the rows and draws the same pixels.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ SETUP = f"""\
 import heatwidget
 m = heatwidget.Heatmap(heatwidget.datasets.cities({N}, seed=3), weight="mag", basemap=None,
                        height=360)
-m
 """
-AGAIN = "m\n"
+SHOW = "m\n"
 
 _KERNELS_JS = """
 () => [...document.querySelectorAll('div.heatwidget')].map((r) => r.__heatwidget?.kernel)
@@ -46,6 +47,14 @@ _SHARED_JS = f"""
 }}
 """
 # Clears the output of the notebook's cell `index` (disposing the views in it).
+_RUN_CELL_JS = """
+async (index) => {
+  const app = window.jupyterapp;
+  const panel = app.shell.currentWidget;
+  panel.content.activeCellIndex = index;
+  await app.commands.execute('notebook:run-cell');
+}
+"""
 _CLEAR_OUTPUT_JS = """
 async (index) => {
   const app = window.jupyterapp;
@@ -69,9 +78,12 @@ def test_two_views_of_one_model_share_one_kernel(
     web: Web, lab_ui: LabUI, jupyter_lab: Any, kernel_client: Any, artifacts_dir: Path
 ) -> None:
     from harness import wait_until, write_notebook
+    from harness.memory import page_memory
 
-    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SETUP, AGAIN)
-    nb = lab_ui.open_notebook(NOTEBOOK)
+    write_notebook(jupyter_lab.root_dir / NOTEBOOK, SETUP, SHOW, SHOW)
+    nb = lab_ui.open_notebook(NOTEBOOK, run_all=False)
+    before = page_memory(web.page)  # JupyterLab with the notebook, no map yet
+    lab_ui._run_all(NOTEBOOK)
     first, second = nb.widget(0), nb.widget(1)
     k: KernelClient = kernel_client(NOTEBOOK)
     assert nb.errors() == [], nb.errors()
@@ -89,6 +101,25 @@ def test_two_views_of_one_model_share_one_kernel(
     # both views drew the same heat (same model, same view of the world)
     assert px1.shape == px2.shape and (px1[..., 3] > 0).sum() > 1000
     assert np.array_equal(px1, px2)
+    # ...and the rows are nowhere else in the page (CDP; WebAssembly memory is not among the
+    # ArrayBuffers it counts): the ArrayBuffers grew by well under the 12 bytes a row a kept
+    # copy of the received rows (the store's, or the model state's) would add; the JS heap
+    # grew by the widget's code and two views (recorded, about 10 MB)
+    mem = page_memory(web.page)
+    figures["page_memory"] = {"before": before, "after": mem}
+    outside = (mem["total"] - before["total"]) / N
+    buffers = (mem["buffers"] - before["buffers"]) / N
+    figures["page_bytes_per_row_outside_kernel"] = round(outside, 2)
+    figures["array_buffer_bytes_per_row_outside_kernel"] = round(buffers, 2)
+    figures["kernel_bytes_per_row"] = round(mem["kernel"] / N, 2)
+    assert mem["kernel"] > 12 * N, mem  # x, y, weight: the rows are in the kernel
+    # the model's state bytes (ipywidgets keeps them) were freed once the kernel had the rows
+    state = web.page.evaluate(
+        "() => { const v = document.querySelector('div.heatwidget').__heatwidget.model"
+        ".get('_points'); return [v?.constructor?.name, v?.buffer?.byteLength]; }"
+    )
+    assert state[1] == 0, state
+    assert buffers < 2, figures["page_memory"]
 
     # -- 2. a click reads the frame of the view clicked, whichever view drew last --------------
     # (the kernel keeps one frame: the second click finds the other view's and draws its own)
@@ -113,19 +144,30 @@ def test_two_views_of_one_model_share_one_kernel(
     assert web.page.evaluate(_SHARED_JS)["points"] == N + 500
 
     # -- 4. closing one view leaves the other working; closing both frees the kernel ----------
-    web.page.evaluate(_CLEAR_OUTPUT_JS, 1)
+    web.page.evaluate(_CLEAR_OUTPUT_JS, 2)
     wait_until(lambda: web.page.evaluate(_SHARED_JS)["views"] == 1, 30, "the second view to close")
     left = web.page.evaluate(_SHARED_JS)
     assert left["viewCount"] == 1 and left["points"] == N + 500, left
     before = first.frames
     k.execute("m.radius = 40")
     wait_until(lambda: first.frames > before, 30, "the remaining view to draw again")
-    web.page.evaluate(_CLEAR_OUTPUT_JS, 0)
+    last = first.wait_stable()
+    web.page.evaluate(_CLEAR_OUTPUT_JS, 1)
     wait_until(
         lambda: web.page.evaluate("() => window.__heatwidgetModelKernel.freed"),
         30,
         "the last view to free the model's kernel",
     )
+
+    # -- 5. a view opened later: the store let the rows go, so it asks Python for them ----------
+    web.page.evaluate(_RUN_CELL_JS, 2)
+    late = nb.widget(0)
+    wait_until(lambda: late.point_count == N + 500, 60, "the late view to get the rows")
+    late_px = late.wait_stable()
+    figures["late_view_lit"] = int((late_px[..., 3] > 0).sum())
+    assert late_px.shape == last.shape and np.array_equal(late_px, last)
+    late_shared = web.page.evaluate(_SHARED_JS)
+    assert late_shared["views"] == 1 and late_shared["points"] == N + 500, late_shared
 
     (artifacts_dir / "test_two_views.json").write_text(json.dumps(figures, indent=1))
     assert not web.page_errors, web.page_errors

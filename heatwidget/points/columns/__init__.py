@@ -108,6 +108,14 @@ class ColumnOps(Protocol):
         """A stable order sorting ``col`` (NaN last), or None when it is sorted already."""
 
     # ---- encoding --------------------------------------------------------------------------
+    def mercator_fixed(self, lon: Column, lat: Column) -> tuple[Any, Any]:
+        """Degrees → the kernel's fixed-point Web Mercator x, y (uint32 columns; heat.h
+        "Coordinates", bit for bit: see :mod:`heatwidget.points.fixed`)."""
+
+    def mercator_degrees(self, x: Any, y: Any) -> tuple[Column, Column]:
+        """Fixed-point x, y → float64 lon, lat of each unit's centre (NaN for no position):
+        for readers of the wire; encoding them again gives the same x, y."""
+
     def arro3_array(self, col: Column, kind: str) -> Any:
         """``col`` as an arro3 Array."""
 

@@ -8,12 +8,25 @@ from typing import Any
 
 import numpy as np
 
+from ...constants import MAX_LATITUDE
 from .. import deps
 from ..errors import beyond_float64, non_numeric, not_1d
+from ..fixed import (
+    FIXED_ONE,
+    LN2,
+    LOG_TERMS,
+    MAX_FIXED_Y,
+    NO_POSITION,
+    RAD_PER_DEG,
+    SIN_DIVISORS,
+    SQRT2,
+)
 from ..scalars import is_real_number
 from ..times import datetime64_ms, times_ms_list
 
 __all__ = ["OPS", "NumpyOps"]
+
+_BLOCK = 1 << 14
 
 _NUMBERS = "iuf"
 
@@ -323,6 +336,27 @@ class NumpyOps:
             return None
         return np.argsort(col, kind="stable")
 
+    def mercator_fixed(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        # Block by block: the series run on temporaries that stay in the CPU's cache.
+        n = len(lon)
+        x, y = np.empty(n, np.uint32), np.empty(n, np.uint32)
+        for a in range(0, n, _BLOCK):
+            _mercator_block(
+                lon[a : a + _BLOCK], lat[a : a + _BLOCK], x[a : a + _BLOCK], y[a : a + _BLOCK]
+            )
+        return x, y
+
+    def mercator_degrees(self, x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x = np.asarray(x, np.uint32)
+        y = np.asarray(y, np.uint32)
+        lon = (x.astype(np.float64) + 0.5) * (360.0 / FIXED_ONE) - 180.0
+        ny = (y.astype(np.float64) + 0.5) / FIXED_ONE
+        lat = np.degrees(np.arctan(np.sinh(np.pi * (1.0 - 2.0 * ny))))
+        nowhere = y == NO_POSITION
+        lon[nowhere] = np.nan
+        lat[nowhere] = np.nan
+        return lon, lat
+
     def arro3_array(self, col: np.ndarray, kind: str) -> Any:
         ac = deps.require("arro3.core", "encoding points without pyarrow")
         return ac.Array.from_numpy(np.ascontiguousarray(col, kind))
@@ -330,6 +364,51 @@ class NumpyOps:
     def pyarrow_array(self, col: np.ndarray, kind: str) -> Any:
         pa = deps.require("pyarrow", "pyarrow_array()")
         return pa.array(col, getattr(pa, kind)())
+
+
+def _mercator_block(lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """heat.h "Coordinates" as js/kernel/mercator.h computes it, operation for operation (the
+    same IEEE float64 steps in the same order, so the same bits: tests/test_wire.py)."""
+    nowhere = ~(np.isfinite(lon) & np.isfinite(lat))
+    lon = np.where(nowhere, 0.0, lon)
+    nx = lon / 360.0
+    nx += 0.5
+    nx -= np.floor(nx)
+    nx *= FIXED_ONE
+    x[:] = nx.astype(np.uint64).astype(np.uint32)  # 2^32 (from -0 + 1) wraps to 0, as in C
+    t = np.where(nowhere, 0.0, lat)
+    np.clip(t, -MAX_LATITUDE, MAX_LATITUDE, out=t)
+    t *= RAD_PER_DEG
+    # sin_small: Taylor series to x^23
+    x2 = t * t
+    np.negative(x2, out=x2)
+    term = t.copy()
+    s = t.copy()
+    for d in SIN_DIVISORS:
+        term *= x2 / d
+        s += term
+    # log_pos((1 + s) / (1 - s)): q = m * 2^e, m in [sqrt(1/2), sqrt(2))
+    q = (1.0 + s) / (1.0 - s)
+    bits = q.view(np.uint64)
+    e = ((bits >> np.uint64(52)) & np.uint64(0x7FF)).astype(np.int64) - 1023
+    m = ((bits & np.uint64(0x000FFFFFFFFFFFFF)) | np.uint64(0x3FF0000000000000)).view(np.float64)
+    big = m > SQRT2
+    m = np.where(big, m * 0.5, m)
+    e += big
+    u = (m - 1.0) / (m + 1.0)
+    u2 = u * u
+    term = u.copy()
+    acc = u
+    for k in LOG_TERMS:
+        term *= u2
+        acc += term / k
+    ln = 2.0 * acc + e.astype(np.float64) * LN2
+    fy = 0.5 - ln / (4.0 * np.pi)
+    fy *= FIXED_ONE
+    np.clip(fy, 0.0, MAX_FIXED_Y, out=fy)
+    y[:] = fy.astype(np.uint32)
+    y[nowhere] = NO_POSITION
+    x[nowhere] = 0
 
 
 OPS = NumpyOps()

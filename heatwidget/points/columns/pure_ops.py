@@ -12,8 +12,19 @@ import math
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeAlias
 
+from ...constants import MAX_LATITUDE
 from .. import deps
 from ..errors import beyond_float64, non_numeric, not_1d
+from ..fixed import (
+    FIXED_ONE,
+    LN2,
+    LOG_TERMS,
+    MAX_FIXED_Y,
+    NO_POSITION,
+    RAD_PER_DEG,
+    SIN_DIVISORS,
+    SQRT2,
+)
 from ..scalars import is_real_number
 from ..times import UNIT_MS, times_ms_list
 
@@ -24,6 +35,8 @@ Col: TypeAlias = "array.array[float]"
 _CODES = {"float64": "d", "float32": "f"}
 _KINDS = {"d": "float64", "f": "float32"}
 _NUMERIC_CODES = "fdbBhHiIlLqQ"
+# the typecode of uint32 (int is 4 bytes wherever Python runs today; "L" where it is not)
+_U32 = "I" if array.array("I").itemsize == 4 else "L"
 
 
 def _sequence(values: Any) -> list[Any]:
@@ -218,6 +231,26 @@ class PureOps:
             return None
         return sorted(range(len(col)), key=lambda i: (col[i] != col[i], col[i]))
 
+    def mercator_fixed(self, lon: Col, lat: Col) -> tuple[Any, Any]:
+        xs, ys = array.array(_U32), array.array(_U32)
+        for a, b in zip(lon, lat, strict=True):
+            x, y = _mercator_fixed(a, b)
+            xs.append(x)
+            ys.append(y)
+        return xs, ys
+
+    def mercator_degrees(self, x: Any, y: Any) -> tuple[Col, Col]:
+        lon, lat = array.array("d"), array.array("d")
+        for a, b in zip(x, y, strict=True):
+            if b == NO_POSITION:
+                lon.append(math.nan)
+                lat.append(math.nan)
+                continue
+            lon.append((a + 0.5) * (360.0 / FIXED_ONE) - 180.0)
+            ny = (b + 0.5) / FIXED_ONE
+            lat.append(math.degrees(math.atan(math.sinh(math.pi * (1.0 - 2.0 * ny)))))
+        return lon, lat
+
     def arro3_array(self, col: Col, kind: str) -> Any:
         ac = deps.require("arro3.core", "encoding points without pyarrow")
         if len(col):
@@ -229,6 +262,32 @@ class PureOps:
         pa = deps.require("pyarrow", "pyarrow_array()")
         t = getattr(pa, kind)()
         return pa.Array.from_buffers(t, len(col), [None, pa.py_buffer(col)])
+
+
+def _mercator_fixed(lon: float, lat: float) -> tuple[int, int]:
+    """heat.h "Coordinates" as js/kernel/mercator.h computes it, operation for operation."""
+    if not (math.isfinite(lon) and math.isfinite(lat)):
+        return 0, NO_POSITION
+    nx = lon / 360.0 + 0.5
+    nx -= math.floor(nx)
+    x = int(nx * FIXED_ONE) & 0xFFFFFFFF
+    t = min(max(lat, -MAX_LATITUDE), MAX_LATITUDE) * RAD_PER_DEG
+    x2, term, s = t * t, t, t
+    for d in SIN_DIVISORS:
+        term *= -x2 / d
+        s += term
+    m, e = math.frexp((1.0 + s) / (1.0 - s))  # m in [0.5, 1): maths.h's m in [1, 2) is 2m
+    m, e = m * 2.0, e - 1
+    if m > SQRT2:
+        m *= 0.5
+        e += 1
+    u = (m - 1.0) / (m + 1.0)
+    u2, term, acc = u * u, u, u
+    for k in LOG_TERMS:
+        term *= u2
+        acc += term / k
+    fy = (0.5 - (2.0 * acc + e * LN2) / (4.0 * math.pi)) * FIXED_ONE
+    return x, int(min(max(fy, 0.0), MAX_FIXED_Y))
 
 
 OPS = PureOps()

@@ -108,21 +108,19 @@ async ([path, timeoutMs]) => {
 
 
 # Runs in a kernel with numpy and pyarrow (the probes of test_lab.py and test_voila.py build on
-# it): the points of `m._points` (docs/architecture.md) in container pixels of the browser's view
-# (zoom, world-pixel origin of the container's top-left), with their weights and the world's
-# width in pixels, as Leaflet projects them.
+# it): the points of `m._points` (docs/architecture.md "Wire format": the kernel's fixed-point
+# Web Mercator x/y) in container pixels of the browser's view (zoom, world-pixel origin of the
+# container's top-left), with their weights and the world's width in pixels.
 PROJECT_CODE = r"""
 def _hw_project(m, zoom, ox, oy):
     import numpy as np
-    import pyarrow as pa
-    t = pa.ipc.open_stream(m._points).read_all()
-    lon = t.column("lon").to_numpy().astype(np.float64)
-    lat = np.clip(t.column("lat").to_numpy().astype(np.float64), -85.0511287798, 85.0511287798)
-    wt = (t.column("weight").to_numpy().astype(np.float64) if "weight" in t.column_names
-          else np.ones_like(lon))
+    from heatwidget.points.wire import decode_wire
+    t = decode_wire(m._points)
     world = 256.0 * 2.0 ** zoom
-    x = (lon / 360.0 + 0.5) * world - ox
-    y = (0.5 - np.arctanh(np.sin(np.radians(lat))) / (2 * np.pi)) * world - oy
+    x = t.column("x").to_numpy().astype(np.float64) * (world / 2.0**32) - ox
+    y = t.column("y").to_numpy().astype(np.float64) * (world / 2.0**32) - oy
+    wt = (t.column("weight").to_numpy().astype(np.float64) if "weight" in t.column_names
+          else np.ones_like(x))
     return x, y, wt, world
 """
 
