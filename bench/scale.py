@@ -2,6 +2,8 @@
 
     python bench/scale.py                      # 10M points (< 3 min on 2 cores)
     python bench/scale.py --points 100M --engine dask
+    python bench/scale.py --points 100M --pass-only --batch-pass   # the pass, before and after
+    python bench/scale.py --engine duckdb-sorted   # views from the spatially sorted copy
 
 Data: ``heatwidget.datasets.cities(N)`` (weights ``mag``) written once to
 ``bench/.cache/cities-N.parquet`` (row groups of 1M). Ours: one pass builds the pyramid
@@ -90,6 +92,16 @@ def write_parquet(n: int) -> Path:
 def source(engine: str, path: Path):
     from heatwidget.aggregate import ArraySource, DaskSource, DuckDBSource
 
+    if engine == "duckdb-sorted":  # the spatially sorted copy, written once (timed here)
+        t = time.perf_counter()
+        copy = path.with_name(path.stem + ".sorted.parquet")
+        fresh = not copy.is_file()
+        src = DuckDBSource(str(path)).sorted_copy(copy)
+        took = f"written in {time.perf_counter() - t:.1f} s" if fresh else "reused"
+        print(
+            f"sorted copy {copy.name}: {copy.stat().st_size / 1e6:.0f} MB, {took}; load {os.getloadavg()[0]:.2f}"
+        )
+        return src
     if engine == "duckdb":
         return DuckDBSource(str(path))
     if engine == "dask":
@@ -148,11 +160,14 @@ def ours(path: Path, engine: str, views, radius: float):
     from heatwidget.host.viewport import Viewport
 
     k = Kernel()
+    if engine == "duckdb-sorted":  # the copy first (its write timed apart), then served as Parquet
+        path, engine = Path(source(engine, path).path), "duckdb"
     t = time.perf_counter()
     m = served_map(path, engine)
-    build = time.perf_counter() - t
     agg = m._served.aggregator
     pyramid = agg.pyramid
+    build = time.perf_counter() - t
+    pass_report(agg.source, build)
     times = []
     for _, center, zoom in views:
         origin = Viewport(center, zoom, W, H).origin
@@ -167,6 +182,41 @@ def ours(path: Path, engine: str, views, radius: float):
         tp, nbytes = through_protocol(m, k, origin, zoom, radius)
         times.append((tg, tk, float(planes[1].sum()), float(planes[0].sum()), tp, nbytes))
     return build, pyramid, times
+
+
+def pass_report(src, build: float) -> None:
+    """Where the pyramid's pass went (DuckDB's SQL pass: ``DuckDBSource.pass_times``) and the
+    process's peak memory (Python and DuckDB share it)."""
+    import resource
+
+    stages = getattr(src, "pass_times", None)
+    if stages:
+        start, kept = src.pass_levels
+        parts = ", ".join(f"{k} {v:.1f} s" for k, v in stages.items())
+        print(f"pass stages: {parts} (grouped at zoom {start}, kept {kept})")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3
+    print(f"pass {build:.1f} s; peak RSS {peak:.0f} MB; load {os.getloadavg()[0]:.2f}")
+
+
+def batch_pass(path: Path) -> None:
+    """The pass before the SQL one, for comparison in the same run: DuckDB streams Arrow
+    batches, the kernel projects them (wasmtime), numpy keys, sorts and merges them
+    (``PyramidBuilder``)."""
+    from heatwidget.aggregate import DuckDBSource
+    from heatwidget.aggregate.builder import PyramidBuilder
+    from heatwidget.aggregate.pyramid import BYTES_PER_PIXEL, DEFAULT_BUDGET
+    from heatwidget.aggregate.source import Filter
+    from heatwidget.host.kernel import project_degrees
+
+    t = time.perf_counter()
+    builder = PyramidBuilder(project_degrees, DEFAULT_BUDGET // 2 // BYTES_PER_PIXEL)
+    for rows in DuckDBSource(str(path)).batches(Filter()):
+        builder.add(rows)
+    cells, depth = builder.finish()
+    print(
+        f"batch pass (before): {time.perf_counter() - t:.1f} s to zoom {depth} "
+        f"({cells.code.size:,} pixels); load {os.getloadavg()[0]:.2f}"
+    )
 
 
 def _project_partition(df):
@@ -209,9 +259,15 @@ def datashader_views(path: Path, views):
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--points", default="10M")
-    ap.add_argument("--engine", choices=["duckdb", "dask", "memory"], default="duckdb")
+    ap.add_argument(
+        "--engine", choices=["duckdb", "duckdb-sorted", "dask", "memory"], default="duckdb"
+    )
     ap.add_argument("--radius", type=float, default=0.0)
     ap.add_argument("--no-datashader", action="store_true")
+    ap.add_argument(
+        "--batch-pass", action="store_true", help="also time the Python batch pass (before)"
+    )
+    ap.add_argument("--pass-only", action="store_true", help="the pyramid's pass, no views")
     args = ap.parse_args()
     n = parse_n(args.points)
     print(
@@ -223,12 +279,16 @@ def main() -> None:
         f"parquet {path.name}: {path.stat().st_size / 1e6:.0f} MB ({time.perf_counter() - t:.1f} s)"
     )
     views = tour()
-    build, pyramid, mine = ours(path, args.engine, views, args.radius)
+    if args.batch_pass:
+        batch_pass(path)
+    build, pyramid, mine = ours(path, args.engine, [] if args.pass_only else views, args.radius)
     mb = [b / 1e6 for b in pyramid.level_bytes]
     print(
         f"pyramid pass (Heatmap(mode='server')) {build:.1f} s: depth {pyramid.depth}, {sum(mb):.0f} MB "
         f"({', '.join(f'z{i} {v:.1f}' for i, v in enumerate(mb))} MB)"
     )
+    if args.pass_only:
+        return
     theirs = None if args.no_datashader else datashader_views(path, views)
     print()
     # the last column checks both drew the same frame: its total weight, datashader's / ours

@@ -93,11 +93,15 @@ def _sources(data, tmp_path, which):
     pq.write_table(table, path, row_group_size=8192)
     if which == "duckdb":
         return DuckDBSource(str(path))
+    if which == "duckdb-sorted":  # deep views read the spatially sorted copy's row groups
+        return DuckDBSource(str(path)).sorted_copy(tmp_path / "sorted.parquet", group_rows=1024)
     pytest.importorskip("dask.dataframe")
     return DaskSource.parquet(str(path), split_row_groups=True)
 
 
-@pytest.mark.parametrize("which", ["memory", "stream", "stream-opener", "duckdb", "dask"])
+@pytest.mark.parametrize(
+    "which", ["memory", "stream", "stream-opener", "duckdb", "duckdb-sorted", "dask"]
+)
 def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, which) -> None:
     dask = pytest.importorskip("dask") if which == "dask" else None
     src = _sources(data, tmp_path, which)
@@ -113,7 +117,7 @@ def test_server_grid_equals_client_density_at_radius_0(data, kernel, tmp_path, w
                 np.testing.assert_array_equal(got, ref, err_msg=f"{which} z{zoom} {agg}")
 
 
-@pytest.mark.parametrize("which", ["memory", "stream-opener", "duckdb", "dask"])
+@pytest.mark.parametrize("which", ["memory", "stream-opener", "duckdb", "duckdb-sorted", "dask"])
 def test_time_window_reads_rows_with_a_filter(data, kernel, tmp_path, which) -> None:
     dask = pytest.importorskip("dask") if which == "dask" else None
     agg_obj = Aggregator(_sources(data, tmp_path, which), project_degrees, budget=8 << 20)
@@ -285,3 +289,105 @@ def test_a_stream_opener_is_read_once_per_pass_and_kept_nowhere(data) -> None:
     assert src.row_count() is None  # a stream has no metadata to count with
     with pytest.raises(TypeError, match="__arrow_c_stream__"):
         ArrowStreamSource(object())
+
+
+@pytest.mark.parametrize("weighted", [True, False])
+@pytest.mark.parametrize("relation", [False, True])
+def test_duckdb_pass_in_sql_equals_the_batch_pass(data, tmp_path, weighted, relation) -> None:
+    """DuckDBSource.deepest (keyed and grouped in SQL) gives the pyramid PyramidBuilder makes
+    from Kernel.project's keys, level for level, for budgets that keep zoom 16 and that make
+    it coarsen; the pixels held never pass the limit."""
+    duckdb = pytest.importorskip("duckdb")
+    from heatwidget.aggregate.builder import PyramidBuilder
+    from heatwidget.aggregate.source import Filter
+
+    cols = {k: data[k] for k in ("lon", "lat", "weight")}
+    path = tmp_path / "rows.parquet"
+    pq.write_table(pa.table(cols), path, row_group_size=4096)
+    if relation:
+        con = duckdb.connect()
+        src = DuckDBSource(con.sql(f"SELECT * FROM read_parquet('{path}')"), connection=con)
+    else:
+        src = DuckDBSource(str(path))
+    if not weighted:
+        src.weight = None
+    for limit in (1 << 20, 40_000, 20_000, 18_000):
+        got, depth = src.deepest(limit)
+        assert got.code.size <= limit
+        builder = PyramidBuilder(project_degrees, limit)
+        for rows in src.batches(Filter()):
+            builder.add(rows)
+        budget = limit * 2 * 28  # Aggregator's limit is half the budget's pixels
+        mine = Pyramid.of_deepest(got, depth, len(data["lon"]), budget)
+        want = Pyramid.of_deepest(*builder.finish(), len(data["lon"]), budget)
+        # the SQL pass stops where the pyramid fits the budget: nothing deeper is dropped later
+        assert mine.depth == want.depth == depth, limit
+        for a, b in zip(mine.levels, want.levels, strict=True):
+            for f in ("code", "total", "count", "largest"):
+                np.testing.assert_array_equal(getattr(a, f), getattr(b, f), err_msg=f)
+
+
+def test_depth_estimate_from_a_sample() -> None:
+    """Chao1 per zoom: a sample of all-distinct pixels says "as many pixels as rows" (no zoom
+    deeper than fits, alone and with the zooms above it), clustered rows allow deep zooms, an
+    empty sample any zoom."""
+    from heatwidget.aggregate.duckdb_source import estimate_depth
+
+    rng = np.random.default_rng(2)
+    x = rng.integers(0, 2**32, 10_000, dtype=np.uint64).astype(np.uint32)
+    y = rng.integers(0, 2**32 - 1, 10_000, dtype=np.uint64).astype(np.uint32)
+    # 10k distinct rows sampled from 1M spread over the world: ~1M pixels from zoom ~3 on
+    # zoom 0 has 65536 pixels; zoom 1 could hold 262144 and the sample says ~1M: too many
+    assert estimate_depth(x, y, 1_000_000, 100_000) == 0
+    assert estimate_depth(x, y, 1_000_000, 300_000) == 1
+    # never more pixels than rows; zooms 0..4 together (65536 + 262144 + 3 x 1M) fit 2 x 2M
+    assert estimate_depth(x, y, 1_000_000, 2_000_000) == 4
+    # 100 places, each one pixel even at zoom 16: 100 pixels at every zoom
+    px = rng.integers(0, 2**32, 100, dtype=np.uint64).astype(np.uint32)
+    py = rng.integers(0, 2**31, 100, dtype=np.uint64).astype(np.uint32)
+    idx = rng.integers(0, 100, 10_000)
+    assert estimate_depth(px[idx], py[idx], 10**9, 1_000) == 16
+    assert estimate_depth(px[:0], py[:0], 10, 1) == 16
+
+
+def test_sorted_copy_prunes_row_groups_to_the_view(tmp_path) -> None:
+    """The sorted copy holds the same rows in Morton order, and a street view's bounds meet a
+    few of its row groups' lon/lat statistics (200k rows over a city), where they meet every
+    row group of the unsorted file."""
+    from heatwidget.aggregate import morton
+    from heatwidget.aggregate.source import Filter
+
+    rng = np.random.default_rng(4)
+    n = 200_000
+    lon, lat = rng.uniform(2.25, 2.45, n), rng.uniform(48.75, 48.95, n)
+    weight = rng.integers(1, 9, n).astype(np.float32)
+    pq.write_table(pa.table({"lon": lon, "lat": lat, "weight": weight}), tmp_path / "city.parquet",
+                   row_group_size=8192)  # fmt: skip
+    copy = DuckDBSource(str(tmp_path / "city.parquet")).sorted_copy(tmp_path / "sorted.parquet")
+    t = pq.read_table(tmp_path / "sorted.parquet")
+    x, y = project_degrees(t.column("lon").to_numpy(), t.column("lat").to_numpy())
+    assert (np.diff(morton.pixels(x, y, 16).astype(np.int64)) >= 0).all()
+    assert sorted(t.column("weight").to_numpy()) == sorted(weight)
+    where = Filter(((2.3495, 2.3505),), (48.8495, 48.8505))  # a street
+
+    def groups_met(path) -> tuple[int, int]:
+        meta = pq.ParquetFile(path).metadata
+        met = 0
+        for g in range(meta.num_row_groups):
+            lon_s, lat_s = (meta.row_group(g).column(i).statistics for i in (0, 1))
+            (a, b), (c, d) = where.lon[0], where.lat
+            met += lon_s.min <= b and lon_s.max >= a and lat_s.min <= d and lat_s.max >= c
+        return met, meta.num_row_groups
+
+    met, groups = groups_met(tmp_path / "sorted.parquet")
+    assert groups == 4 and met <= 2, (met, groups)  # 65536-row groups; the box is central
+    copy2 = DuckDBSource(str(tmp_path / "city.parquet")).sorted_copy(
+        tmp_path / "sorted2.parquet", group_rows=2048
+    )
+    met, groups = groups_met(tmp_path / "sorted2.parquet")
+    assert groups >= 97 and met <= 6, (met, groups)
+    met, groups = groups_met(tmp_path / "city.parquet")
+    assert met == groups
+    for src in (copy, copy2):
+        rows = sum(r.lon.size for r in src.batches(where))
+        assert rows == int(where.mask(lon, lat, None).sum()) > 0

@@ -87,3 +87,26 @@ def test_hit_testing_a_grid_frame_counts_its_cells(kernel: Kernel) -> None:
     assert kernel.count_near(128.5, 128.5, 1.0) == 3
     assert kernel.count_near(192.5, 128.5, 1.0) == 1
     assert kernel.count_near(50.0, 50.0, 3.0) == 0
+
+
+def test_sql_projection_is_the_kernels_bit_for_bit(kernel: Kernel) -> None:
+    """sql_keys repeats mercator.h in SQL: DuckDB's x, y equal Kernel.project's on random
+    coordinates (beyond +-180 and +-85.05 too) and the edges; NaN / infinite rows are left out."""
+    duckdb = pytest.importorskip("duckdb")
+    from heatwidget.aggregate.sql_keys import fixed_point_sql
+
+    lon, lat, _ = _rows(300_000, seed=5)
+    rng = np.random.default_rng(6)
+    lon[100:50_000] = rng.uniform(-900, 900, 49_900)
+    lat[100:200] = [90.0, -90.0, 85.05112877980001, -85.0511287797, 0.0] * 20
+    lon[200:300] = [-1e-300, 1e-300, 179.99999999999997, -180.00000000000003, 540.0] * 20
+    con = duckdb.connect()
+    coords = pa.table({"i": np.arange(lon.size), "lon": lon, "lat": lat})
+    con.register("coords", coords)
+    got = con.sql(fixed_point_sql("coords", "lon", "lat", "i")).fetchnumpy()
+    x, y = kernel.project(lon, lat)
+    keep = y != 0xFFFFFFFF
+    order = np.argsort(got["i"])
+    assert got["i"][order].tolist() == np.flatnonzero(keep).tolist()
+    np.testing.assert_array_equal(got["x"][order], x[keep])
+    np.testing.assert_array_equal(got["y"][order], y[keep])

@@ -73,7 +73,10 @@ class Aggregator:
         this process, else reduced by the engine), the others from it."""
         limit = self.budget // 2 // BYTES_PER_PIXEL
         batches = getattr(self.source, "batches", None)
-        if batches is not None:
+        in_engine = getattr(self.source, "deepest", None)  # keyed and grouped by the engine
+        if in_engine is not None:
+            deepest, depth = in_engine(limit)
+        elif batches is not None:
             builder = PyramidBuilder(self.project, limit)
             for rows in batches(Filter()):
                 builder.add(rows)

@@ -2,24 +2,39 @@
 
 Rows stream as Arrow record batches (``to_arrow_reader``; ``fetch_record_batch`` before 2.0),
 so memory is a batch plus the cells; a view's filter is pushed into the SQL (row groups are
-pruned by Parquet statistics).
+pruned by Parquet statistics). The pyramid's pass (``deepest``) runs in SQL instead: DuckDB
+projects, keys and groups the rows on its own threads (``sql_keys``), and only the pixels
+reach Python.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
+from os import PathLike
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from .pyramid import Cells
+from . import morton
+from .pyramid import MAX_DEPTH, Cells
 from .source import Filter, Keys, Rows, cells_of_batches
+from .sql_keys import coarser_sql, fixed_point_sql, morton_sql, pixels_sql
 from .times import duck_time
 
 __all__ = ["DuckDBSource"]
 
 MISSING = 'DuckDB sources need duckdb: pip install "heatwidget[duckdb]"'
 BATCH = 1 << 20
+#: the depth estimate's sample: about this many rows (DuckDB Bernoulli sampling: it reads
+#: every row's lon/lat, a few seconds of the pass at 100M)
+SAMPLE_ROWS = 1_000_000
+#: rows per row group of a spatially sorted copy (``sorted_copy``): a street view's rows fall
+#: in one or a few groups, whose lon/lat statistics are tight
+SORTED_GROUP_ROWS = 65_536
+#: the rows' virtual table in the pass's SQL (``DuckDBPyRelation.query``)
+ROWS = "hw_rows"
 
 
 def _duckdb() -> Any:
@@ -54,6 +69,10 @@ class DuckDBSource:
         self.lon, self.lat = lon, lat
         self.weight = weight if weight in names else None
         self.time = time if time in names else None
+        #: the last pass's zooms: grouped at, kept (``deepest``)
+        self.pass_levels: tuple[int, int] | None = None
+        #: the last pass's seconds per stage (``deepest``)
+        self.pass_times: dict[str, float] = {}
         #: The time column as a window compares it: ms for dates/timestamps (aggregate/times.py)
         self.time_sql, self.time_ms = duck_time(rel, self.time)
 
@@ -83,3 +102,138 @@ class DuckDBSource:
 
     def cells(self, keys: Keys, where: Filter) -> Cells:
         return cells_of_batches(self.batches(where), keys)
+
+    def deepest(self, limit: int, depth: int = MAX_DEPTH) -> tuple[Cells, int]:
+        """The pyramid's deepest level, in SQL: the rows' pixels at the deepest zoom (<=
+        ``depth``) whose non-empty pixels fit ``limit``, and that zoom.
+
+        A Bernoulli sample (about ``SAMPLE_ROWS`` rows, projected in SQL) estimates each
+        zoom's pixels (``estimate_depth``); DuckDB groups the rows at the deepest zoom estimated
+        to fit, into a temporary table (DuckDB's memory, spilled to disk
+        past its limit), counts the pixels of every coarser zoom there, and only the deepest
+        zoom that fits comes to Python: Python holds at most ``limit`` pixels. Keys are the
+        kernel's projection (``sql_keys``), so the pixels equal ``PyramidBuilder``'s from
+        ``Kernel.project``. Interruptible (KeyboardInterrupt); DuckDB's progress bar shows
+        when enabled (``SET enable_progress_bar = true``; a widget in Jupyter)."""
+        w = f'"{self.weight}" AS w' if self.weight else ""
+        lon, lat = f'"{self.lon}"', f'"{self.lat}"'
+        t = time.perf_counter()
+        rows = self.row_count()
+        if rows is None:
+            rows = self._count()
+        pct = min(100.0, max(0.1, 100.0 * SAMPLE_ROWS / max(rows, 1)))
+        # Bernoulli (row by row), not system (whole vectors): on a spatially sorted file a
+        # vector's rows share pixels, and a system sample would say far too few pixels
+        sampled = f"(SELECT * FROM {ROWS} USING SAMPLE {pct:.6g}% (bernoulli))"
+        s = self._query(fixed_point_sql(sampled, lon, lat)).fetchnumpy()
+        start = min(depth, estimate_depth(s["x"], s["y"], rows, limit))
+        times = {"sample": time.perf_counter() - t}
+        table = "hw_pixels"
+        self._query(f"DROP TABLE IF EXISTS {table}")
+        group = pixels_sql(fixed_point_sql(ROWS, lon, lat, w), start, self.weight is not None)
+        self._query(f"CREATE TEMP TABLE {table} AS {group}")
+        times["group"] = time.perf_counter() - t - sum(times.values())
+        try:
+            # HyperLogLog counts (~2% off) skip the zooms far too big; one exact count decides
+            approx = self._query(
+                "SELECT "
+                + ", ".join(
+                    f"approx_count_distinct({coarser_sql('key', k)})" for k in range(start + 1)
+                )
+                + f" FROM {table}"
+            ).fetchall()[0]
+            k = 0
+            while k < start and (approx[k] > limit * 1.05 or sum(approx[k:]) > 2 * limit * 1.05):
+                k += 1
+            while k < start and approx[k] > limit * 0.95:
+                exact = f"SELECT count(DISTINCT {coarser_sql('key', k)}) FROM {table}"
+                if self._query(exact).fetchall()[0][0] <= limit:
+                    break
+                k += 1
+            got = self._query(
+                f"SELECT * FROM {table}"
+                if k == 0
+                else f"SELECT {coarser_sql('key', k)} AS key, sum(total) AS total, "
+                f"sum(count) AS count, max(largest) AS largest FROM {table} GROUP BY ALL"
+            ).fetchnumpy()
+        finally:
+            self._query(f"DROP TABLE IF EXISTS {table}")
+        times["count+fetch"] = time.perf_counter() - t - sum(times.values())
+        key = np.asarray(got["key"], np.uint64)
+        code = morton.encode(key >> np.uint64(32), key & np.uint64(0xFFFFFFFF))
+        order = np.argsort(code)
+        cells = Cells(
+            code[order],
+            np.asarray(got["total"], np.float64)[order],
+            np.asarray(got["count"], np.int64)[order],
+            np.asarray(got["largest"], np.float32)[order],
+        )
+        level = start - k
+        while level > 0 and cells.code.size > limit:  # the estimate was a few % low
+            cells, level = cells.parent(), level - 1
+        times["sort"] = time.perf_counter() - t - sum(times.values())
+        self.pass_levels, self.pass_times = (start, level), times
+        return cells, level
+
+    def sorted_copy(
+        self, path: str | PathLike[str], group_rows: int = SORTED_GROUP_ROWS
+    ) -> DuckDBSource:
+        """A source over a spatially sorted Parquet copy of these rows at ``path`` (written
+        once by DuckDB, out of core; reused when the file exists): rows in Morton order of
+        their zoom-16 pixels (rows without a position left out: they never draw), row
+        groups of ``group_rows``. A view below the pyramid then reads only the row groups
+        whose lon/lat statistics meet its bounds (``batches``' filter is pushed down): its
+        cost follows the rows in view, not N. Same columns (lon, lat, weight, time)."""
+        out = Path(path)
+        if not out.is_file():
+            names = [c for c in (self.lon, self.lat, self.weight, self.time) if c]
+            cols = ", ".join(f'"{c}"' for c in names)
+            fixed = fixed_point_sql(ROWS, f'"{self.lon}"', f'"{self.lat}"', cols)
+            tmp = out.with_name(out.name + ".tmp")
+            self._query(
+                f"COPY (SELECT {cols} FROM ({morton_sql(fixed, MAX_DEPTH, cols)}) ORDER BY code) "
+                f"TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE {int(group_rows)})"
+            )
+            tmp.replace(out)
+        return DuckDBSource(str(out), self.lon, self.lat, self.weight, self.time)
+
+    def _query(self, sql: str) -> Any:
+        """``sql`` over the rows (the virtual table ``ROWS``), on the relation's connection
+        (a temporary table made there is seen only there)."""
+        if self.path is not None:
+            return self.con.execute(sql.replace(ROWS, f"read_parquet({self.path!r})"))
+        return self.rel.query(ROWS, sql)
+
+    def _count(self) -> int:
+        return int(self._query(f"SELECT count(*) FROM {ROWS}").fetchall()[0][0])
+
+
+def estimate_depth(x: np.ndarray, y: np.ndarray, rows: int, limit: int) -> int:
+    """The deepest zoom whose non-empty pixels, estimated from a sample of fixed-point rows
+    ``x``, ``y`` out of ``rows``, fit ``limit``. Per zoom the bias-corrected Chao1 estimate
+    d + f1 (f1 - 1) / (2 (f2 + 1)) (d pixels seen, f1 once, f2 twice), at most ``rows`` and
+    the zoom's pixel count: a sample whose pixels are all seen once says "as many pixels as
+    rows" (GEE's sqrt(N/n) f1 would say far fewer and pick a zoom too deep); at most d +
+    f1 (N/n - 1), which is d when the sample is all the rows. The sample is
+    sorted once by Morton code; each zoom's pixels are runs of the shifted codes. The zooms
+    0..z together must fit ``2 * limit`` too (the pyramid's budget, ``Pyramid.of_deepest``):
+    a deeper zoom would be dropped after the pass."""
+    n = int(np.asarray(x).size)
+    if n == 0:
+        return MAX_DEPTH
+    code = np.sort(morton.pixels(x, y, MAX_DEPTH))
+    best, total = 0, 0.0
+    for level in range(MAX_DEPTH + 1):
+        c = code >> np.uint64(2 * (MAX_DEPTH - level))
+        starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
+        runs = np.diff(np.r_[starts, n])
+        f1 = float(np.count_nonzero(runs == 1))
+        f2 = float(np.count_nonzero(runs == 2))
+        chao1 = starts.size + f1 * (f1 - 1.0) / (2.0 * (f2 + 1.0))
+        # every unseen pixel behind a seen-once one: exact when the sample is all the rows
+        bound = starts.size + f1 * (max(rows, n) / n - 1.0)
+        est = min(rows, 4 ** (8 + level), chao1, bound)
+        total += est
+        if est <= limit and total <= 2 * limit:
+            best = level
+    return best
