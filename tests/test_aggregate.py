@@ -350,6 +350,41 @@ def test_depth_estimate_from_a_sample() -> None:
     assert estimate_depth(px[:0], py[:0], 10, 1) == 16
 
 
+def test_depth_estimate_is_never_deeper_than_fits() -> None:
+    """Clustered rows (the cities data) sampled at 1%, as the pass samples 1M of 100M: for
+    every limit the estimated zoom is at most the deepest zoom whose exact pixels fit (alone
+    and with the zooms above it, 2 x limit), and at most one zoom shallower. Chao1 alone said
+    one or two zooms too deep here."""
+    from heatwidget.aggregate import morton
+    from heatwidget.aggregate.duckdb_source import estimate_depth
+    from heatwidget.aggregate.pyramid import MAX_DEPTH
+    from heatwidget.datasets import cities
+
+    n = 200_000
+    df = cities(n, seed=3)
+    x, y = project_degrees(df["lon"].to_numpy(), df["lat"].to_numpy())
+    code = np.sort(morton.pixels(x, y, MAX_DEPTH))
+    sizes = [
+        int(np.count_nonzero(np.diff(code >> np.uint64(2 * (MAX_DEPTH - z))))) + 1
+        for z in range(MAX_DEPTH + 1)
+    ]
+
+    def fits(limit: int) -> int:
+        z = 0
+        while z < MAX_DEPTH and sizes[z + 1] <= limit and sum(sizes[: z + 2]) <= 2 * limit:
+            z += 1
+        return z
+
+    for seed in range(3):
+        keep = np.random.default_rng(seed).random(n) < 0.01
+        for limit in (2_000, 5_000, 10_000, 20_000, 40_000, 80_000, 120_000, 250_000):
+            got = estimate_depth(x[keep], y[keep], n, limit)
+            assert fits(limit) - 1 <= got <= fits(limit), (seed, limit, got, fits(limit))
+        # the whole rows as the sample: exact
+        for limit in (2_000, 40_000, 250_000):
+            assert estimate_depth(x, y, n, limit) == fits(limit)
+
+
 def test_sorted_copy_prunes_row_groups_to_the_view(tmp_path) -> None:
     """The sorted copy holds the same rows in Morton order, and a street view's bounds meet a
     few of its row groups' lon/lat statistics (200k rows over a city), where they meet every

@@ -147,6 +147,41 @@ def test_answer_bytes_do_not_depend_on_the_rows(tmp_path):
     assert sizes[0] == sizes[1] > 0
 
 
+@pytest.mark.parametrize("which", ["parquet", "relation"])
+def test_a_cache_serves_parquet_from_a_sorted_copy_written_once(data, parquet, tmp_path, which):
+    """cache= on Parquet or a DuckDB relation: the rows are served from a spatially sorted
+    copy written next to the cache file, once (the next map reuses it, as it loads the
+    pyramid), and views deeper than the pyramid, read from the copy, equal client mode."""
+    import duckdb
+
+    cache = tmp_path / "rows.npz"
+    copy = serving.sorted_copy_path(cache)
+    assert copy == tmp_path / "rows.npz.sorted.parquet"
+    client = Heatmap(lat=data["lat"], lon=data["lon"], weight=data["weight"], radius=0)
+
+    def served() -> Heatmap:
+        source = parquet if which == "parquet" else duckdb.sql(f"SELECT * FROM '{parquet}'")
+        return Heatmap(source, weight="weight", mode="server", cache=cache, radius=0)
+
+    first = served()
+    assert cache.is_file() and copy.is_file()
+    written = copy.stat().st_mtime_ns
+    assert pq.ParquetFile(copy).metadata.num_rows == len(data["lon"])
+    second = served()
+    assert copy.stat().st_mtime_ns == written  # reused, not written again
+    for m in (first, second):
+        assert m._served.aggregator.source.path == str(copy)
+        assert m.point_count == len(data["lon"])
+        depth = m._served.pyramid.depth
+        for center, zoom in [((48.85, 2.35), depth + 1), ((48.851, 2.352), 18)]:
+            assert zoom > depth  # read from the rows in view, not the pyramid
+            client.center = m.center = center
+            client.zoom = m.zoom = zoom
+            a, b = client.density(W, H), m.density(W, H)
+            np.testing.assert_array_equal(b.grid, a.grid, err_msg=f"{center} {zoom}")
+            assert a.grid.sum() > 0
+
+
 def test_mode_choice_and_its_message(data, parquet):
     small = Heatmap(lat=data["lat"], lon=data["lon"])
     assert small.mode == "client" and "at most max_client_points" in small.mode_reason

@@ -9,6 +9,7 @@ reach Python.
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterator
 from os import PathLike
@@ -210,19 +211,27 @@ class DuckDBSource:
 
 def estimate_depth(x: np.ndarray, y: np.ndarray, rows: int, limit: int) -> int:
     """The deepest zoom whose non-empty pixels, estimated from a sample of fixed-point rows
-    ``x``, ``y`` out of ``rows``, fit ``limit``. Per zoom the bias-corrected Chao1 estimate
-    d + f1 (f1 - 1) / (2 (f2 + 1)) (d pixels seen, f1 once, f2 twice), at most ``rows`` and
-    the zoom's pixel count: a sample whose pixels are all seen once says "as many pixels as
-    rows" (GEE's sqrt(N/n) f1 would say far fewer and pick a zoom too deep); at most d +
-    f1 (N/n - 1), which is d when the sample is all the rows. The sample is
+    ``x``, ``y`` out of ``rows``, fit ``limit``; conservative: a zoom too deep costs the
+    pass a grouping of far more pixels than are kept, a zoom too shallow one pyramid level.
+
+    Per zoom, the pixels lie between two estimates: the bias-corrected Chao1 estimate
+    d + f1 (f1 - 1) / (2 (f2 + 1)) (d pixels seen, f1 once, f2 twice), a lower bound in
+    expectation that is low on clustered rows (the cities data at a 1% sample: the true
+    pixels are 1.2-3.9x it at zooms 5-8; taken alone it once said zoom 9 fits 100M rows when
+    only zoom 8 did), and U = d + f1 (N/n - 1), an upper bound in expectation for a
+    Bernoulli sample (every unseen pixel behind a seen-once one; exactly d when the sample is
+    all the rows). The estimate is their geometric mean, at most U, ``rows`` and the zoom's
+    pixel count, and at least the zoom above's (a deeper zoom never has fewer pixels). On
+    the cities data at 10M, 1% sample, it is 1.4-1.6x the truth at zooms 5-8. The sample is
     sorted once by Morton code; each zoom's pixels are runs of the shifted codes. The zooms
     0..z together must fit ``2 * limit`` too (the pyramid's budget, ``Pyramid.of_deepest``):
-    a deeper zoom would be dropped after the pass."""
+    a deeper zoom would be dropped after the pass. Tests: tests/test_aggregate.py (never
+    deeper than the exact deepest zoom that fits)."""
     n = int(np.asarray(x).size)
     if n == 0:
         return MAX_DEPTH
     code = np.sort(morton.pixels(x, y, MAX_DEPTH))
-    best, total = 0, 0.0
+    best, total, above = 0, 0.0, 0.0
     for level in range(MAX_DEPTH + 1):
         c = code >> np.uint64(2 * (MAX_DEPTH - level))
         starts = np.flatnonzero(np.r_[True, c[1:] != c[:-1]])
@@ -232,8 +241,11 @@ def estimate_depth(x: np.ndarray, y: np.ndarray, rows: int, limit: int) -> int:
         chao1 = starts.size + f1 * (f1 - 1.0) / (2.0 * (f2 + 1.0))
         # every unseen pixel behind a seen-once one: exact when the sample is all the rows
         bound = starts.size + f1 * (max(rows, n) / n - 1.0)
-        est = min(rows, 4 ** (8 + level), chao1, bound)
+        # the truth lies between the two: their geometric mean (at most the upper bound)
+        est = max(above, min(rows, 4 ** (8 + level), bound, math.sqrt(max(chao1, 1.0) * bound)))
+        above = est
         total += est
-        if est <= limit and total <= 2 * limit:
-            best = level
+        if est > limit or total > 2 * limit:
+            break  # deeper zooms hold at least as many pixels
+        best = level
     return best

@@ -82,7 +82,10 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     budget at the measured 17.5 bytes a row); else "client" (rows in the page). ``mode="client"``
     or ``"server"`` forces one; ``m.mode`` says which, and a warning says why when server mode
     was chosen for you. ``cache``: a file for the server mode's pyramid (built once, loaded
-    from there next time).
+    from there next time); for a Parquet dataset or a DuckDB relation also a spatially sorted
+    Parquet copy of the rows next to it (``<cache>.sorted.parquet``, written once by DuckDB,
+    reused next session), which views deeper than the pyramid read instead: only the row groups
+    in view. Delete both files when the data change.
     """
 
     _esm = _asset("widget.js", _UNBUILT_ESM)

@@ -5,7 +5,10 @@ grid (views/protocol.py ``grid``) and draws it with the same kernel as client mo
 ``serve()`` decides the mode of one input (``Decision``): "server" for a Dask DataFrame, a
 DuckDB relation, a Parquet path/glob whose row count from the footers exceeds
 ``max_client_points``, and in-memory data above it; else "client" (the rows go to the page as
-before). The Python host draws ``density()``/``to_png()`` of a served map through
+before). With a ``cache`` file, a Parquet dataset or DuckDB relation is served from a
+spatially sorted Parquet copy of its rows (``sorted_copy_path``: written once by DuckDB next to
+the cache file, reused by the next session), so a view deeper than the pyramid reads only the
+row groups in view. The Python host draws ``density()``/``to_png()`` of a served map through
 :meth:`ServedPoints.kernel`, a kernel whose frames come from the aggregator.
 """
 
@@ -24,7 +27,7 @@ from ..points import empty_table
 from ..views import protocol
 from .stream import input_table
 
-__all__ = ["DEFAULT_MAX_CLIENT_POINTS", "Decision", "ServedPoints", "serve"]
+__all__ = ["DEFAULT_MAX_CLIENT_POINTS", "Decision", "ServedPoints", "serve", "sorted_copy_path"]
 
 #: Rows above which in-memory data and Parquet datasets are served from Python. The budget is
 #: 512 MB of tab memory per map: the page holds 17.5 bytes a weighted row loaded by set_data
@@ -138,6 +141,8 @@ def serve(
             reason = why if mode is None else f"mode='server' given; {why}"
             # a date/timestamp column is read as ms (aggregate/times.py); time_unit is for numbers
             unit = "ms" if getattr(source, "time_ms", False) else time_unit
+            if cache is not None and kind in ("parquet", "duckdb"):
+                source = source.sorted_copy(sorted_copy_path(cache))
             served = ServedPoints(source, kind, cache, unit)
             return Decision("server", reason, served, empty_table(), "weight", mode is None)
     if kind in ("dask", "duckdb"):  # mode="client": the rows come to the page
@@ -159,6 +164,14 @@ def serve(
     reason = why if mode is None else f"mode='server' given; {why}"
     served = ServedPoints(ArraySource(table), "memory", cache, "ms")
     return Decision("server", reason, served, empty_table(), label, mode is None)
+
+
+def sorted_copy_path(cache: str | PathLike[str]) -> Path:
+    """Where a served Parquet dataset or DuckDB relation keeps its spatially sorted copy
+    (``DuckDBSource.sorted_copy``) when a ``cache`` is given: next to the cache file, its
+    name plus ``.sorted.parquet`` (``pyramid.npz`` -> ``pyramid.npz.sorted.parquet``)."""
+    path = Path(cache)
+    return path.with_name(path.name + ".sorted.parquet")
 
 
 def _engine_source(
