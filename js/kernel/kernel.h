@@ -46,8 +46,9 @@ typedef struct Points {
   uint32_t *x, *y; /* fixed-point Web Mercator (heat.h) */
   float *w;        /* NULL while every weight is 1 */
   double *t;       /* NULL while no row has a time */
-  /* Arrival numbers, once rows have been reordered (spatial.c), so the oldest can be dropped;
-   * the rows held arrived as [seq_next - count, seq_next). */
+  /* Arrival numbers: no longer allocated (the sort keeps none: heat.h "Memory a row"), so
+   * NULL, and the code that would follow them (spatial_compact, points_drop_before) is not
+   * reached; rows in spatial order needing arrival order are loaded again by the host. */
   uint32_t *seq;
   uint32_t count, capacity, seq_next;
   int t_sorted; /* whether the times held never decrease, so a time window is one run of rows */
@@ -61,7 +62,7 @@ int points_room(uint32_t n, uint32_t flags);
 #define POINTS_STAGED_FIXED 0x100u
 int points_ensure_times(void);
 void points_append_staged(uint32_t n, uint32_t flags);
-/* Numbers the rows in arrival order (before spatial.c first reorders them). */
+/* Numbers the rows in arrival order (unused: see Points.seq). */
 int points_ensure_seq(void);
 /* Forgets the oldest n rows, rows in arrival order (n < count). */
 void points_drop_oldest(uint32_t n);
@@ -133,13 +134,16 @@ int spatial_ready(int may_sort);
 /* A frame begins: returns whether it may sort (the first sort waits for the second frame, or
  * hw_points_index; merges do not wait). */
 int spatial_frame_begins(void);
-/* Whether a sliding window has dropped rows: they then stay in arrival order until cleared. */
+/* Whether a sliding window has dropped rows (or hw_points_drop_front(0) was called on rows in
+ * arrival order): they then stay in arrival order until cleared. */
 int spatial_streaming(void);
 /* The first hw_points_drop_front: rows stay in arrival order from now on; returns whether this
  * is the first. */
 int spatial_stream(void);
 /* Drops rows whose arrival number is below `cut`, keeping the spatial order of the rest. */
 void spatial_compact(uint32_t cut);
+/* 0 when the rows are in arrival order (times may be appended), else
+ * -HW_APPEND_NEEDS_ARRIVAL_ORDER (no arrival numbers to restore it: the host reloads). */
 int arrival_order(void);
 void spatial_forget(void);
 /* hw_points_clear: forgets the order, the streaming mode, and that a frame was drawn. */

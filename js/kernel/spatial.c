@@ -51,7 +51,9 @@ static inline void swap_rows(const Points *p, uint32_t a, uint32_t b) {
   uint32_t t;
   t = p->x[a]; p->x[a] = p->x[b]; p->x[b] = t;
   t = p->y[a]; p->y[a] = p->y[b]; p->y[b] = t;
-  t = p->seq[a]; p->seq[a] = p->seq[b]; p->seq[b] = t;
+  if (p->seq) {
+    t = p->seq[a]; p->seq[a] = p->seq[b]; p->seq[b] = t;
+  }
   if (p->w) {
     float u = p->w[a];
     p->w[a] = p->w[b];
@@ -175,7 +177,7 @@ static void spatial_index(void) {
 static inline void move_row(const Points *p, uint32_t from, uint32_t to) {
   p->x[to] = p->x[from];
   p->y[to] = p->y[from];
-  p->seq[to] = p->seq[from];
+  if (p->seq) p->seq[to] = p->seq[from];
   if (p->w) p->w[to] = p->w[from];
 }
 
@@ -184,15 +186,15 @@ static inline void move_row(const Points *p, uint32_t from, uint32_t to) {
  * sort of all of them, and the extra memory is the tail's (at most an eighth of the rows:
  * spatial_ready). Returns -1 (nothing changed) if the copy cannot be had. */
 static int merge_tail(const Points *p) {
-  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = p->w ? 4 : 3;
+  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = 2 + (p->w ? 1 : 0) + (p->seq ? 1 : 0);
   flag_sort(p, m, p->count, 24);
   uint32_t *copy = hw_malloc(n * cols * 4u);
   if (!copy) return -1;
-  uint32_t *cx = copy, *cy = cx + n, *cs = cy + n;
+  uint32_t *cx = copy, *cy = cx + n, *cs = p->seq ? cy + n : cy;
   float *cw = (float *)(cs + n);
   __builtin_memcpy(cx, p->x + m, n * 4u);
   __builtin_memcpy(cy, p->y + m, n * 4u);
-  __builtin_memcpy(cs, p->seq + m, n * 4u);
+  if (p->seq) __builtin_memcpy(cs, p->seq + m, n * 4u);
   if (p->w) __builtin_memcpy(cw, p->w + m, n * 4u);
   uint32_t i = m, j = n, k = p->count; /* one past the next row to take from each run */
   while (j > 0) {
@@ -203,7 +205,7 @@ static int merge_tail(const Points *p) {
       j--;
       p->x[k] = cx[j];
       p->y[k] = cy[j];
-      p->seq[k] = cs[j];
+      if (p->seq) p->seq[k] = cs[j];
       if (p->w) p->w[k] = cw[j];
     }
   }
@@ -222,7 +224,6 @@ int spatial_ready(int may_sort) {
   if (p->t || sp_streaming) return 0;
   uint32_t tail = p->count - sp_sorted;
   if (may_sort && tail >= 4096 && tail * 8 >= sp_sorted) {
-    if (points_ensure_seq()) return sp_sorted > 0;
     if (!sp_sorted)
       flag_sort(p, 0, p->count, 24);
     else if (merge_tail(p))
@@ -242,10 +243,13 @@ void spatial_compact(uint32_t cut) {
     for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
 }
 
-/* Puts rows back in arrival order (when times arrive for points held in spatial order). */
+/* Puts rows back in arrival order (when times arrive for points held in spatial order), which
+ * only arrival numbers can do: without them (the sort keeps none, heat.h "Memory a row")
+ * returns -HW_APPEND_NEEDS_ARRIVAL_ORDER and changes nothing: the host loads the rows again. */
 int arrival_order(void) {
   const Points *p = points();
   if (!sp_sorted) return 0;
+  if (!p->seq) return -(int)HW_APPEND_NEEDS_ARRIVAL_ORDER;
   sort_by_arrival = 1;
   flag_sort(p, 0, p->count, 24);
   sort_by_arrival = 0;
