@@ -23,7 +23,7 @@ import pytest
 import reference as R  # tests/reference.py (pytest puts tests/ on sys.path)
 
 from heatwidget.host import kernel as _kernel
-from heatwidget.host.kernel import Kernel
+from heatwidget.host.kernel import ArrivalOrderLost, Kernel
 from heatwidget.host.png import composite, encode_png
 from heatwidget.host.render import render
 from heatwidget.host.viewport import Viewport, project, unproject
@@ -327,7 +327,20 @@ def test_appends_and_sliding_window_on_sorted_points(wasm: Path) -> None:
                 b, _ = fresh.density(*v, radius, R.AGG_SUM)
                 np.testing.assert_array_equal(a, b)
                 assert a.max() > 0
-        # the oldest 70,000 go, whatever order the kernel keeps them in
+        # spatial order keeps no arrival numbers (heat.h "Memory a row"): a first drop is
+        # refused and changes nothing ...
+        with pytest.raises(ArrivalOrderLost):
+            k.drop_front(70_000)
+        assert k.point_count == 150_000
+        np.testing.assert_array_equal(
+            k.density(*close, 0.0, R.AGG_SUM)[0], fresh.density(*close, 0.0, R.AGG_SUM)[0]
+        )
+        # ... until the host loads the rows again in arrival order (the page asks Python):
+        # then the oldest 70,000 go, and the rows stay in arrival order, index() or not
+        k.load(table(lon, lat, wt))
+        k.keep_arrival_order()
+        k.index()
+        k.density(*view, 8.0, R.AGG_SUM)
         assert k.drop_front(70_000) == 80_000
         fresh.load(_with_time(table(lon[70_000:], lat[70_000:], wt[70_000:])))  # rows only
         a, _ = k.density(*view, 0.0, R.AGG_COUNT)
@@ -871,10 +884,49 @@ def test_times_arriving_for_sorted_points_restore_arrival_order(wasm: Path) -> N
     view = ((0.0, 0.0), 1.5, 512, 512)
     with Kernel(wasm) as k, Kernel(wasm) as fresh:
         k.load(table(lon[:100_000], lat[:100_000], wt[:100_000]))
-        k.index()  # spatial order
+        k.index()  # spatial order, which keeps no arrival numbers: the times are refused
+        with pytest.raises(ArrivalOrderLost):
+            k.append(_with_time(table(lon[100_000:], lat[100_000:], wt[100_000:])))
+        assert k.point_count == 100_000
+        # the host loads the rows again in arrival order, and the times then go in
+        k.load(table(lon[:100_000], lat[:100_000], wt[:100_000]))
         k.append(_with_time(table(lon[100_000:], lat[100_000:], wt[100_000:])))
+        k.index()  # points with times are never sorted
         assert k.drop_front(100_000) == 10  # the first to arrive go, not the first in space
         fresh.load(_with_time(table(lon[100_000:], lat[100_000:], wt[100_000:])))
         np.testing.assert_array_equal(
             k.density(*view, 0.0, R.AGG_SUM)[0], fresh.density(*view, 0.0, R.AGG_SUM)[0]
         )
+
+
+# ---- memory a row (heat.h "Memory a row") ----------------------------------------------------
+
+
+@pytest.mark.parametrize(("weighted", "budget"), [(True, 16.0), (False, 12.0)])
+def test_page_memory_per_row_at_10m(wasm: Path, weighted: bool, budget: float) -> None:
+    """Issue 13's page budget, the kernel's share, at 10M rows of the data bench/lab_latency.py
+    measures (heatwidget.datasets.cities): loaded, drawn, sorted and drawn again, the kernel's
+    memory (hw_memory_bytes) stays within 16 B a weighted row, 12 unweighted, with half a byte
+    a row left for the page's JS heap and buffers (0.01 B a row in JupyterLab): x/y (and the
+    weight), the tile index and pyramid, no arrival numbers and no key buffer. Not timed."""
+    from heatwidget.datasets import cities
+
+    n = 10_000_000
+    df = cities(n, seed=0)
+    cols = {"lon": df["lon"].to_numpy(np.float64), "lat": df["lat"].to_numpy(np.float64)}
+    if weighted:
+        cols["weight"] = df["mag"].to_numpy(np.float32)
+    del df
+    with Kernel(wasm) as k:
+        k.load(pa.table(cols))
+        k.density((0.0, 0.0), 1.0, 512, 512, 8.0, R.AGG_SUM)  # the first frame: unsorted
+        k.index()
+        k.density((0.0, 0.0), 1.0, 512, 512, 8.0, R.AGG_SUM)  # from the pyramid
+        k.density((70_000.0, 50_000.0), 9.0, 800, 600, 8.0, R.AGG_SUM)  # from the tiles
+        assert k.point_count == n
+        per_row = k.memory_bytes / n
+        assert per_row <= budget - 0.5, per_row
+        # and the sort kept no arrival numbers: a sliding window needs the rows again
+        with pytest.raises(ArrivalOrderLost):
+            k.drop_front(1)
+        assert k.point_count == n

@@ -190,6 +190,59 @@ def test_a_view_that_missed_a_delta_gets_a_reset() -> None:
     assert len(spy.custom) == 2
 
 
+@needs_host
+def test_a_window_over_sorted_rows_gets_them_again_and_forgets_the_oldest() -> None:
+    """The page's kernel keeps no arrival numbers once sorted (heat.h "Memory a row"): the
+    first sliding-window drop is refused, the page asks for every row (store.ts refetch: a
+    resync at seq -1), Python's reset holds exactly the rows of the window in arrival order,
+    and from then on the kernel keeps them in arrival order, so every drop forgets exactly the
+    oldest rows: its frames are a fresh load's of Python's rows."""
+    from heatwidget.host.kernel import HW_AGG_COUNT, HW_AGG_SUM, ArrivalOrderLost, Kernel
+
+    rng = np.random.default_rng(8)
+    total = 80_000
+    lat, lon = rng.uniform(-80, 80, total), rng.uniform(-180, 180, total)
+    weight = rng.uniform(0, 3, total).astype(np.float32)
+
+    def part(a: int, b: int) -> dict[str, Any]:
+        return {"lat": lat[a:b], "lon": lon[a:b], "weight": weight[a:b]}
+
+    m = Heatmap(**part(0, 20_000), max_points=30_000)
+    spy = Spy(m)
+    frame = ((0.0, 0.0), 1, 512, 512, 0.0)
+    with Kernel() as page, Kernel() as fresh:
+        page.load(decode(m._points))
+        page.index()  # sorted when the page is idle: no arrival numbers kept
+        m.append(**part(20_000, 35_000))
+        content, buffers = spy.custom[-1]
+        assert (content["type"], content["drop"]) == ("delta", 5_000)
+        page.append(decode(buffers[0]))
+        with pytest.raises(ArrivalOrderLost):
+            page.drop_front(content["drop"])
+        m._handle_custom_msg({"type": "resync", "seq": -1}, [])
+        content, buffers = spy.custom[-1]
+        assert content == {"type": "reset", "seq": m._seq}
+        reset = decode(buffers[0])
+        assert reset.column("lat").to_numpy() == pytest.approx(lat[5_000:35_000], abs=1e-6)
+        page.load(reset)
+        page.keep_arrival_order()
+        end = 35_000
+        for step in (7_000, 11_000, 3_000, 20_000):
+            m.append(**part(end, end + step))
+            end += step
+            content, buffers = spy.custom[-1]
+            page.append(decode(buffers[0]))
+            page.index()  # idle: the rows stay in arrival order now
+            assert page.drop_front(content["drop"]) == 30_000
+        assert m.point_count == 30_000
+        fresh.load(decode(m._points))
+        for agg in (HW_AGG_COUNT, HW_AGG_SUM):
+            got, _ = page.density(*frame, agg)
+            want, _ = fresh.density(*frame, agg)
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5)
+            assert got.sum() > 0
+
+
 def test_point_store_concatenates_mixed_columns() -> None:
     store = PointStore()
     store.replace(pa.table({"lon": [1.0], "lat": [2.0]}))

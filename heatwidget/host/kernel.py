@@ -30,8 +30,10 @@ from .abi import (
     HW_AGG_MAX,
     HW_AGG_MEAN,
     HW_AGG_SUM,
+    HW_APPEND_NEEDS_ARRIVAL_ORDER,
     HW_DOT_RADIUS,
     HW_DOTS_CAP,
+    HW_DROP_NEEDS_ARRIVAL_ORDER,
     HW_HAS_TIME,
     HW_HAS_WEIGHT,
     HW_SCALE_LINEAR,
@@ -52,6 +54,7 @@ __all__ = [
     "HW_SCALE_LINEAR",
     "HW_SCALE_LOG",
     "HW_SCALE_SQRT",
+    "ArrivalOrderLost",
     "Kernel",
     "project_degrees",
     "wasm_path",
@@ -66,6 +69,12 @@ _MISSING_WASM = (
 
 # path -> (engine, module): compiled once per process.
 _MODULES: dict[str, tuple[Any, Any]] = {}
+
+
+class ArrivalOrderLost(RuntimeError):
+    """The points are in spatial order, which keeps no arrival numbers (heat.h "Memory a
+    row"), and a drop or rows with times need the arrival order: nothing was changed; load the
+    rows again in arrival order."""
 
 
 def wasm_path() -> Path:
@@ -230,7 +239,10 @@ class Kernel:
                 self._view("hw_stage_time", np.float64, m)[:] = _column(
                     batch.column("time"), np.float64
                 )
-            if self._call("hw_points_append_fixed", m, flags) < 0:
+            total = self._call("hw_points_append_fixed", m, flags)
+            if total == -HW_APPEND_NEEDS_ARRIVAL_ORDER:
+                raise ArrivalOrderLost("rows with times for points held in spatial order")
+            if total < 0:
                 raise MemoryError("the heat kernel ran out of memory while loading points")
         self._frame = None
         return self.point_count
@@ -242,9 +254,22 @@ class Kernel:
         self._call("hw_points_index")
 
     def drop_front(self, n: int) -> int:
-        """Forget the oldest ``n`` points (``hw_points_drop_front``); returns the number left."""
+        """Forget the oldest ``n`` points (``hw_points_drop_front``); returns the number left.
+
+        Raises :class:`ArrivalOrderLost` (nothing dropped) when the points are in spatial
+        order, which keeps no arrival numbers: load them again in arrival order, then
+        :meth:`keep_arrival_order`."""
         self._frame = None
-        return _u32(self._call("hw_points_drop_front", int(n)))
+        left = _u32(self._call("hw_points_drop_front", int(n)))
+        if left == HW_DROP_NEEDS_ARRIVAL_ORDER:
+            raise ArrivalOrderLost("the points are in spatial order: load them again")
+        return left
+
+    def keep_arrival_order(self) -> None:
+        """Keep the points held in arrival order from now on (``hw_points_drop_front(0)``), as
+        a sliding window does, until the next :meth:`load`. Call it after loading rows again
+        for :class:`ArrivalOrderLost`."""
+        self.drop_front(0)
 
     def time_window(
         self, t0: float | None = None, t1: float | None = None, half_life: float | None = None

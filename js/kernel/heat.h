@@ -50,8 +50,12 @@
  *   (window.c), so zoomed-out frames with a radius still cost in proportion to the cells in
  *   view, and other frames in proportion to the rows held.
  *   Memory a row: x, y (8 B), weight (4 B, once any weight is not 1), time (8 B, once any row
- *   has one), and from the first sort an arrival number (4 B: so a later sliding window or
- *   times can put the rows back in arrival order); the sort keeps no key buffer.
+ *   has one); the sort keeps no key buffer and no arrival numbers. So once points are in
+ *   spatial order, which rows arrived first is forgotten: a first hw_points_drop_front, or
+ *   times appended, then return HW_DROP_NEEDS_ARRIVAL_ORDER / HW_APPEND_NEEDS_ARRIVAL_ORDER
+ *   and change nothing, and the host loads the rows again in arrival order (the page asks
+ *   Python for them) and calls hw_points_drop_front(0) after loading them, which keeps them in
+ *   arrival order from then on (until hw_points_clear).
  */
 #ifndef HEATWIDGET_HEAT_H
 #define HEATWIDGET_HEAT_H
@@ -62,7 +66,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 6u
+#define HW_ABI_VERSION 7u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
@@ -111,9 +115,10 @@ HW_API uint32_t *hw_stage_y(void);
  * HW_HAS_WEIGHT in flags the staged weights are used, otherwise each weight is 1. With
  * HW_HAS_TIME the staged times are kept (rows without a time get NaN, which no finite time
  * window contains). Returns the new number of points, or -1 if memory could not grow (the
- * points held are unchanged). The kernel may keep rows in another order (points without
- * times are sorted spatially at the next frame; see spatial.c), but "oldest" always means the
- * first to arrive. */
+ * points held are unchanged), or -2 (HW_APPEND_NEEDS_ARRIVAL_ORDER) if rows with times arrive
+ * for points held in spatial order (see "Cost": nothing is appended; load the rows again). The
+ * kernel may keep rows in another order (points without times are sorted spatially at the
+ * next frame; see spatial.c), but "oldest" always means the first to arrive. */
 HW_API int32_t hw_points_append(uint32_t n, uint32_t flags);
 /* [grows] hw_points_append for rows staged with hw_stage_x/hw_stage_y: copied as they are, no
  * projection (y = 2^32 - 1: a row without a position). Same flags, result and ownership; the
@@ -126,7 +131,14 @@ HW_API int32_t hw_points_reserve(uint32_t capacity);
  * have to. Otherwise the first frame after hw_points_clear draws without it (data show as soon
  * as they are loaded) and the next frame sorts. Hosts call this when idle after a load. */
 HW_API void hw_points_index(void);
-/* Forgets the oldest n points (a sliding window); returns the number left. The rows held stay
+/* What hw_points_drop_front returns for points in spatial order, which keep no arrival numbers:
+ * nothing is dropped; load the rows again in arrival order (see "Cost"). */
+#define HW_DROP_NEEDS_ARRIVAL_ORDER 4294967295u
+/* hw_points_append's -2, as a positive number: -HW_APPEND_NEEDS_ARRIVAL_ORDER is returned. */
+#define HW_APPEND_NEEDS_ARRIVAL_ORDER 2u
+/* Forgets the oldest n points (a sliding window); returns the number left (or
+ * HW_DROP_NEEDS_ARRIVAL_ORDER, above). n = 0 on points in arrival order keeps them in arrival
+ * order from now on, as a drop does (until hw_points_clear). The rows held stay
  * where they are (the arrays' start steps forward); they move back once an append needs the
  * room, and a window's room grows once to a quarter more than it holds, so appends and drops
  * at a steady size move each row about once per quarter of the window that passes. */

@@ -46,10 +46,9 @@ typedef struct Points {
   uint32_t *x, *y; /* fixed-point Web Mercator (heat.h) */
   float *w;        /* NULL while every weight is 1 */
   double *t;       /* NULL while no row has a time */
-  /* Arrival numbers, once rows have been reordered (spatial.c), so the oldest can be dropped;
-   * the rows held arrived as [seq_next - count, seq_next). */
-  uint32_t *seq;
-  uint32_t count, capacity, seq_next;
+  /* No arrival numbers (heat.h "Memory a row"): rows in spatial order that need arrival order
+   * back (a drop, times) are loaded again by the host. */
+  uint32_t count, capacity;
   int t_sorted; /* whether the times held never decrease, so a time window is one run of rows */
 } Points;
 const Points *points(void);
@@ -61,13 +60,8 @@ int points_room(uint32_t n, uint32_t flags);
 #define POINTS_STAGED_FIXED 0x100u
 int points_ensure_times(void);
 void points_append_staged(uint32_t n, uint32_t flags);
-/* Numbers the rows in arrival order (before spatial.c first reorders them). */
-int points_ensure_seq(void);
 /* Forgets the oldest n rows, rows in arrival order (n < count). */
 void points_drop_oldest(uint32_t n);
-/* Forgets rows whose arrival number is below `cut`, keeping the order of the rest; returns how
- * many of the first `sorted` rows are kept. */
-uint32_t points_drop_before(uint32_t cut, uint32_t sorted);
 void points_clear(void);
 void points_release(void);
 
@@ -133,13 +127,14 @@ int spatial_ready(int may_sort);
 /* A frame begins: returns whether it may sort (the first sort waits for the second frame, or
  * hw_points_index; merges do not wait). */
 int spatial_frame_begins(void);
-/* Whether a sliding window has dropped rows: they then stay in arrival order until cleared. */
+/* Whether a sliding window has dropped rows (or hw_points_drop_front(0) was called on rows in
+ * arrival order): they then stay in arrival order until cleared. */
 int spatial_streaming(void);
 /* The first hw_points_drop_front: rows stay in arrival order from now on; returns whether this
  * is the first. */
 int spatial_stream(void);
-/* Drops rows whose arrival number is below `cut`, keeping the spatial order of the rest. */
-void spatial_compact(uint32_t cut);
+/* 0 when the rows are in arrival order (times may be appended), else
+ * -HW_APPEND_NEEDS_ARRIVAL_ORDER (no arrival numbers to restore it: the host reloads). */
 int arrival_order(void);
 void spatial_forget(void);
 /* hw_points_clear: forgets the order, the streaming mode, and that a frame was drawn. */

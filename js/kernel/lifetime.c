@@ -7,8 +7,12 @@
 static int32_t append(uint32_t n, uint32_t flags) {
   if (n > STAGE_ROWS) n = STAGE_ROWS;
   if (points_room(n, flags)) return -1;
-  /* times keep rows in arrival order (heat.h "Cost"): undo a spatial order first */
-  if ((flags & HW_HAS_TIME) && (arrival_order() || points_ensure_times())) return -1;
+  /* times keep rows in arrival order (heat.h "Cost"): rows in spatial order cannot take them */
+  if (flags & HW_HAS_TIME) {
+    int restored = arrival_order();
+    if (restored) return restored; /* -HW_APPEND_NEEDS_ARRIVAL_ORDER: the host loads the rows again */
+    if (points_ensure_times()) return -1;
+  }
   uint32_t first = points()->count;
   points_append_staged(n, flags);
   uint32_t total = points()->count;
@@ -31,16 +35,14 @@ uint32_t hw_points_drop_front(uint32_t n) {
     hw_points_clear();
     return 0;
   }
+  /* Spatial order keeps no arrival numbers (heat.h "Memory a row"): which rows are the oldest
+   * is lost, so the drop is not made and the host loads the rows again, in arrival order. */
+  if (spatial_sorted()) return HW_DROP_NEEDS_ARRIVAL_ORDER;
   /* A sliding window drops rows at every append: in spatial order each drop would rewrite
    * every row and rebuild the index, so from the first drop on rows stay in arrival order
    * (until hw_points_clear), where dropping the oldest is one move of memory. */
   dots_forget();
   int first = spatial_stream();
-  if (spatial_sorted() && arrival_order()) {
-    /* no memory to restore the order: drop by arrival number, in place */
-    spatial_compact(p->seq_next - p->count + n);
-    return p->count;
-  }
   if (first) sw_build(); /* the window's pyramid, which then follows every change */
   sw_rows(0, n, -1.0f);
   points_drop_oldest(n);

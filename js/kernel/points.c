@@ -37,10 +37,6 @@ static void compact(void) {
     __builtin_memmove(P.t - front, P.t, n * 8u);
     P.t -= front;
   }
-  if (P.seq) {
-    __builtin_memmove(P.seq - front, P.seq, n * 4u);
-    P.seq -= front;
-  }
   front = 0;
 }
 
@@ -108,11 +104,6 @@ int32_t hw_points_reserve(uint32_t capacity) {
     if (!t) return -1;
     P.t = t;
   }
-  if (P.seq) {
-    uint32_t *q = regrow(P.seq, P.count, capacity, 4);
-    if (!q) return -1;
-    P.seq = q;
-  }
   P.capacity = capacity;
   return 0;
 }
@@ -169,19 +160,7 @@ void points_append_staged(uint32_t n, uint32_t flags) {
       if (n) P.t_sorted = 0;
     }
   }
-  if (P.seq)
-    for (uint32_t i = P.count; i < total; i++) P.seq[i] = P.seq_next++;
   P.count = total;
-}
-
-int points_ensure_seq(void) {
-  if (P.seq) return 0;
-  compact();
-  P.seq = hw_malloc(P.capacity * 4u);
-  if (!P.seq) return -1;
-  for (uint32_t i = 0; i < P.count; i++) P.seq[i] = i;
-  P.seq_next = P.count;
-  return 0;
 }
 
 void points_drop_oldest(uint32_t n) {
@@ -190,32 +169,14 @@ void points_drop_oldest(uint32_t n) {
   P.y += n;
   if (P.w) P.w += n;
   if (P.t) P.t += n;
-  if (P.seq) P.seq += n;
   front += n;
   P.count -= n;
-}
-
-uint32_t points_drop_before(uint32_t cut, uint32_t sorted) {
-  uint32_t k = 0, kept = 0;
-  for (uint32_t i = 0; i < P.count; i++) {
-    if (P.seq[i] < cut) continue;
-    P.x[k] = P.x[i];
-    P.y[k] = P.y[i];
-    P.seq[k] = P.seq[i];
-    if (P.w) P.w[k] = P.w[i];
-    if (P.t) P.t[k] = P.t[i];
-    if (i < sorted) kept++;
-    k++;
-  }
-  P.count = k;
-  return kept;
 }
 
 void points_clear(void) {
   P.count = 0;
   compact(); /* no rows: only the pointers go back */
   P.t_sorted = 1;
-  P.seq_next = 0;
 }
 
 void points_release(void) {
@@ -225,11 +186,10 @@ void points_release(void) {
   hw_free(P.y);
   hw_free(P.w);
   hw_free(P.t);
-  hw_free(P.seq);
-  P.x = P.y = P.seq = NULL;
+  P.x = P.y = NULL;
   P.w = NULL;
   P.t = NULL;
-  P.count = P.capacity = P.seq_next = 0;
+  P.count = P.capacity = 0;
   P.t_sorted = 1;
 }
 

@@ -25,10 +25,8 @@ static int sp_frame_drawn;
 
 static Level pyr[PYR_MAX + 1];
 static uint32_t *tile_start; /* 65537 row offsets into the sorted rows, by level-8 Morton key */
-/* What flag_sort orders by: the cell key (spatial order) or the arrival number. Keys are
- * computed from the row when read, never stored: a key buffer would be 4 B a row more at its
- * high-water mark, which WebAssembly memory never gives back. */
-static int sort_by_arrival;
+/* flag_sort's keys are computed from the row when read, never stored: a key buffer would be
+ * 4 B a row more at its high-water mark, which WebAssembly memory never gives back. */
 
 const Level *pyramid(int l) { return &pyr[l]; }
 Level *spatial_levels(void) { return pyr; }
@@ -43,15 +41,12 @@ static inline uint32_t xy_key(uint32_t x, uint32_t y) {
 
 static inline uint32_t cell_key(const Points *p, uint32_t i) { return xy_key(p->x[i], p->y[i]); }
 
-static inline uint32_t sort_key(const Points *p, uint32_t i) {
-  return sort_by_arrival ? p->seq[i] : cell_key(p, i);
-}
+static inline uint32_t sort_key(const Points *p, uint32_t i) { return cell_key(p, i); }
 
 static inline void swap_rows(const Points *p, uint32_t a, uint32_t b) {
   uint32_t t;
   t = p->x[a]; p->x[a] = p->x[b]; p->x[b] = t;
   t = p->y[a]; p->y[a] = p->y[b]; p->y[b] = t;
-  t = p->seq[a]; p->seq[a] = p->seq[b]; p->seq[b] = t;
   if (p->w) {
     float u = p->w[a];
     p->w[a] = p->w[b];
@@ -175,7 +170,6 @@ static void spatial_index(void) {
 static inline void move_row(const Points *p, uint32_t from, uint32_t to) {
   p->x[to] = p->x[from];
   p->y[to] = p->y[from];
-  p->seq[to] = p->seq[from];
   if (p->w) p->w[to] = p->w[from];
 }
 
@@ -184,15 +178,14 @@ static inline void move_row(const Points *p, uint32_t from, uint32_t to) {
  * sort of all of them, and the extra memory is the tail's (at most an eighth of the rows:
  * spatial_ready). Returns -1 (nothing changed) if the copy cannot be had. */
 static int merge_tail(const Points *p) {
-  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = p->w ? 4 : 3;
+  uint32_t m = sp_sorted, n = p->count - sp_sorted, cols = p->w ? 3 : 2;
   flag_sort(p, m, p->count, 24);
   uint32_t *copy = hw_malloc(n * cols * 4u);
   if (!copy) return -1;
-  uint32_t *cx = copy, *cy = cx + n, *cs = cy + n;
-  float *cw = (float *)(cs + n);
+  uint32_t *cx = copy, *cy = cx + n;
+  float *cw = (float *)(cy + n);
   __builtin_memcpy(cx, p->x + m, n * 4u);
   __builtin_memcpy(cy, p->y + m, n * 4u);
-  __builtin_memcpy(cs, p->seq + m, n * 4u);
   if (p->w) __builtin_memcpy(cw, p->w + m, n * 4u);
   uint32_t i = m, j = n, k = p->count; /* one past the next row to take from each run */
   while (j > 0) {
@@ -203,7 +196,6 @@ static int merge_tail(const Points *p) {
       j--;
       p->x[k] = cx[j];
       p->y[k] = cy[j];
-      p->seq[k] = cs[j];
       if (p->w) p->w[k] = cw[j];
     }
   }
@@ -222,7 +214,6 @@ int spatial_ready(int may_sort) {
   if (p->t || sp_streaming) return 0;
   uint32_t tail = p->count - sp_sorted;
   if (may_sort && tail >= 4096 && tail * 8 >= sp_sorted) {
-    if (points_ensure_seq()) return sp_sorted > 0;
     if (!sp_sorted)
       flag_sort(p, 0, p->count, 24);
     else if (merge_tail(p))
@@ -233,25 +224,10 @@ int spatial_ready(int may_sort) {
   return sp_sorted > 0;
 }
 
-/* Removes rows whose arrival number is below `cut`, keeping the order of the rest. */
-void spatial_compact(uint32_t cut) {
-  sp_sorted = points_drop_before(cut, sp_sorted);
-  if (sp_sorted)
-    spatial_index();
-  else
-    for (int l = PYR_MIN; l <= PYR_MAX; l++) pyr[l].n = 0;
-}
-
-/* Puts rows back in arrival order (when times arrive for points held in spatial order). */
-int arrival_order(void) {
-  const Points *p = points();
-  if (!sp_sorted) return 0;
-  sort_by_arrival = 1;
-  flag_sort(p, 0, p->count, 24);
-  sort_by_arrival = 0;
-  spatial_forget();
-  return 0;
-}
+/* Whether rows with times may be appended: only to rows in arrival order, which spatial order
+ * cannot be put back into (no arrival numbers, heat.h "Memory a row"): then
+ * -HW_APPEND_NEEDS_ARRIVAL_ORDER, nothing changed, and the host loads the rows again. */
+int arrival_order(void) { return sp_sorted ? -(int)HW_APPEND_NEEDS_ARRIVAL_ORDER : 0; }
 
 void spatial_forget(void) {
   sp_sorted = 0;

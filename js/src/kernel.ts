@@ -7,6 +7,8 @@ import {
   HW_AGG_MAX,
   HW_AGG_MEAN,
   HW_AGG_SUM,
+  HW_APPEND_NEEDS_ARRIVAL_ORDER,
+  HW_DROP_NEEDS_ARRIVAL_ORDER,
   HW_HAS_TIME,
   HW_HAS_WEIGHT,
   HW_SCALE_LINEAR,
@@ -145,12 +147,21 @@ export interface Frame {
 }
 
 export class OutOfMemoryError extends Error {}
+/** The points are in spatial order, which keeps no arrival numbers (heat.h "Memory a row"),
+ * and a drop or rows with times need the arrival order: nothing was changed; load the rows
+ * again (in arrival order: the page asks Python for them). */
+export class ArrivalOrderLost extends Error {}
 
 export class HeatKernel {
   private wasm: HeatExports | null;
   /** The host's copy of the colour table, written into the kernel before each colouring. */
   private lut = new Uint8Array(1024);
   private count = 0;
+  /** A sliding window has met spatial order: every load from now on stays in arrival order
+   * (hw_points_drop_front(0) once rows are held), so drops never need another reload. */
+  private windowed = false;
+  /** Whether the kernel keeps the rows held in arrival order (until hw_points_clear). */
+  private streaming = false;
   /** The last frame's size and origin, for valueAt / countNear. */
   private last: { x0: number; y0: number; width: number; height: number } | null = null;
 
@@ -195,6 +206,7 @@ export class HeatKernel {
     const k = this.k;
     k.hw_points_clear();
     this.count = 0;
+    this.streaming = false;
     this.last = null;
     if (k.hw_points_reserve(points.length) < 0) throw new OutOfMemoryError("heatwidget: out of memory");
     this.append(points.chunks);
@@ -218,8 +230,20 @@ export class HeatKernel {
 
   /** Forgets the oldest n rows (the sliding window). */
   dropFront(n: number): void {
-    if (n > 0) this.count = this.k.hw_points_drop_front(n) >>> 0;
     this.last = null;
+    if (n <= 0) return;
+    const left = this.k.hw_points_drop_front(n) >>> 0;
+    if (left === HW_DROP_NEEDS_ARRIVAL_ORDER) {
+      this.windowed = true;
+      throw new ArrivalOrderLost("heatwidget: a sliding window over points in spatial order");
+    }
+    this.count = left;
+    this.streaming = left > 0; // a drop of every row clears, and the order with it
+  }
+
+  /** Whether the kernel keeps the rows held in arrival order (drops need no reload). */
+  get arrivalOrderKept(): boolean {
+    return this.streaming;
   }
 
   private appendStaged(chunk: WireChunk, start: number, n: number): void {
@@ -236,8 +260,16 @@ export class HeatKernel {
     }
     const flags = (chunk.weight ? HW_HAS_WEIGHT : 0) | (chunk.time ? HW_HAS_TIME : 0);
     const total = k.hw_points_append_fixed(n, flags);
+    if (total === -HW_APPEND_NEEDS_ARRIVAL_ORDER) {
+      throw new ArrivalOrderLost("heatwidget: rows with times for points in spatial order");
+    }
     if (total < 0) throw new OutOfMemoryError("heatwidget: out of memory");
     this.count = total;
+    if (this.windowed && !this.streaming) {
+      // rows loaded again for a sliding window: in arrival order from now on (heat.h)
+      k.hw_points_drop_front(0);
+      this.streaming = true;
+    }
   }
 
   setLut(bytes: Uint8Array): void {

@@ -8,7 +8,7 @@
 // and its last frame's parameters, and draws that frame again before reading it if another
 // view has drawn since.
 import { NO_POINTS } from "./arrow";
-import { type Frame, type FrameParams, HeatKernel } from "./kernel";
+import { ArrivalOrderLost, type Frame, type FrameParams, HeatKernel } from "./kernel";
 import type { PointStore, StoreEvent } from "./store";
 
 // requestIdleCallback where there is one (not in every browser), else soon after this task.
@@ -87,8 +87,15 @@ export class ModelKernel {
       k.append(e.chunks);
       k.dropFront(e.drop);
     } catch (err) {
-      console.error(err);
-      this.loadAll();
+      if (err instanceof ArrivalOrderLost) {
+        // The rows are in spatial order, which keeps no arrival numbers (4 B a row saved):
+        // a first sliding-window drop (or rows with times) asks Python for the rows again,
+        // in arrival order; the views draw the rows held until its reset arrives (loadAll).
+        this.store.refetch();
+      } else {
+        console.error(err);
+        this.loadAll();
+      }
     }
     this.owner = null;
   };

@@ -95,4 +95,33 @@ describe("ViewKernel", () => {
     expect([b.pointCount, store.holding, store.rows().length, store.seq]).toEqual([4, false, 0, 2]);
     b.release();
   });
+
+  it("sorted rows keep no arrival numbers: a first drop asks Python for the rows again", async () => {
+    const fill = (n: number, v: number) => new Array<number>(n).fill(v);
+    // 3,000 rows at lon 90, then 3,000 at lon -90: spatial order puts the later ones first
+    const { model, store } = storeOf([...fill(3000, 90), ...fill(3000, -90)], fill(6000, 0));
+    const k = await ViewKernel.acquire(store, () => {});
+    const heat = await k.model.ready;
+    heat.index();
+    const sent = model.sent.length;
+    model.custom({ type: "delta", seq: 2, rows: 1, drop: 3000 }, [view(ipc({ lon: [0], lat: [0] }))]);
+    // refused, nothing dropped: the rows held are drawn until Python's reset
+    expect(k.pointCount).toBe(6001);
+    expect(model.sent.slice(sent).map((m) => m.content)).toEqual([{ type: "resync", seq: -1 }]);
+    model.custom({ type: "reset", seq: 2 }, [
+      view(ipc({ lon: [...fill(3000, -90), 0], lat: fill(3001, 0) })),
+    ]);
+    expect([k.pointCount, heat.arrivalOrderKept]).toEqual([3001, true]);
+    heat.index(); // idle: the rows stay in arrival order now
+    const asked = model.sent.length;
+    model.custom({ type: "delta", seq: 3, rows: 3000, drop: 3000 }, [
+      view(ipc({ lon: fill(3000, 45), lat: fill(3000, 0) })),
+    ]);
+    expect(model.sent.length).toBe(asked); // no second reload
+    expect(k.pointCount).toBe(3001);
+    k.frame({ ...WORLD });
+    // exactly the oldest 3,000 (at lon -90) went
+    expect([k.valueAt(64, 128), k.valueAt(128, 128), k.valueAt(160, 128)]).toEqual([0, 1, 3000]);
+    k.release();
+  });
 });
