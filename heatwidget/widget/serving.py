@@ -30,11 +30,11 @@ from .stream import input_table
 __all__ = ["DEFAULT_MAX_CLIENT_POINTS", "Decision", "ServedPoints", "serve", "sorted_copy_path"]
 
 #: Rows above which in-memory data and Parquet datasets are served from Python. The budget is
-#: 512 MB of tab memory per map: the page holds 17.5 bytes a weighted row loaded by set_data
+#: 512 MB of tab memory per map: the page holds 13.5 bytes a weighted row loaded by set_data
 #: (measured at 10M in JupyterLab through CDP: wire format 2, rows in the kernel only;
-#: bench/lab_latency.py), so 20M rows take 350 MB, leaving room for a sliding window's growth
-#: (a map grown by appends held 32.5 B/row at 50M); and set_data of 10M already takes 5-11 s
-#: to the first frame on this 2-core machine, most of it Jupyter's websocket relay.
+#: bench/lab_latency.py) and up to 22.5 while appends grow a full map, so 20M rows take
+#: 270-450 MB; and set_data of 10M already takes 5-12 s to the first frame on this 2-core
+#: machine, most of it Jupyter's websocket relay.
 DEFAULT_MAX_CLIENT_POINTS = 20_000_000
 
 MODES = ("client", "server")
