@@ -76,16 +76,16 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     given as a keyword: ``Heatmap(df, weight="mag", colormap="viridis", radius=15)``.
 
     Big data (``mode``): ``data`` may also be a Dask DataFrame, a DuckDB relation or a Parquet
-    path/glob. ``mode=None`` chooses: "server" (rows stay in Python or their engine; each view
-    gets its frame's binned grid, widget/serving.py) for Dask, DuckDB, and Parquet datasets or
-    in-memory data of more than ``max_client_points`` rows (default 20_000_000: a 512 MB page
-    budget at the measured 13.5-22.5 bytes a row); else "client" (rows in the page).
-    ``mode="client"`` or ``"server"`` forces one; ``m.mode`` says which, and a warning says
-    why when server mode was chosen for you. ``cache``: a file for the server mode's pyramid (built once, loaded
-    from there next time); for a Parquet dataset or a DuckDB relation also a spatially sorted
-    Parquet copy of the rows next to it (``<cache>.sorted.parquet``, written once by DuckDB,
-    reused next session), which views deeper than the pyramid read instead: only the row groups
-    in view. Delete both files when the data change.
+    path/glob. ``mode=None`` chooses: "server" (rows stay in Python or their engine; each view gets
+    its frame's binned grid, widget/serving.py) for Dask, DuckDB, and Parquet datasets or in-memory
+    data of more than ``max_client_points`` rows (default 20_000_000: a 512 MB page budget at the
+    measured 13.5-22.5 bytes a row); else "client" (rows in the page). ``mode="client"`` or
+    ``"server"`` forces one; ``m.mode`` says which, and a warning says why when server mode was
+    chosen for you. ``cache``: a file for the server mode's pyramid (built once, loaded from there
+    next time); for a Parquet dataset or a DuckDB relation also a spatially sorted Parquet copy of
+    the rows next to it (``<cache>.sorted.parquet``, written once by DuckDB, reused next session),
+    which views deeper than the pyramid read instead: only the row groups in view. Delete both files
+    when the data change.
     """
 
     _esm = _asset("widget.js", _UNBUILT_ESM)
