@@ -9,22 +9,11 @@
 // draws through: the grid of the frame when it has it, else at once the last grid moved and
 // scaled to the frame (a drag or zoom keeps drawing), then the fresh one when it arrives.
 import type { Frame, FrameParams, GridGeometry, GridPlanes, HeatKernel } from "./kernel";
-import type { Aggregation, Model } from "./model";
+import type { Model } from "./model";
 import { type ModelKernel, ViewKernel } from "./model-kernel";
-import { type Buffers, type GridAnswerMsg, type GridErrorMsg, type GridRequestMsg, send } from "./protocol";
+import { type Buffers, type GridAnswerMsg, type GridErrorMsg, type GridRequestMsg, type GridSpec, send } from "./protocol";
 
-/** What a grid depends on: the frame, its radius in px, aggregation and time window (ms). */
-export interface GridSpec {
-  x0: number;
-  y0: number;
-  zoom: number;
-  width: number;
-  height: number;
-  radius: number;
-  aggregation: Aggregation;
-  t0: number | null;
-  t1: number | null;
-}
+export type { GridSpec };
 
 export interface Grid extends GridGeometry {
   spec: GridSpec;

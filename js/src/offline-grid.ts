@@ -8,7 +8,7 @@
 // heatwidget/aggregate/frame.py (itself frame.c's FOR_EACH_XY) operation for operation.
 import { type GridGeometry, HeatKernel } from "./kernel";
 import type { Aggregation } from "./model";
-import type { GridPlane } from "./protocol";
+import type { GridPlane, GridRequestMsg } from "./protocol";
 
 /** One embedded level: its cells' pixel x, y and their sum, count and largest weight. */
 interface Level {
@@ -52,16 +52,8 @@ export function readLevels(bytes: DataView, table: [number, number][]): Level[] 
   return out;
 }
 
-interface Request {
-  id: number;
-  x0: number;
-  y0: number;
-  zoom: number;
-  width: number;
-  height: number;
-  radius: number;
-  aggregation: Aggregation;
-}
+/** The part of a view's grid request the offline file answers (no time window offline). */
+type Request = Omit<GridRequestMsg, "type" | "t0" | "t1">;
 
 function worldOf(zoom: number): number {
   const zi = Math.floor(zoom);

@@ -131,9 +131,9 @@ export interface PointerMsg extends PointerInfo {
   type: "click" | "hover";
 }
 
-export interface GridRequestMsg {
-  type: "grid";
-  id: number;
+/** What a server-mode grid depends on: the frame, its radius in px, aggregation and time
+ * window (ms). */
+export interface GridSpec {
   x0: number;
   y0: number;
   zoom: number;
@@ -143,6 +143,11 @@ export interface GridRequestMsg {
   aggregation: Aggregation;
   t0: number | null;
   t1: number | null;
+}
+
+export interface GridRequestMsg extends GridSpec {
+  type: "grid";
+  id: number;
 }
 
 export type ToPython =
