@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import json
+import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -53,12 +54,27 @@ class LabSession:
     ui: Any  # harness.LabUI
     server: Any  # harness.LabServer
     base: Path  # a temporary folder for the run (the server's files, its log)
+    browser: Any = None
+    devtools_port: int = 0  # set when the session was opened with plain_cdp=True
+
+    def plain_page(self) -> Any:
+        """Disconnects Playwright (its network tracking copies every websocket frame on the
+        page's main thread) and returns the same page driven over plain CDP (bench/cdp.py);
+        ``page`` and ``ui`` are unusable after. Only for ``lab_session(..., plain_cdp=True)``."""
+        from cdp import PlainPage
+
+        if not self.devtools_port:
+            raise RuntimeError("plain_page() needs lab_session(..., plain_cdp=True)")
+        self.browser.close()  # connected over CDP: disconnects; the browser and page live on
+        return PlainPage(self.devtools_port, url_contains="/lab")
 
 
 @contextlib.contextmanager
-def lab_session(name: str, nb: dict[str, Any]) -> Iterator[LabSession]:
+def lab_session(name: str, nb: dict[str, Any], plain_cdp: bool = False) -> Iterator[LabSession]:
     """JupyterLab on 127.0.0.1 and headless Chromium (offline, 1280 × 1000) with ``nb`` open as
-    bench.ipynb, all its cells run; stops both at the end."""
+    bench.ipynb, all its cells run; stops both at the end. With ``plain_cdp``, Chromium is
+    started here with a DevTools port and Playwright connects to it, so that a timing can go on
+    without Playwright (``LabSession.plain_page``)."""
     from playwright.sync_api import sync_playwright
 
     c = load_harness()
@@ -67,6 +83,17 @@ def lab_session(name: str, nb: dict[str, Any]) -> Iterator[LabSession]:
     (server.root_dir / "bench.ipynb").write_text(json.dumps(nb))
     try:
         with sync_playwright() as pw:
+            if plain_cdp:
+                with _chromium_with_devtools(c, base / "chromium") as port:
+                    browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+                    context = browser.contexts[0]
+                    offline(context)
+                    page = context.pages[0] if context.pages else context.new_page()
+                    web = c.Web(page=page, context=context, name=name, artifacts=base)
+                    ui = c.LabUI(web, server)
+                    ui.open_notebook("bench.ipynb")
+                    yield LabSession(pw, page, ui, server, base, browser, port)
+                return
             browser = pw.chromium.launch(
                 executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
             )
@@ -79,11 +106,42 @@ def lab_session(name: str, nb: dict[str, Any]) -> Iterator[LabSession]:
                 web = c.Web(page=page, context=context, name=name, artifacts=base)
                 ui = c.LabUI(web, server)
                 ui.open_notebook("bench.ipynb")
-                yield LabSession(pw, page, ui, server, base)
+                yield LabSession(pw, page, ui, server, base, browser)
             finally:
                 browser.close()
     finally:
         c.stop_jupyter_lab(server)
+
+
+@contextlib.contextmanager
+def _chromium_with_devtools(c: Any, user_data_dir: Path) -> Iterator[int]:
+    """Headless Chromium (the tests' flags, 1280 × 1000, offline by its resolver once
+    Playwright's routes are gone) with a DevTools port; yields the port."""
+    from cdp import devtools_port
+
+    user_data_dir.mkdir(parents=True, exist_ok=True)
+    proc = subprocess.Popen(
+        [
+            c.CHROMIUM,
+            *c.CHROMIUM_ARGS,
+            "--remote-debugging-port=0",
+            f"--user-data-dir={user_data_dir}",
+            "--window-size=1280,1000",
+            "--force-device-scale-factor=1",
+            "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost",
+            "about:blank",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        yield devtools_port(user_data_dir)
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 def offline(context: Any) -> None:

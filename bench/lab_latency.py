@@ -101,6 +101,19 @@ def main() -> int:
         help="send the rows as set_data + chunks-1 appends (messages over ~400 MB crash "
         "Playwright's driver, which sees every websocket frame: 50M weighted rows need 5)",
     )
+    ap.add_argument(
+        "--part-rows",
+        type=int,
+        default=0,
+        help="rows per part of a reset sent in parts (heatwidget.widget.stream.PART_ROWS; "
+        "a huge number sends one message); default: the package's",
+    )
+    ap.add_argument(
+        "--playwright",
+        action="store_true",
+        help="time with Playwright attached (its network tracking base64-copies every websocket "
+        "frame on the page's main thread: about 2x slower); default: plain CDP",
+    )
     args = ap.parse_args()
     c = load_harness()
     print(
@@ -111,14 +124,18 @@ def main() -> int:
 
     wait_s = max(60.0, 6.0 * args.n / 1e6)  # bounds of the kernel's and the page's work
 
-    with lab_session("lab-latency", NOTEBOOK) as lab:
+    with lab_session("lab-latency", NOTEBOOK, plain_cdp=not args.playwright) as lab:
         lab.ui.wait_for_widget()
+        page = lab.page if args.playwright else lab.plain_page()
         kc = c.KernelClient(lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb")))
         kc.execute("import time\nsmall = cities(1000, seed=0)")
+        if args.part_rows:
+            kc.execute(f"import heatwidget.widget.stream as s_\ns_.PART_ROWS = {args.part_rows}")
+        part_rows = int(kc.execute("import heatwidget.widget.stream as s_\nprint(s_.PART_ROWS)"))
         for rep in range(1, args.reps + 1):
             kc.execute(f"df = cities({args.n}, seed={rep})", timeout=wait_s)  # untimed
-            small_mem = page_memory(lab.page)
-            lab.page.evaluate(OBSERVE_JS, args.n)
+            small_mem = page_memory(page)
+            page.evaluate(OBSERVE_JS, args.n)
             w = "" if args.no_weight else ", weight='mag'"
             call = f"m.set_data(df{w})"
             if args.chunks > 1:  # set_data of the first part, then appends of the others
@@ -135,14 +152,14 @@ def main() -> int:
             t0, t1 = float(t0), float(t1)
             st = c.wait_until(
                 lambda: (lambda s: s if s and s["paintedAt"] else None)(
-                    lab.page.evaluate("window.__lat")
+                    page.evaluate("window.__lat")
                 ),
                 wait_s,
                 "the first frame with the new points",
             )
             time.sleep(_IDLE_S)  # after the latency: the idle-time sort, then measure
-            mem = page_memory(lab.page)
-            pans = [lab.page.evaluate(PAN_JS, [dx, dy]) for dx, dy in _PANS]
+            mem = page_memory(page)
+            pans = [page.evaluate(PAN_JS, [dx, dy]) for dx, dy in _PANS]
             row = {
                 "latency_s": st["paintedAt"] / 1000 - t0,
                 "set_data_s": t1 - t0,
@@ -164,7 +181,7 @@ def main() -> int:
             kc.execute("m.set_data(small)")
             c.wait_until(
                 lambda: (
-                    lab.page.evaluate("document.querySelector('div.heatwidget').dataset.pointCount")
+                    page.evaluate("document.querySelector('div.heatwidget').dataset.pointCount")
                     == "1000"
                 ),
                 30,
@@ -178,8 +195,9 @@ def main() -> int:
         v = [r[key] for r in rows]
         return f"{statistics.median(v):.3f} ({min(v):.3f}–{max(v):.3f})"
 
+    driver = "Playwright attached" if args.playwright else "plain CDP (Playwright detached)"
     print(
-        f"JupyterLab, {args.n:,} points ({'lat, lon' if args.no_weight else 'lat, lon, weight'}), {len(rows)} reps, load average at end {' '.join(load_end)}\n"
+        f"JupyterLab, {driver}, rows in parts of {part_rows:,}, {args.n:,} points ({'lat, lon' if args.no_weight else 'lat, lon, weight'}), {len(rows)} reps, load average at end {' '.join(load_end)}\n"
     )
     print("| measure | median (min–max) |")
     print("|---|---|")

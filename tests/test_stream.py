@@ -174,6 +174,32 @@ def test_clear_and_set_data_reset_every_view() -> None:
     assert m.point_count == 3
 
 
+def test_a_big_reset_goes_in_parts_that_add_up_to_the_rows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Past PART_ROWS rows, set_data's reset is a ``reset`` with the first part, the total and
+    the count of parts, then ``part`` 1 … n − 1 (whole store chunks each); together they are the
+    rows held, in order, as one reset would carry them (store.ts puts them back together)."""
+    from heatwidget.widget import stream
+
+    monkeypatch.setattr(stream, "PART_ROWS", 100_000)
+    m = Heatmap(**rows(10))
+    spy = Spy(m)
+    n = 300_000  # chunks of 65,536: parts of 131,072, 131,072 and 37,856 rows
+    m.set_data(**rows(n), weight=np.arange(n, dtype=np.float64) % 7)
+    (first, head), *rest = spy.custom
+    assert first == {"type": "reset", "seq": m._seq, "rows": n, "parts": 3}
+    assert [c for c, _ in rest] == [{"type": "part", "seq": m._seq, "part": i} for i in (1, 2)]
+    tables = [decode(b[0]) for b in (head, *(b for _, b in rest))]
+    assert [t.num_rows for t in tables] == [131_072, 131_072, 37_856]
+    whole = pa.concat_tables(tables)
+    assert whole.equals(decode(m._points))
+    # Small resets stay one message, as before.
+    spy.custom.clear()
+    m.set_data(**rows(5))
+    assert [c for c, _ in spy.custom] == [{"type": "reset", "seq": m._seq}]
+
+
 def test_a_view_that_missed_a_delta_gets_a_reset() -> None:
     m = Heatmap(**rows(10))
     spy = Spy(m)

@@ -13,7 +13,7 @@ or ``array.array`` ones without numpy), encoded with arro3: see :func:`build`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -155,7 +155,9 @@ def build(columns: Mapping[str, Any]) -> Any:
     return pa.Table.from_arrays(arrays, schema=schema)
 
 
-def build_chunks(chunks: list[Mapping[str, Any]], names: tuple[str, ...], ops: ColumnOps) -> Any:
+def build_chunks(
+    chunks: Sequence[Mapping[str, Any]], names: tuple[str, ...], ops: ColumnOps
+) -> Any:
     """Chunks of backend columns (each with the columns ``names``) → one canonical table: a
     pyarrow Table of one batch per chunk (no copy), else a PointColumns (concatenated)."""
     pa = deps.pyarrow()

@@ -22,6 +22,7 @@ comms.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,6 +151,22 @@ class PointStore:
         a model starts (first display, page reload) or resyncs, and keeping it would double
         the memory the rows take."""
         return encode(self.table())
+
+    def encode_parts(self, part_rows: int) -> tuple[int, Iterator[bytes]]:
+        """The rows held as consecutive IPC streams of about ``part_rows`` rows (whole chunks)
+        each: how many, and each encoded only when it is asked for, so that a big reset's
+        first part travels while the next one is projected and encoded."""
+        names = self.names
+        groups: list[list[Chunk]] = [[]]
+        rows = 0
+        for chunk in self._state.chunks:
+            if rows >= part_rows:
+                groups.append([])
+                rows = 0
+            groups[-1].append(self._conform(chunk, names))
+            rows += _rows(chunk)
+        ops = self._ops
+        return len(groups), (encode(build_chunks(g, names, ops)) for g in groups)
 
     # ---- changing ---------------------------------------------------------------------------
 

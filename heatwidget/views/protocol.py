@@ -1,11 +1,11 @@
 """Every custom message between the widget and its views, both directions, in one place.
 
-Python → views: ``delta``, ``reset`` (the rows), ``snapshot`` (a picture request), ``ping``,
-``fit_bounds``, ``fly_to``. Views → Python: ``hello``, ``resync`` (a model that needs the
-rows), ``view`` (a view's hello/pong/bye), ``snapshot`` (a picture's chunks), ``click``,
+Python → views: ``delta``, ``reset`` and ``part`` (the rows), ``snapshot`` (a picture request),
+``ping``, ``fit_bounds``, ``fly_to``. Views → Python: ``hello``, ``resync`` (a model that needs
+the rows), ``view`` (a view's hello/pong/bye), ``snapshot`` (a picture's chunks), ``click``,
 ``hover``. Server mode (widget/serving.py): a view sends ``grid`` with its frame, Python
-answers ``grid`` with the same id and the frame's binned grid as float32 planes.
-The views answer a ``ping`` with a ``view`` message whose ``event`` is ``pong``.
+answers ``grid`` with the same id and the frame's binned grid as float32 planes. The views
+answer a ``ping`` with a ``view`` message whose ``event`` is ``pong``.
 
 ``Dispatcher`` is the one table from an incoming type to its handler. A message from the page
 never raises into the user's cell: unknown or malformed ones are logged and dropped.
@@ -22,6 +22,8 @@ from typing import Any
 # ---- Python → views ------------------------------------------------------------------------
 DELTA = "delta"
 RESET = "reset"
+#: The rest of a reset sent in parts (``reset`` carries the first part, the total and the count).
+PART = "part"
 SNAPSHOT = "snapshot"
 PING = "ping"
 FIT_BOUNDS = "fit_bounds"
@@ -37,7 +39,7 @@ HOVER = "hover"
 #: The ``event`` of a ``view`` message.
 VIEW_HELLO, VIEW_PONG, VIEW_BYE = "hello", "pong", "bye"
 
-TO_VIEWS = (DELTA, RESET, SNAPSHOT, PING, FIT_BOUNDS, FLY_TO, GRID)
+TO_VIEWS = (DELTA, RESET, PART, SNAPSHOT, PING, FIT_BOUNDS, FLY_TO, GRID)
 FROM_VIEWS = (HELLO, RESYNC, VIEW, SNAPSHOT, CLICK, HOVER, GRID)
 
 #: The keys of a click/hover event that callbacks get.
@@ -52,8 +54,16 @@ def delta(seq: int, rows: int, drop: int) -> dict[str, Any]:
     return {"type": DELTA, "seq": seq, "rows": rows, "drop": drop}
 
 
-def reset(seq: int) -> dict[str, Any]:
-    return {"type": RESET, "seq": seq}
+def reset(seq: int, rows: int | None = None, parts: int = 1) -> dict[str, Any]:
+    """All rows at ``seq``; sent in ``parts`` messages (this one, then ``part`` 1 … parts − 1)
+    when it is big, with ``rows`` the total, so the page reserves its memory once."""
+    if parts == 1:
+        return {"type": RESET, "seq": seq}
+    return {"type": RESET, "seq": seq, "rows": rows, "parts": parts}
+
+
+def part(seq: int, index: int) -> dict[str, Any]:
+    return {"type": PART, "seq": seq, "part": index}
 
 
 def snapshot_request(rid: str) -> dict[str, Any]:

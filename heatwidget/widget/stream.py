@@ -4,8 +4,9 @@ How points reach the views (docs/architecture.md, "Streaming"): the ``_points`` 
 traits are the full state a NEW front-end model gets (get_state: first display, page reload);
 both read the store when read, so they never notify and ipywidgets never re-sends all rows.
 Views that exist get numbered custom messages instead: ``delta`` with the new rows as one
-binary buffer, or ``reset`` with all rows. A model that started at another seq (``hello``) or
-saw a gap in the deltas (``resync``) is sent one reset per state, whatever the number of views.
+binary buffer, or ``reset`` with all rows (big ones in parts: ``reset`` then ``part``
+messages). A model that started at another seq (``hello``) or saw a gap in the deltas
+(``resync``) is sent one reset per state, whatever the number of views.
 """
 
 from __future__ import annotations
@@ -20,6 +21,10 @@ from ..views import protocol
 
 #: Seconds during which one reset answers every request for the same state.
 RESYNC_SECONDS = 1.0
+#: Rows per part of a reset sent in parts (about 6 MB of weighted rows, a multiple of the
+#: store's chunks): small enough that the first part leaves early, big enough that the
+#: messages stay few (``bench/lab_latency.py --part-rows`` measures others).
+PART_ROWS = 1 << 19
 
 #: ``send(content, buffers)``: one custom message to every view of the widget.
 Send = Callable[[dict[str, Any], "list[Any] | None"], None]
@@ -133,9 +138,15 @@ class PointStream:
         self._send(msg, [delta.payload] if delta.rows else None)
 
     def send_reset(self) -> None:
-        """All rows to every existing view (set_data, clear, or a view that missed a delta)."""
+        """All rows to every existing view (set_data, clear, or a view that missed a delta).
+        Past ``PART_ROWS`` rows they go in parts, each sent as soon as it is encoded: the
+        server relays and the page takes one part while Python encodes the next."""
         with self.lock:
-            self._send(protocol.reset(self.seq), [self.encode()])
+            seq, rows = self.seq, self.store.count
+            count, parts = self.store.encode_parts(PART_ROWS)
+            for i, payload in enumerate(parts):
+                msg = protocol.reset(seq, rows, count) if i == 0 else protocol.part(seq, i)
+                self._send(msg, [payload])
 
     def on_sync_request(self, content: dict[str, Any], _buffers: list[Any]) -> None:
         """``hello``: a model that started at another seq; ``resync``: a view that saw a gap or

@@ -201,14 +201,17 @@ export class HeatKernel {
   }
 
   /** Replaces the points held. Each row is copied once, from the chunk into staging. The
-   * known total is reserved first, so memory grows once, to the rows' size. */
-  load(points: WirePoints): void {
+   * known total (`reserve`: these rows and those of the parts still to come) is reserved
+   * first, so memory grows once, to the rows' size. */
+  load(points: WirePoints, reserve = points.length): void {
     const k = this.k;
     k.hw_points_clear();
     this.count = 0;
     this.streaming = false;
     this.last = null;
-    if (k.hw_points_reserve(points.length) < 0) throw new OutOfMemoryError("heatwidget: out of memory");
+    if (k.hw_points_reserve(Math.max(reserve, points.length)) < 0) {
+      throw new OutOfMemoryError("heatwidget: out of memory");
+    }
     this.append(points.chunks);
   }
 

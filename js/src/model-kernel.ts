@@ -61,7 +61,8 @@ export class ModelKernel {
     const t0 = performance.now();
     try {
       if (this.store.holding) {
-        k.load(this.store.rows());
+        const rows = this.store.rows();
+        k.load(rows, rows.length + this.store.incoming);
         this.store.release();
       } else {
         k.load(NO_POINTS);
@@ -104,7 +105,8 @@ export class ModelKernel {
    * waits for it), then every view draws again from the sorted order, which later frames and
    * the Python host draw from too. */
   indexSoon(): void {
-    if (!this.indexPending || this.indexing) return;
+    // Not while a reset's parts arrive: rows appended after the sort would stay out of order.
+    if (!this.indexPending || this.indexing || this.store.incoming > 0) return;
     this.indexing = true;
     whenIdle(() => {
       this.indexing = false;

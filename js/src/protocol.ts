@@ -4,7 +4,9 @@
 // Python → view (ToView; one router per model dispatches them, see `listen`):
 //   delta       {type: "delta", seq, rows, drop} + one Arrow IPC buffer when rows > 0:
 //               append the rows, then forget the oldest `drop` (store.ts)
-//   reset       {type: "reset", seq} + one IPC buffer: replace every row (store.ts)
+//   reset       {type: "reset", seq, rows?, parts?} + one IPC buffer: replace every row
+//               (store.ts); a big one comes in `parts` (its first here, `rows` the total)
+//   part        {type: "part", seq, part} + one IPC buffer: part 1 … parts − 1 of that reset
 //   snapshot    {type: "snapshot", id}: send a PNG of this view (snapshot.ts)
 //   ping        {type: "ping", id}: answer with a view "pong" (snapshot.ts; cell_wait.py)
 //   fit_bounds  {type: "fit_bounds", bounds: [south, west, north, east], animate} (index.ts)
@@ -41,6 +43,14 @@ export interface DeltaMsg {
 export interface ResetMsg {
   type: "reset";
   seq: number;
+  /** All the reset's rows, and in how many messages they come (1: this one holds them all). */
+  rows: number | null;
+  parts: number;
+}
+export interface PartMsg {
+  type: "part";
+  seq: number;
+  part: number;
 }
 export interface SnapshotRequest {
   type: "snapshot";
@@ -82,7 +92,7 @@ export interface GridErrorMsg {
   error: string;
 }
 
-export type ToView = DeltaMsg | ResetMsg | SnapshotRequest | PingMsg | FitBoundsMsg | FlyToMsg | GridAnswerMsg | GridErrorMsg;
+export type ToView = DeltaMsg | ResetMsg | PartMsg | SnapshotRequest | PingMsg | FitBoundsMsg | FlyToMsg | GridAnswerMsg | GridErrorMsg;
 export type ToViewType = ToView["type"];
 
 export interface HelloMsg {
@@ -184,7 +194,17 @@ const parsers: { [K in ToViewType]: (m: Fields) => MessageOf<K> | null } = {
     isCount(m.seq) && optCount(m.rows) && optCount(m.drop)
       ? { type: "delta", seq: m.seq, rows: (m.rows as number) ?? 0, drop: (m.drop as number) ?? 0 }
       : null,
-  reset: (m) => (isCount(m.seq) ? { type: "reset", seq: m.seq } : null),
+  reset: (m) => {
+    if (!isCount(m.seq)) return null;
+    if (m.parts === undefined) return { type: "reset", seq: m.seq, rows: null, parts: 1 };
+    return isCount(m.parts) && m.parts >= 1 && isCount(m.rows)
+      ? { type: "reset", seq: m.seq, rows: m.rows, parts: m.parts }
+      : null;
+  },
+  part: (m) =>
+    isCount(m.seq) && isCount(m.part) && m.part >= 1
+      ? { type: "part", seq: m.seq, part: m.part }
+      : null,
   snapshot: (m) => (typeof m.id === "string" ? { type: "snapshot", id: m.id } : null),
   ping: (m) => (typeof m.id === "string" ? { type: "ping", id: m.id } : null),
   fit_bounds: (m) =>

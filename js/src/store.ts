@@ -6,6 +6,8 @@
 // duplicate, a number from another state) changes nothing. The store keeps its rows (the
 // views keep their last frame), says it is at fault (the views show it) and asks Python for
 // a reset ("resync"); the next message that applies clears the fault.
+// A big reset comes in parts (a "reset" with the first rows, then "part" 1, 2, …): each part
+// is fed to the kernel as an append as it arrives, and a part out of order is a fault too.
 // The model's kernel (model-kernel.ts) is fed each change first, once; then the views redraw.
 // The rows are held once in the page: once the kernel has taken them (`release`) the store
 // keeps only their count and seq, and a kernel made later (the last view closed and a new one
@@ -13,11 +15,20 @@
 // resync at seq -1, answered with a reset).
 import { decodePoints, type WireChunk, type WirePoints } from "./arrow";
 import { bytesOf, type Model } from "./model";
-import { type Buffers, type DeltaMsg, listen, type ResetMsg, send } from "./protocol";
+import { type Buffers, type DeltaMsg, listen, type PartMsg, type ResetMsg, send } from "./protocol";
 
+/** An append is `partial` when it is a part of a reset whose last part is still to come. */
 export type StoreEvent =
   | { kind: "reset" }
-  | { kind: "append"; chunks: WireChunk[]; drop: number; at: number };
+  | { kind: "append"; chunks: WireChunk[]; drop: number; at: number; partial: boolean };
+
+/** A reset still arriving in parts: the next part expected, how many, and all their rows. */
+interface PartsPending {
+  seq: number;
+  next: number;
+  parts: number;
+  rows: number;
+}
 
 type Listener = (e: StoreEvent) => void;
 /** Why the rows may not be Python's (a message was refused), or null when they are. */
@@ -50,6 +61,7 @@ export class PointStore {
   private retries = 0;
   private decodeError = "";
   private unlisten: () => void;
+  private partial: PartsPending | null = null;
 
   constructor(private model: Model) {
     // The state an earlier store of this model emptied (emptyState): no rows here, ask.
@@ -65,8 +77,9 @@ export class PointStore {
     this.unlisten = listen(model, {
       delta: this.onDelta,
       reset: this.onReset,
+      part: this.onPart,
       malformed: (type) => {
-        if (type === "delta" || type === "reset") this.refuse(`malformed ${type}`);
+        if (type === "delta" || type === "reset" || type === "part") this.refuse(`malformed ${type}`);
       },
     });
     model.on("change:_seq", this.onState);
@@ -94,6 +107,11 @@ export class PointStore {
       hasWeight: this.chunks.some((c) => c.weight),
       hasTime: this.chunks.some((c) => c.time),
     };
+  }
+
+  /** Rows of a reset in parts that are still to come (0 when none is arriving). */
+  get incoming(): number {
+    return this.partial ? Math.max(0, this.partial.rows - this.length) : 0;
   }
 
   /** The kernel has taken the rows: forget them (keep the count and seq). */
@@ -149,6 +167,7 @@ export class PointStore {
   /** Nothing changes; the views say so, and Python is asked for the rows. One warning per
    * episode: a flood of bad messages is counted (data-faults), not logged a thousand times. */
   private refuse(why: string): void {
+    this.partial = null;
     this.faults++;
     if (this.fault === null) {
       const detail = this.decodeError ? ` (${this.decodeError})` : "";
@@ -214,16 +233,56 @@ export class PointStore {
 
   // A reset at our own seq is news only while at fault (the answer to our resync).
   private onReset = (msg: ResetMsg, buffers: Buffers): void => {
-    if (msg.seq === this.seq && this.fault === null && !this.wanting) return;
+    if (msg.seq === this.seq && this.fault === null && !this.wanting && !this.partial) return;
     // Python's rows, even none, are an IPC stream with a schema: never zero bytes.
     const buffer = buffers[0];
     const points = buffer?.byteLength ? this.decodeState(bytesOf(buffer)) : null;
     if (points === null) this.refuse(`reset ${msg.seq} has no rows that decode`);
-    else this.replace(points, msg.seq);
+    else if (msg.rows !== null && points.length > msg.rows) {
+      this.refuse(`reset ${msg.seq} says ${msg.rows} rows, its first part holds ${points.length}`);
+    } else {
+      const rows = msg.rows ?? points.length;
+      this.replace(points, msg.seq, msg.parts > 1 ? { seq: msg.seq, next: 1, parts: msg.parts, rows } : null);
+    }
   };
 
-  private replace(points: WirePoints, seq: number): void {
+  // The parts of a reset this store let pass (it held that state already) pass too.
+  private onPart = (msg: PartMsg, buffers: Buffers): void => {
+    const at = performance.now();
+    const p = this.partial;
+    if (p === null && msg.seq === this.seq && this.fault === null && !this.wanting) return;
+    const why = this.partRows(msg, buffers, p);
+    if (typeof why === "string" || p === null) {
+      this.refuse(typeof why === "string" ? why : `part ${msg.part} of reset ${msg.seq}`);
+      return;
+    }
+    for (const c of why) {
+      if (this.holding) this.chunks.push(c);
+      this.length += c.length;
+    }
+    p.next++;
+    if (p.next === p.parts) this.partial = null;
+    this.emit({ kind: "append", chunks: why, drop: 0, at, partial: this.partial !== null });
+  };
+
+  /** The part's rows if it is the next one and fits its reset, else why not. */
+  private partRows(msg: PartMsg, buffers: Buffers, p: PartsPending | null): WireChunk[] | string {
+    if (p === null || p.seq !== msg.seq) return `part ${msg.part} of reset ${msg.seq}, which is not arriving`;
+    if (msg.part !== p.next) return `part ${msg.part} of reset ${msg.seq} after part ${p.next - 1}`;
+    const buffer = buffers[0];
+    const points = buffer?.byteLength ? this.decodeState(bytesOf(buffer)) : null;
+    if (points === null) return `part ${msg.part} of reset ${msg.seq} does not decode`;
+    const rows = this.length + points.length;
+    const last = msg.part === p.parts - 1;
+    if (rows > p.rows || (last && rows !== p.rows)) {
+      return `reset ${msg.seq} says ${p.rows} rows, its parts hold ${rows}${last ? "" : " so far"}`;
+    }
+    return points.chunks;
+  }
+
+  private replace(points: WirePoints, seq: number, partial: PartsPending | null = null): void {
     this.take(points, seq);
+    this.partial = partial;
     this.applied();
     this.emit({ kind: "reset" });
   }
@@ -242,7 +301,7 @@ export class PointStore {
     this.dropFront(msg.drop);
     this.seq = msg.seq;
     this.applied();
-    this.emit({ kind: "append", chunks, drop: msg.drop, at });
+    this.emit({ kind: "append", chunks, drop: msg.drop, at, partial: false });
   };
 
   /** The delta's rows if it can apply whole, else why not. */
@@ -250,6 +309,7 @@ export class PointStore {
     // Python sends in order on one channel: any number but the next is a fault (a gap: a
     // message was lost; a repeat or an older one: this store is not on Python's history).
     if (msg.seq !== this.seq + 1) return `delta ${msg.seq} after ${this.seq}`;
+    if (this.partial) return `delta ${msg.seq} before the last part of reset ${this.seq}`;
     if (msg.drop > this.length + msg.rows) {
       return `delta ${msg.seq} drops ${msg.drop} of ${this.length + msg.rows} rows`;
     }

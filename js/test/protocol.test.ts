@@ -17,6 +17,12 @@ const MALFORMED: unknown[] = [
   { type: "delta", seq: "2" },
   { type: "delta", seq: 2, rows: "3" },
   { type: "reset", seq: Number.NaN },
+  { type: "reset", seq: 1, parts: 0, rows: 5 },
+  { type: "reset", seq: 1, parts: 2 },
+  { type: "reset", seq: 1, parts: 2, rows: -1 },
+  { type: "part", seq: 1 },
+  { type: "part", seq: 1, part: 0 },
+  { type: "part", seq: 1, part: 1.5 },
   { type: "snapshot" },
   { type: "ping", id: 7 },
   { type: "fit_bounds", bounds: [1, 2, 3] },
@@ -35,7 +41,13 @@ describe("parse", () => {
 
   it("gives each known message with its defaults", () => {
     expect(parse({ type: "delta", seq: 3 })).toEqual({ type: "delta", seq: 3, rows: 0, drop: 0 });
-    expect(parse({ type: "reset", seq: 1, extra: true })).toEqual({ type: "reset", seq: 1 });
+    expect(parse({ type: "reset", seq: 1, extra: true })).toEqual({
+      type: "reset", seq: 1, rows: null, parts: 1,
+    });
+    expect(parse({ type: "reset", seq: 1, rows: 9, parts: 3 })).toEqual({
+      type: "reset", seq: 1, rows: 9, parts: 3,
+    });
+    expect(parse({ type: "part", seq: 1, part: 2 })).toEqual({ type: "part", seq: 1, part: 2 });
     expect(parse({ type: "snapshot", id: "a" })).toEqual({ type: "snapshot", id: "a" });
     expect(parse({ type: "ping", id: "b" })).toEqual({ type: "ping", id: "b" });
     expect(parse({ type: "fit_bounds", bounds: [1, 2, 3, 4] })).toEqual({

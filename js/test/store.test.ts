@@ -121,6 +121,53 @@ describe("PointStore", () => {
     expect(events.map((e) => e.kind)).toEqual(["reset"]);
   });
 
+  it("takes a reset in parts: the first replaces, the others append, in order", () => {
+    const { model, store, events } = setup(2, 1);
+    model.custom({ type: "reset", seq: 4, rows: 6, parts: 3 }, [rowsOf(2, 10)]);
+    expect(store.incoming).toBe(4);
+    model.custom({ type: "part", seq: 4, part: 1 }, [rowsOf(3, 20)]);
+    expect(store.incoming).toBe(1);
+    model.custom({ type: "part", seq: 4, part: 2 }, [rowsOf(1, 30)]);
+    expect(store.incoming).toBe(0);
+    expect(lons(store)).toEqual([10, 11, 20, 21, 22, 30]);
+    expect(store.seq).toBe(4);
+    expect(store.fault).toBeNull();
+    expect(events.map((e) => (e.kind === "append" ? `append${e.partial ? "…" : ""}` : e.kind)))
+      .toEqual(["reset", "append…", "append"]);
+    // The same reset again (another view's resync answered) passes, its parts too.
+    model.custom({ type: "reset", seq: 4, rows: 6, parts: 2 }, [rowsOf(3)]);
+    model.custom({ type: "part", seq: 4, part: 1 }, [rowsOf(3)]);
+    expect(store.length).toBe(6);
+    expect(store.fault).toBeNull();
+  });
+
+  it.each([
+    ["a part out of order", { type: "part", seq: 4, part: 2 }, 1],
+    ["a part of another reset", { type: "part", seq: 5, part: 1 }, 1],
+    ["more rows than the reset said", { type: "part", seq: 4, part: 1 }, 9],
+    ["a delta before the last part", { type: "delta", seq: 5, rows: 1, drop: 0 }, 1],
+  ])("refuses %s and asks for the rows again", (_why, msg, rows) => {
+    const { model, store, events } = setup(2, 1);
+    model.custom({ type: "reset", seq: 4, rows: 6, parts: 3 }, [rowsOf(2, 10)]);
+    model.custom(msg, [rowsOf(rows, 20)]);
+    expect(store.fault).not.toBeNull();
+    expect(store.length).toBe(2);
+    expect(store.incoming).toBe(0);
+    expect(events.map((e) => e.kind)).toEqual(["reset"]);
+    expect(model.sent[model.sent.length - 1]?.content).toEqual({ type: "resync", seq: 4 });
+    // The answer, a whole reset at that seq, clears the fault.
+    model.custom({ type: "reset", seq: 4 }, [rowsOf(6)]);
+    expect(store.fault).toBeNull();
+    expect(store.length).toBe(6);
+  });
+
+  it("refuses a last part that leaves the reset short", () => {
+    const { model, store } = setup(2, 1);
+    model.custom({ type: "reset", seq: 4, rows: 6, parts: 2 }, [rowsOf(2, 10)]);
+    model.custom({ type: "part", seq: 4, part: 1 }, [rowsOf(3, 20)]);
+    expect(store.fault).toMatch(/says 6 rows, its parts hold 5/);
+  });
+
   it("asks for a resync when a delta's rows do not decode", () => {
     const { model, store } = setup(2, 1);
     model.custom(delta(2, 3), [new DataView(new ArrayBuffer(16))]);

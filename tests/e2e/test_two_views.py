@@ -3,7 +3,7 @@ the points are held once in WebAssembly memory however many views show them, and
 in the page (CDP: no ArrayBuffer outside the kernel holds the rows; the model's state bytes are
 freed once the kernel has them). Each view's click reads its own frame; an append reaches both;
 closing a view keeps the other one working, and closing the last gives the kernel's memory back;
-a view opened after that asks Python for the rows and draws the same pixels.
+a view opened after that asks Python for the rows (a reset in parts) and draws the same pixels.
 """
 
 from __future__ import annotations
@@ -202,6 +202,8 @@ def test_two_views_of_one_model_share_one_kernel(
     )
 
     # -- 5. a view opened later: the store let the rows go, so it asks Python for them ----------
+    # (more rows than a part: the reset comes as a "reset" and "part" messages, store.ts)
+    assert N + 500 > k.eval("__import__('heatwidget.widget.stream').widget.stream.PART_ROWS")
     web.page.evaluate(_RUN_CELL_JS, 2)
     late = nb.widget(0)
     wait_until(lambda: late.point_count == N + 500, 60, "the late view to get the rows")

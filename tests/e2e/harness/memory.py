@@ -24,15 +24,19 @@ def page_memory(page: Any) -> dict[str, int]:
     """``heap`` (JS heap used), ``buffers`` (ArrayBuffer backing stores outside the heap;
     Chromium does not count WebAssembly memory among them), ``kernel`` (the heat kernels'
     linear memory, one per model), ``total`` (heap + buffers) and ``all`` (total + kernel), in
-    bytes."""
-    cdp = page.context.new_cdp_session(page)
+    bytes. ``page`` is a Playwright page, or a page driven over plain CDP (anything with
+    ``send(method)`` and ``evaluate``, as bench/cdp.py's ``PlainPage``)."""
+    plain = getattr(page, "send", None)
+    cdp = None if plain is not None else page.context.new_cdp_session(page)
+    send = plain if plain is not None else cdp.send
     try:
-        cdp.send("HeapProfiler.enable")
+        send("HeapProfiler.enable")
         for _ in range(2):  # a second pass collects what the first one's finalizers freed
-            cdp.send("HeapProfiler.collectGarbage")
-        usage = cdp.send("Runtime.getHeapUsage")
+            send("HeapProfiler.collectGarbage")
+        usage = send("Runtime.getHeapUsage")
     finally:
-        cdp.detach()
+        if cdp is not None:
+            cdp.detach()
     heap = int(usage["usedSize"])
     buffers = int(usage.get("backingStorageSize", 0))
     kernel = int(page.evaluate(_KERNEL_BYTES_JS))
