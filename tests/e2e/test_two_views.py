@@ -203,7 +203,7 @@ def test_two_views_of_one_model_share_one_kernel(
 
     # -- 5. a view opened later: the store let the rows go, so it asks Python for them ----------
     # (more rows than a part: the reset comes as a "reset" and "part" messages, store.ts)
-    assert N + 500 > k.eval("__import__('heatwidget.widget.stream').widget.stream.PART_ROWS")
+    assert k.eval("__import__('heatwidget.widget.stream').widget.stream.PART_ROWS") < N + 500
     web.page.evaluate(_RUN_CELL_JS, 2)
     late = nb.widget(0)
     wait_until(lambda: late.point_count == N + 500, 60, "the late view to get the rows")
