@@ -21,10 +21,11 @@ from ..views import protocol
 
 #: Seconds during which one reset answers every request for the same state.
 RESYNC_SECONDS = 1.0
-#: Rows per part of a reset sent in parts (about 6 MB of weighted rows, a multiple of the
-#: store's chunks): small enough that the first part leaves early, big enough that the
-#: messages stay few (``bench/lab_latency.py --part-rows`` measures others).
-PART_ROWS = 1 << 19
+#: Rows per part of a reset sent in parts (about 12 MB of weighted rows, a multiple of the
+#: store's chunks): 1M rows still go in one message (parts measured no faster there), 10M in
+#: ten, which the server relays and the page takes while the next is encoded
+#: (``bench/lab_latency.py --part-rows`` measures other sizes).
+PART_ROWS = 1 << 20
 
 #: ``send(content, buffers)``: one custom message to every view of the widget.
 Send = Callable[[dict[str, Any], "list[Any] | None"], None]

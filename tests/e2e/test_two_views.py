@@ -202,8 +202,8 @@ def test_two_views_of_one_model_share_one_kernel(
     )
 
     # -- 5. a view opened later: the store let the rows go, so it asks Python for them ----------
-    # (more rows than a part: the reset comes as a "reset" and "part" messages, store.ts)
-    assert k.eval("__import__('heatwidget.widget.stream').widget.stream.PART_ROWS") < N + 500
+    # (in parts of 2^18 rows: the reset comes as a "reset" and three "part" messages, store.ts)
+    k.execute("import heatwidget.widget.stream as stream\nstream.PART_ROWS = 1 << 18")
     web.page.evaluate(_RUN_CELL_JS, 2)
     late = nb.widget(0)
     wait_until(lambda: late.point_count == N + 500, 60, "the late view to get the rows")
