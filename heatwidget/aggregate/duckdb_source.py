@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from . import morton
+from . import morton, sorted_rows
 from .pyramid import MAX_DEPTH, Cells
+from .sorted_rows import SortedRows
 from .source import Filter, Keys, Rows, cells_of_batches
 from .sql_keys import coarser_sql, fixed_point_sql, morton_sql, pixels_sql
 from .times import duck_time
@@ -76,6 +77,15 @@ class DuckDBSource:
         self.pass_times: dict[str, float] = {}
         #: The time column as a window compares it: ms for dates/timestamps (aggregate/times.py)
         self.time_sql, self.time_ms = duck_time(rel, self.time)
+        self._sorted: SortedRows | bool | None = False  # False: not looked at yet
+
+    @property
+    def sorted_rows(self) -> SortedRows | None:
+        """The fixed-point rows by row group, when the path is a sorted copy written with
+        them (``sorted_copy``); views below the pyramid read those instead of querying."""
+        if self._sorted is False:
+            self._sorted = None if self.path is None else SortedRows.open(self.path, self.weight)
+        return self._sorted if isinstance(self._sorted, SortedRows) else None
 
     def row_count(self) -> int | None:
         """From the Parquet footers (a relation's row count is not metadata: None)."""
@@ -182,18 +192,29 @@ class DuckDBSource:
         """A source over a spatially sorted Parquet copy of these rows at ``path`` (written
         once by DuckDB, out of core; reused when the file exists): rows in Morton order of
         their zoom-16 pixels (rows without a position left out: they never draw), row
-        groups of ``group_rows``. A view below the pyramid then reads only the row groups
-        whose lon/lat statistics meet its bounds (``batches``' filter is pushed down): its
-        cost follows the rows in view, not N. Same columns (lon, lat, weight, time)."""
+        groups of ``group_rows``. The same columns (lon, lat, weight, time) plus the rows'
+        fixed-point ``hw_x``, ``hw_y`` and zoom-16 code ``hw_code`` (``sorted_rows``). An
+        untimed view below the pyramid reads only the row groups whose code span meets its
+        tiles (``SortedRows``); a timed one those whose lon/lat statistics meet its bounds
+        (``batches``' filter is pushed down): its cost follows the rows in view, not N. A
+        copy written by an older version (no ``hw_`` columns) is reused by the filter path."""
         out = Path(path)
         if not out.is_file():
             names = [c for c in (self.lon, self.lat, self.weight, self.time) if c]
             cols = ", ".join(f'"{c}"' for c in names)
             fixed = fixed_point_sql(ROWS, f'"{self.lon}"', f'"{self.lat}"', cols)
+            # the rows' fixed-point position and code too: views read them, never re-project
+            keyed = morton_sql(fixed, sorted_rows.LEVEL, f"{cols}, x, y")
+            added = (
+                f"CAST(x AS UINTEGER) AS {sorted_rows.X}, CAST(y AS UINTEGER) AS "
+                f"{sorted_rows.Y}, code AS {sorted_rows.CODE}"
+            )
+            key, value = sorted_rows.MARKER
             tmp = out.with_name(out.name + ".tmp")
             self._query(
-                f"COPY (SELECT {cols} FROM ({morton_sql(fixed, MAX_DEPTH, cols)}) ORDER BY code) "
-                f"TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE {int(group_rows)})"
+                f"COPY (SELECT {cols}, {added} FROM ({keyed}) ORDER BY code) TO '{tmp}' "
+                f"(FORMAT parquet, ROW_GROUP_SIZE {int(group_rows)}, "
+                f"KV_METADATA {{{key}: '{value}'}})"
             )
             tmp.replace(out)
         return DuckDBSource(str(out), self.lon, self.lat, self.weight, self.time)
