@@ -77,15 +77,10 @@ class DuckDBSource:
         self.pass_times: dict[str, float] = {}
         #: The time column as a window compares it: ms for dates/timestamps (aggregate/times.py)
         self.time_sql, self.time_ms = duck_time(rel, self.time)
-        self._sorted: SortedRows | bool | None = False  # False: not looked at yet
-
-    @property
-    def sorted_rows(self) -> SortedRows | None:
-        """The fixed-point rows by row group, when the path is a sorted copy written with
-        them (``sorted_copy``); views below the pyramid read those instead of querying."""
-        if self._sorted is False:
-            self._sorted = None if self.path is None else SortedRows.open(self.path, self.weight)
-        return self._sorted if isinstance(self._sorted, SortedRows) else None
+        #: The fixed-point rows by row group, when the path is a sorted copy written with
+        #: them (``sorted_copy``): views below the pyramid read those instead of querying.
+        #: Opened here (its footer), so the first view does not pay for it.
+        self.sorted_rows = None if self.path is None else SortedRows.open(self.path, self.weight)
 
     def row_count(self) -> int | None:
         """From the Parquet footers (a relation's row count is not metadata: None)."""
