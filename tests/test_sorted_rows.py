@@ -143,3 +143,17 @@ def test_other_parquet_is_served_by_the_filter_path(rows, tmp_path) -> None:
     marked = pa.table(rows).replace_schema_metadata({"heatwidget": "sorted-copy-1"})
     pq.write_table(marked, tmp_path / "old.parquet")
     assert DuckDBSource(str(tmp_path / "old.parquet")).sorted_rows is None
+
+
+def test_the_pass_over_a_copy_keys_its_stored_rows_as_the_kernel_does(rows, copy) -> None:
+    """The pyramid's pass over a copy groups its stored fixed-point rows (no projection in
+    SQL): every level equals the one built from ``Kernel.project`` in Python."""
+    from heatwidget.aggregate import ArraySource
+
+    fast = Aggregator(copy, project_degrees, budget=4 << 20).pyramid
+    ref = Aggregator(ArraySource(rows), project_degrees, budget=4 << 20).pyramid
+    assert fast.depth >= 6
+    for level in range(min(fast.depth, ref.depth) + 1):
+        a, b = fast.levels[level], ref.levels[level]
+        for name in ("code", "total", "count", "largest"):
+            np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

@@ -119,10 +119,10 @@ class DuckDBSource:
         past its limit), counts the pixels of every coarser zoom there, and only the deepest
         zoom that fits comes to Python: Python holds at most ``limit`` pixels. Keys are the
         kernel's projection (``sql_keys``), so the pixels equal ``PyramidBuilder``'s from
-        ``Kernel.project``. Interruptible (KeyboardInterrupt); DuckDB's progress bar shows
-        when enabled (``SET enable_progress_bar = true``; a widget in Jupyter)."""
+        ``Kernel.project`` (a sorted copy's are stored: ``_fixed``). Interruptible
+        (KeyboardInterrupt); DuckDB's progress bar shows when enabled
+        (``SET enable_progress_bar = true``; a widget in Jupyter)."""
         w = f'"{self.weight}" AS w' if self.weight else ""
-        lon, lat = f'"{self.lon}"', f'"{self.lat}"'
         t = time.perf_counter()
         rows = self.row_count()
         if rows is None:
@@ -131,12 +131,12 @@ class DuckDBSource:
         # Bernoulli (row by row), not system (whole vectors): on a spatially sorted file a
         # vector's rows share pixels, and a system sample would say far too few pixels
         sampled = f"(SELECT * FROM {ROWS} USING SAMPLE {pct:.6g}% (bernoulli))"
-        s = self._query(fixed_point_sql(sampled, lon, lat)).fetchnumpy()
+        s = self._query(self._fixed(sampled, "")).fetchnumpy()
         start = min(depth, estimate_depth(s["x"], s["y"], rows, limit))
         times = {"sample": time.perf_counter() - t}
         table = "hw_pixels"
         self._query(f"DROP TABLE IF EXISTS {table}")
-        group = pixels_sql(fixed_point_sql(ROWS, lon, lat, w), start, self.weight is not None)
+        group = pixels_sql(self._fixed(ROWS, w), start, self.weight is not None)
         self._query(f"CREATE TEMP TABLE {table} AS {group}")
         times["group"] = time.perf_counter() - t - sum(times.values())
         try:
@@ -213,6 +213,17 @@ class DuckDBSource:
             )
             tmp.replace(out)
         return DuckDBSource(str(out), self.lon, self.lat, self.weight, self.time)
+
+    def _fixed(self, inner: str, extra: str) -> str:
+        """``fixed_point_sql`` of ``inner``'s rows; a sorted copy's stored ``hw_x``, ``hw_y``
+        (the same values, computed when it was written: the pass skips the projection)."""
+        if self.sorted_rows is None:
+            return fixed_point_sql(inner, f'"{self.lon}"', f'"{self.lat}"', extra)
+        keep = f", {extra}" if extra else ""
+        return (
+            f"SELECT CAST({sorted_rows.X} AS UBIGINT) AS x, CAST({sorted_rows.Y} AS UBIGINT) "
+            f"AS y{keep} FROM {inner}"
+        )
 
     def _query(self, sql: str) -> Any:
         """``sql`` over the rows (the virtual table ``ROWS``), on the relation's connection
