@@ -4,7 +4,10 @@ A frame at an integer zoom ``z`` <= the pyramid's depth with an integer origin i
 level ``z`` exactly (its pixels are the frame's pixels). A fractional zoom uses level
 ``ceil(z) + 2`` when held, each pixel at its centre (within 1/8 px of its rows' positions).
 Deeper frames, and every frame with a time window, read the rows in view from the source
-(the view's bounds and the window pushed down) and bin them exactly as frame.c.
+(the view's bounds and the window pushed down) and bin them exactly as frame.c: an
+in-process engine's batches straight into the planes (``np.bincount``: no sort), a sorted
+copy's fixed-point rows by row group (``SortedRows``: no query, no projection), other
+engines (Dask) as per-cell aggregates reduced where the rows are.
 
 Exactness against client mode (``Heatmap.density()``, tests/test_aggregate.py): count and
 max are equal cell for cell at integer zooms, any radius; sum and mean too when the kernel's
@@ -32,6 +35,7 @@ from .builder import PyramidBuilder
 from .frame import GridFrame
 from .keys import CellKeys, PixelKeys, Project
 from .pyramid import BYTES_PER_PIXEL, DEFAULT_BUDGET, Cells, Pyramid, depth_for, ranges_index
+from .sorted_rows import LEVEL, SortedRows
 from .source import Filter, Source
 
 __all__ = ["Aggregator"]
@@ -103,11 +107,24 @@ class Aggregator:
         fine = math.ceil(frame.zoom) + 2
         if level is None and fine <= depth:
             return _planes(frame, *self._pyramid_cells(frame, fine, centre=True))
+        sorted_rows: SortedRows | None = getattr(self.source, "sorted_rows", None)
+        if sorted_rows is not None and not timed:  # fixed-point rows by code: no query
+            planes = frame.empty()
+            lo, hi = _tile_ranges(*frame.pixel_bounds(LEVEL), LEVEL)
+            for x, y, w in sorted_rows.read(lo, hi):
+                frame.bin(x, y, w, planes)
+            return planes.astype(np.float32)
         m = frame.margin
         where = Filter.of_pixels(
             frame.x0 - m, frame.x0 + frame.width + m, frame.y0 - m, frame.y0 + frame.height + m,
             frame.world, t0, t1,
         )  # fmt: skip
+        batches = getattr(self.source, "batches", None)
+        if batches is not None:  # rows in this process: straight into the planes, unsorted
+            planes = frame.empty()
+            for rows in batches(where):
+                frame.bin(*self.project(rows.lon, rows.lat), rows.weight, planes)
+            return planes.astype(np.float32)
         c = self.source.cells(CellKeys(self.project, frame), where)
         return _planes(frame, c.code.astype(np.int64), c)
 

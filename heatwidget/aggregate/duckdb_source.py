@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from . import morton
+from . import morton, sorted_rows
 from .pyramid import MAX_DEPTH, Cells
+from .sorted_rows import SortedRows
 from .source import Filter, Keys, Rows, cells_of_batches
 from .sql_keys import coarser_sql, fixed_point_sql, morton_sql, pixels_sql
 from .times import duck_time
@@ -76,6 +77,10 @@ class DuckDBSource:
         self.pass_times: dict[str, float] = {}
         #: The time column as a window compares it: ms for dates/timestamps (aggregate/times.py)
         self.time_sql, self.time_ms = duck_time(rel, self.time)
+        #: The fixed-point rows by row group, when the path is a sorted copy written with
+        #: them (``sorted_copy``): views below the pyramid read those instead of querying.
+        #: Opened here (its footer), so the first view does not pay for it.
+        self.sorted_rows = None if self.path is None else SortedRows.open(self.path, self.weight)
 
     def row_count(self) -> int | None:
         """From the Parquet footers (a relation's row count is not metadata: None)."""
@@ -114,10 +119,10 @@ class DuckDBSource:
         past its limit), counts the pixels of every coarser zoom there, and only the deepest
         zoom that fits comes to Python: Python holds at most ``limit`` pixels. Keys are the
         kernel's projection (``sql_keys``), so the pixels equal ``PyramidBuilder``'s from
-        ``Kernel.project``. Interruptible (KeyboardInterrupt); DuckDB's progress bar shows
-        when enabled (``SET enable_progress_bar = true``; a widget in Jupyter)."""
+        ``Kernel.project`` (a sorted copy's are stored: ``_fixed``). Interruptible
+        (KeyboardInterrupt); DuckDB's progress bar shows when enabled
+        (``SET enable_progress_bar = true``; a widget in Jupyter)."""
         w = f'"{self.weight}" AS w' if self.weight else ""
-        lon, lat = f'"{self.lon}"', f'"{self.lat}"'
         t = time.perf_counter()
         rows = self.row_count()
         if rows is None:
@@ -126,12 +131,12 @@ class DuckDBSource:
         # Bernoulli (row by row), not system (whole vectors): on a spatially sorted file a
         # vector's rows share pixels, and a system sample would say far too few pixels
         sampled = f"(SELECT * FROM {ROWS} USING SAMPLE {pct:.6g}% (bernoulli))"
-        s = self._query(fixed_point_sql(sampled, lon, lat)).fetchnumpy()
+        s = self._query(self._fixed(sampled, "")).fetchnumpy()
         start = min(depth, estimate_depth(s["x"], s["y"], rows, limit))
         times = {"sample": time.perf_counter() - t}
         table = "hw_pixels"
         self._query(f"DROP TABLE IF EXISTS {table}")
-        group = pixels_sql(fixed_point_sql(ROWS, lon, lat, w), start, self.weight is not None)
+        group = pixels_sql(self._fixed(ROWS, w), start, self.weight is not None)
         self._query(f"CREATE TEMP TABLE {table} AS {group}")
         times["group"] = time.perf_counter() - t - sum(times.values())
         try:
@@ -182,21 +187,43 @@ class DuckDBSource:
         """A source over a spatially sorted Parquet copy of these rows at ``path`` (written
         once by DuckDB, out of core; reused when the file exists): rows in Morton order of
         their zoom-16 pixels (rows without a position left out: they never draw), row
-        groups of ``group_rows``. A view below the pyramid then reads only the row groups
-        whose lon/lat statistics meet its bounds (``batches``' filter is pushed down): its
-        cost follows the rows in view, not N. Same columns (lon, lat, weight, time)."""
+        groups of ``group_rows``. The same columns (lon, lat, weight, time) plus the rows'
+        fixed-point ``hw_x``, ``hw_y`` and zoom-16 code ``hw_code`` (``sorted_rows``). An
+        untimed view below the pyramid reads only the row groups whose code span meets its
+        tiles (``SortedRows``); a timed one those whose lon/lat statistics meet its bounds
+        (``batches``' filter is pushed down): its cost follows the rows in view, not N. A
+        copy written by an older version (no ``hw_`` columns) is reused by the filter path."""
         out = Path(path)
         if not out.is_file():
             names = [c for c in (self.lon, self.lat, self.weight, self.time) if c]
             cols = ", ".join(f'"{c}"' for c in names)
             fixed = fixed_point_sql(ROWS, f'"{self.lon}"', f'"{self.lat}"', cols)
+            # the rows' fixed-point position and code too: views read them, never re-project
+            keyed = morton_sql(fixed, sorted_rows.LEVEL, f"{cols}, x, y")
+            added = (
+                f"CAST(x AS UINTEGER) AS {sorted_rows.X}, CAST(y AS UINTEGER) AS "
+                f"{sorted_rows.Y}, code AS {sorted_rows.CODE}"
+            )
+            key, value = sorted_rows.MARKER
             tmp = out.with_name(out.name + ".tmp")
             self._query(
-                f"COPY (SELECT {cols} FROM ({morton_sql(fixed, MAX_DEPTH, cols)}) ORDER BY code) "
-                f"TO '{tmp}' (FORMAT parquet, ROW_GROUP_SIZE {int(group_rows)})"
+                f"COPY (SELECT {cols}, {added} FROM ({keyed}) ORDER BY code) TO '{tmp}' "
+                f"(FORMAT parquet, ROW_GROUP_SIZE {int(group_rows)}, "
+                f"KV_METADATA {{{key}: '{value}'}})"
             )
             tmp.replace(out)
         return DuckDBSource(str(out), self.lon, self.lat, self.weight, self.time)
+
+    def _fixed(self, inner: str, extra: str) -> str:
+        """``fixed_point_sql`` of ``inner``'s rows; a sorted copy's stored ``hw_x``, ``hw_y``
+        (the same values, computed when it was written: the pass skips the projection)."""
+        if self.sorted_rows is None:
+            return fixed_point_sql(inner, f'"{self.lon}"', f'"{self.lat}"', extra)
+        keep = f", {extra}" if extra else ""
+        return (
+            f"SELECT CAST({sorted_rows.X} AS UBIGINT) AS x, CAST({sorted_rows.Y} AS UBIGINT) "
+            f"AS y{keep} FROM {inner}"
+        )
 
     def _query(self, sql: str) -> Any:
         """``sql`` over the rows (the virtual table ``ROWS``), on the relation's connection

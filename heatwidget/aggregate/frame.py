@@ -19,6 +19,8 @@ __all__ = ["NO_POSITION", "GridFrame"]
 #: y of a row without a position (heat.h): never drawn.
 NO_POSITION = 0xFFFFFFFF
 _FIX = 4294967296.0
+#: rows ``GridFrame.bin`` bins at once (a few MB of temporaries)
+BIN_ROWS = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -84,16 +86,36 @@ class GridFrame:
         pw = self.width + 2.0 * m
         ph = self.height + 2.0 * m
         inv_f = 1.0 / self.f
+        if not pw > world * 0.5:
+            # the same IEEE operations as below, in place on every row (rows read for a
+            # view are mostly in it): one mask and one gather instead of two of each
+            py = y.astype(np.float64)
+            py *= s
+            py -= oy_px
+            px = (x - ox).view(np.int32).astype(np.float64)
+            px *= s
+            px -= ox_frac_px
+            keep = y != NO_POSITION
+            keep &= py >= 0.0
+            keep &= py < ph
+            keep &= px >= 0.0
+            keep &= px < pw
+            rows = np.flatnonzero(keep)
+            cy = py[rows]
+            cy *= inv_f
+            cx = px[rows]
+            cx *= inv_f
+            # truncation of a value in [0, 2**32) to int64 is its truncation to uint32
+            cell = cy.astype(np.int64)
+            cell *= self.gw
+            cell += cx.astype(np.int64)
+            return cell, rows
         py = y.astype(np.float64) * s - oy_px
         keep = (y != NO_POSITION) & (py >= 0.0) & (py < ph)
         rows = np.flatnonzero(keep)
         py = py[rows]
         px0 = (x[rows] - ox).view(np.int32).astype(np.float64) * s - ox_frac_px
         cy = (py * inv_f).astype(np.uint32)
-        if not pw > world * 0.5:
-            inside = (px0 >= 0.0) & (px0 < pw)
-            cx = (px0[inside] * inv_f).astype(np.uint32)
-            return cy[inside].astype(np.int64) * self.gw + cx, rows[inside]
         # wider than half a world: every copy of the world that meets the frame
         px = np.where(px0 < 0.0, px0 + world, px0)
         out_cells, out_rows = [], []
@@ -112,24 +134,6 @@ class GridFrame:
         """Planes (sum, count, max) of an empty grid: float64 (3, gh, gw)."""
         return np.zeros((3, self.gh, self.gw), np.float64)
 
-    def add(
-        self,
-        planes: np.ndarray,
-        cell: np.ndarray,
-        total: np.ndarray | None,
-        count: np.ndarray | None,
-        largest: np.ndarray | None,
-    ) -> None:
-        """Adds per-item aggregates at cell indices ``cell`` into ``planes`` (float64, in
-        place): sums of weights, counts (None: 1 each) and the largest weights (None: skip;
-        the max plane starts at 0 like the kernel's grid)."""
-        n = self.gw * self.gh
-        flat = planes.reshape(3, n)
-        flat[1] += np.bincount(cell, weights=count, minlength=n)
-        flat[0] += np.bincount(cell, weights=total, minlength=n) if total is not None else 0.0
-        if largest is not None:
-            np.maximum.at(flat[2], cell, largest)
-
     def bin(
         self,
         x: np.ndarray,
@@ -139,10 +143,22 @@ class GridFrame:
         with_max: bool = True,
     ) -> np.ndarray:
         """Rows binned into (sum, count, max) planes (float64 (3, gh, gw); added to
-        ``planes`` when given). Weights are taken as float32, as the kernel stages them."""
+        ``planes`` when given). Weights are taken as float32, as the kernel stages them.
+        ``BIN_ROWS`` rows at a time, scattered with ``ufunc.at``: their temporaries stay in
+        cache (a pass over a view's millions of rows at once spent more time moving memory
+        than computing, and ``np.bincount`` would allocate a whole plane per batch)."""
         out = self.empty() if planes is None else planes
-        cell, rows = self.cells(x, y)
-        w = None if weight is None else np.asarray(weight, np.float32)[rows].astype(np.float64)
-        total = w if w is not None else np.ones(rows.size)
-        self.add(out, cell, total, None, (w if w is not None else total) if with_max else None)
+        flat = out.reshape(3, -1)
+        x = np.asarray(x, np.uint32)
+        y = np.asarray(y, np.uint32)
+        weights = None if weight is None else np.asarray(weight, np.float32)
+        for a in range(0, x.size, BIN_ROWS):
+            cell, rows = self.cells(x[a : a + BIN_ROWS], y[a : a + BIN_ROWS])
+            w: np.ndarray | float = 1.0
+            if weights is not None:
+                w = weights[a : a + BIN_ROWS][rows].astype(np.float64)
+            np.add.at(flat[0], cell, w)
+            np.add.at(flat[1], cell, 1.0)
+            if with_max:
+                np.maximum.at(flat[2], cell, w)
         return out

@@ -315,12 +315,12 @@ class Heatmap(MapExports, anywidget.AnyWidget):
     )
 
     def _on_grid(self, content: dict[str, Any], _buffers: list[Any]) -> None:
-        """A view's frame in server mode → its grid (malformed: ValueError, logged)."""
+        """A view's frame in server mode → its grid, binned off the kernel's event loop
+        (``ServedPoints.answer_soon``; malformed: ValueError, logged)."""
         if self._served is None:
             raise ValueError("a grid request to a map in client mode")
         decay = None if self.time_decay is None else float(self.time_decay) * 1e3
-        answer, buffers = self._served.answer(content, decay)
-        self.send(answer, buffers=buffers)
+        self._served.answer_soon(content, decay, lambda a, b: self.send(a, buffers=b))
 
     @traitlets.observe("time_decay")
     def _on_time_decay(self, _change: dict[str, Any]) -> None:

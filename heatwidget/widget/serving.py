@@ -14,10 +14,13 @@ row groups in view. The Python host draws ``density()``/``to_png()`` of a served
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
+import logging
 import math
 import sys
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from os import PathLike, fspath
 from pathlib import Path
@@ -26,6 +29,8 @@ from typing import Any
 from ..points import empty_table
 from ..views import protocol
 from .stream import input_table
+
+LOG = logging.getLogger("heatwidget")
 
 __all__ = ["DEFAULT_MAX_CLIENT_POINTS", "Decision", "ServedPoints", "serve", "sorted_copy_path"]
 
@@ -371,6 +376,25 @@ class ServedPoints:
 
         return GridKernel(self, Kernel())
 
+    def answer_soon(
+        self,
+        content: dict[str, Any],
+        half_life: float | None,
+        send: Callable[[dict[str, Any], list[bytes]], None],
+    ) -> None:
+        """``send(*answer(...))``: binned on the running event loop's default executor when
+        there is one (the Jupyter kernel's asyncio loop: cells and other messages are not held
+        up while a grid is binned) and sent back on the loop's thread; else at once (plain
+        Python, bench/scale.py). A malformed request raises ValueError here, at once."""
+        protocol.grid_request(content)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            send(*self.answer(content, half_life))
+            return
+        future = loop.run_in_executor(None, self.answer, content, half_life)
+        future.add_done_callback(lambda done: _send_result(done, send))
+
     def answer(
         self, content: dict[str, Any], half_life: float | None = None
     ) -> tuple[dict[str, Any], list[bytes]]:
@@ -414,6 +438,19 @@ class ServedPoints:
             if self._kernel is not None:
                 self._kernel.close()
                 self._kernel = None
+
+
+def _send_result(
+    done: asyncio.Future[tuple[dict[str, Any], list[bytes]]],
+    send: Callable[[dict[str, Any], list[bytes]], None],
+) -> None:
+    if done.cancelled():
+        return
+    error = done.exception()
+    if error is not None:  # as the Dispatcher logs a handler's error: never raised at the loop
+        LOG.error("heatwidget: a grid answer failed", exc_info=error)
+        return
+    send(*done.result())
 
 
 class GridKernel:
