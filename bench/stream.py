@@ -35,8 +35,8 @@ renderer, the kernel and the Jupyter server; HeapProfiler.collectGarbage before 
 machine clock as the page's Date.now()), the call's duration, seq, and len(payload).
 
 ``--profile N`` samples the page's main thread (CDP Profiler) while appending and prints its N
-costliest functions by self time, heat.wasm's functions by their export names
-(bench/wasm_profile.py).
+costliest functions by self time, heat.wasm's functions by name (exports, and internal ones
+from an unstripped build of the same sources: bench/wasm_profile.py).
 
 Prints one markdown table per run and the issue's targets: >= 20 batches/s, >= 30 frames/s
 during a pan, no browser memory growth beyond the data held. --json writes the raw records.
@@ -491,6 +491,8 @@ def analyse(
         third = len(lat_frame) // 3
         out["latency_frame_first_third_median"] = med(lat_frame[:third])
         out["latency_frame_last_third_median"] = med(lat_frame[-third:]) if third else float("nan")
+        out["latency_frame_first_third_p95"] = pct(lat_frame[:third], 95)
+        out["latency_frame_last_third_p95"] = pct(lat_frame[-third:], 95) if third else float("nan")
     out["rows_end"] = frames[-1][4] if frames else 0
     # memory: in-page samples (no forced GC) and the Python samples (labelled phases)
     out["mem_page"] = rec["mem"]
@@ -552,8 +554,9 @@ def report(name: str, cfg: dict[str, Any], a: dict[str, Any]) -> str:
         f"| **append → first frame showing it**, ms median / p95 / max "
         f"| **{g('latency_frame_median')}** / {g('latency_frame_p95')} / "
         f"{g('latency_frame_max')} |",
-        f"| … median over the first / last third of the appends, ms "
-        f"| {g('latency_frame_first_third_median')} / {g('latency_frame_last_third_median')} |",
+        f"| … median / p95 over the first third; over the last third of the appends, ms "
+        f"| {g('latency_frame_first_third_median')} / {g('latency_frame_first_third_p95')}; "
+        f"{g('latency_frame_last_third_median')} / {g('latency_frame_last_third_p95')} |",
         f"| deltas missing in the view / never drawn "
         f"| {a.get('seq_missing_in_view', 0)} / {a.get('seq_never_drawn', 0)} |",
         f"| last append sent → the view holds it (backlog when the loop ends), s "
@@ -762,7 +765,7 @@ def run_page(
         if args.profile:
             prof = cdp.send("Profiler.stop")["profile"]
             cdp.send("Profiler.disable")
-            profile = top_self_time(prof, WasmNames.of_file(), top=args.profile)
+            profile = top_self_time(prof, WasmNames.with_internal_names(), top=args.profile)
         # let the view catch up with the last deltas (still panning), then stop
         target = kc.eval("m._seq")
         t_last = time.time()

@@ -5,10 +5,16 @@ index space (imports first), which heat.wasm's export section maps to the export
 from __future__ import annotations
 
 import collections
+import json
+import subprocess
+import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
-HEAT_WASM = Path(__file__).resolve().parent.parent / "heatwidget" / "static" / "heat.wasm"
+ROOT = Path(__file__).resolve().parent.parent
+HEAT_WASM = ROOT / "heatwidget" / "static" / "heat.wasm"
+KERNEL = ROOT / "js" / "kernel"
 
 
 def _uleb(b: bytes, i: int) -> tuple[int, int]:
@@ -93,6 +99,30 @@ class WasmNames:
     @classmethod
     def of_file(cls, path: Path = HEAT_WASM) -> WasmNames:
         return cls(path.read_bytes())
+
+    @classmethod
+    def with_internal_names(cls, path: Path = HEAT_WASM) -> WasmNames:
+        """The exports of ``path``, and the names of its internal functions too (splat,
+        flag_sort, cell_add, ...) from the same sources compiled without ``-s`` (ziglang),
+        which keeps the "name" section and the same function indexes; the exports alone if
+        that build fails or its exports sit at other indexes (then the sources changed)."""
+        shipped = cls.of_file(path)
+        flags = json.loads((KERNEL / "build-flags.json").read_text())
+        with tempfile.TemporaryDirectory() as tmp:
+            out = Path(tmp) / "heat-names.wasm"
+            cmd = [sys.executable, "-m", "ziglang", "cc", flags["zig_target"]]
+            cmd += [f for f in flags["flags"] if f != "-s"]
+            cmd += ["-o", str(out), *map(str, sorted(KERNEL.glob("*.c")))]
+            try:
+                res = subprocess.run(cmd, capture_output=True, timeout=300, check=False)
+            except (OSError, subprocess.TimeoutExpired):
+                return shipped
+            if res.returncode != 0 or not out.is_file():
+                return shipped
+            named = cls.of_file(out)
+        if any(named.names.get(i) != n for i, n in shipped.names.items()):
+            return shipped
+        return named
 
     def label(self, function_name: str) -> str:
         """``wasm-function[N]`` → the function's name (others unchanged)."""

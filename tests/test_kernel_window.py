@@ -50,7 +50,7 @@ def test_window_pyramid_follows_appends_and_drops(wasm: Path) -> None:
         fresh.keep_arrival_order()
         for view in VIEWS:
             for agg in (R.AGG_SUM, R.AGG_COUNT, R.AGG_MEAN):
-                a, amax = k.density(*view, 8.0, agg)
+                a, _ = k.density(*view, 8.0, agg)
                 b, bmax = fresh.density(*view, 8.0, agg)
                 assert bmax > 0
                 np.testing.assert_array_equal(a, b, err_msg=f"{view} agg {agg}")

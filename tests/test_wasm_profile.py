@@ -57,3 +57,13 @@ def test_top_self_time(wp: Any) -> None:
     }
     top = wp.top_self_time(profile, names, top=5)
     assert top == [("hw_colorize 0002a0fe:3", 6.5), ("(program)", 1.5)]
+
+
+def test_internal_names_from_an_unstripped_build(wp: Any) -> None:
+    """The unstripped build of js/kernel names internal functions at the shipped indexes."""
+    pytest.importorskip("ziglang")
+    shipped = wp.WasmNames.of_file()
+    named = wp.WasmNames.with_internal_names()
+    for i, n in shipped.names.items():
+        assert named.names[i] == n
+    assert {"splat", "flag_sort", "cell_add"} <= set(named.names.values())
