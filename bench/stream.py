@@ -3,12 +3,16 @@
     python bench/stream.py [--seconds 60] [--rate 20] [--batch 10000] [--runs window,grow]
 
 Starts JupyterLab on 127.0.0.1 (tests/e2e/harness's helpers: temp Jupyter dirs, token) and
-Debian's headless Chromium (Playwright, /usr/bin/chromium, --enable-precise-memory-info). Per
+Debian's headless Chromium (/usr/bin/chromium). Playwright opens the notebook, then is
+disconnected and the run is timed over plain CDP (bench/cdp.py): Playwright's network tracking
+base64-encodes every websocket frame on the page's main thread. ``--playwright`` keeps it
+attached (the old way; also --enable-precise-memory-info, page errors and a screenshot). Per
 run, a fresh notebook and kernel show ``Heatmap(cities(1_000_000, seed=0), weight="mag")``;
 after the first frame with data:
 
-1. baseline: the page pans the map 2 px per animation frame (a requestAnimationFrame loop
-   calling ``map.panBy([2, 0], {animate: false})``) for ``--baseline`` seconds, no appends;
+1. baseline: the page pans the map ``--dx`` px (2) per animation frame (a synthetic mouse
+   drag, or ``map.panBy`` with ``--pan panby``, in a requestAnimationFrame loop; ``--dx 0``:
+   no pan, the frames then follow the data) for ``--baseline`` seconds, no appends;
 2. streaming: a thread in the kernel calls ``m.append(batch, weight="mag")`` with batches of
    ``--batch`` rows (64 pre-made ``cities(batch, seed=1000+i)`` DataFrames, reused in turn) on
    a fixed schedule of ``--rate`` per second for ``--seconds`` (a late append goes at once, so
@@ -30,6 +34,10 @@ renderer, the kernel and the Jupyter server; HeapProfiler.collectGarbage before 
 "end" samples. In the kernel: time.time() before each append() (the latency origin: same
 machine clock as the page's Date.now()), the call's duration, seq, and len(payload).
 
+``--profile N`` samples the page's main thread (CDP Profiler) while appending and prints its N
+costliest functions by self time, heat.wasm's functions by name (exports, and internal ones
+from an unstripped build of the same sources: bench/wasm_profile.py).
+
 Prints one markdown table per run and the issue's targets: >= 20 batches/s, >= 30 frames/s
 during a pan, no browser memory growth beyond the data held. --json writes the raw records.
 """
@@ -37,6 +45,7 @@ during a pan, no browser memory growth beyond the data held. --json writes the r
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import itertools
 import json
@@ -53,7 +62,9 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import load_harness, offline  # noqa: E402
+from cdp import PlainPage  # noqa: E402
+from e2e_helpers import _chromium_with_devtools, load_harness, offline  # noqa: E402
+from wasm_profile import WasmNames, top_self_time  # noqa: E402
 
 INITIAL = 1_000_000
 TARGET_RATE = 20.0
@@ -184,7 +195,7 @@ START_JS = """
   const root = document.querySelector('div.heatwidget');
   const map = root.__heatwidget.map;
   const b = (window.__bench = {
-    ticks: [], frames: [], seqs: [], mem: [], pan: true, stop: false, phase: 'baseline',
+    ticks: [], frames: [], seqs: [], mem: [], pan: dx !== 0, stop: false, phase: 'baseline',
     phaseAt: {baseline: Date.now()}, size: [map.getSize().x, map.getSize().y], mode,
     probeAt: {baseline: JSON.parse(JSON.stringify(window.__hwProbe || {}))},
   });
@@ -201,8 +212,8 @@ START_JS = """
   // Dispatched on the map's container (the element under a real pointer); they bubble to
   // the document, where Leaflet listens during a drag.
   const target = map.getContainer();
-  if (mode === 'drag') mouse('mousedown', target);
-  b.release = () => { if (mode === 'drag') mouse('mouseup', target); };
+  if (b.pan && mode === 'drag') mouse('mousedown', target);
+  b.release = () => { if (b.pan && mode === 'drag') mouse('mouseup', target); };
   const tick = () => {
     if (b.stop) return;
     b.ticks.push(performance.now(), Date.now());
@@ -246,6 +257,9 @@ START_JS = """
 """
 
 CENTER_JS = "() => document.querySelector('div.heatwidget').__heatwidget.map.getCenter().lng"
+
+SEQ_JS = "() => Number(document.querySelector('div.heatwidget').dataset.seq ?? -1)"
+ROWS_JS = "() => Number(document.querySelector('div.heatwidget').dataset.pointCount ?? -1)"
 
 PHASE_JS = """
 (p) => {
@@ -477,6 +491,8 @@ def analyse(
         third = len(lat_frame) // 3
         out["latency_frame_first_third_median"] = med(lat_frame[:third])
         out["latency_frame_last_third_median"] = med(lat_frame[-third:]) if third else float("nan")
+        out["latency_frame_first_third_p95"] = pct(lat_frame[:third], 95)
+        out["latency_frame_last_third_p95"] = pct(lat_frame[-third:], 95) if third else float("nan")
     out["rows_end"] = frames[-1][4] if frames else 0
     # memory: in-page samples (no forced GC) and the Python samples (labelled phases)
     out["mem_page"] = rec["mem"]
@@ -538,8 +554,9 @@ def report(name: str, cfg: dict[str, Any], a: dict[str, Any]) -> str:
         f"| **append → first frame showing it**, ms median / p95 / max "
         f"| **{g('latency_frame_median')}** / {g('latency_frame_p95')} / "
         f"{g('latency_frame_max')} |",
-        f"| … median over the first / last third of the appends, ms "
-        f"| {g('latency_frame_first_third_median')} / {g('latency_frame_last_third_median')} |",
+        f"| … median / p95 over the first third; over the last third of the appends, ms "
+        f"| {g('latency_frame_first_third_median')} / {g('latency_frame_first_third_p95')}; "
+        f"{g('latency_frame_last_third_median')} / {g('latency_frame_last_third_p95')} |",
         f"| deltas missing in the view / never drawn "
         f"| {a.get('seq_missing_in_view', 0)} / {a.get('seq_never_drawn', 0)} |",
         f"| last append sent → the view holds it (backlog when the loop ends), s "
@@ -616,37 +633,71 @@ def run_one(
         notebook(cfg["max_points"], args.height, args.basemap, args.initial)
     )
     log(f"[{name}] launching Chromium; load average {loadavg()}")
-    browser = pw.chromium.launch(
-        executable_path=c.CHROMIUM,
-        headless=True,
-        args=[*c.CHROMIUM_ARGS, "--enable-precise-memory-info"],
-        timeout=60_000,
-    )
+    with contextlib.ExitStack() as stack:
+        if args.playwright:
+            browser = pw.chromium.launch(
+                executable_path=c.CHROMIUM,
+                headless=True,
+                args=[*c.CHROMIUM_ARGS, "--enable-precise-memory-info"],
+                timeout=60_000,
+            )
+            stack.callback(browser.close)
+            context = browser.new_context(
+                viewport=c.VIEWPORT, device_scale_factor=1, service_workers="block"
+            )
+            stack.callback(context.close)
+            port = 0
+        else:
+            # Playwright opens the notebook, then lets go: timing goes over plain CDP.
+            port = stack.enter_context(
+                _chromium_with_devtools(c, Path(args.tmp) / f"chromium-{name}")
+            )
+            browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+            context = browser.contexts[0]
+        return run_page(c, server, browser, context, port, name, cfg, args)
+
+
+def run_page(
+    c: Any,
+    server: Any,
+    browser: Any,
+    context: Any,
+    port: int,
+    name: str,
+    cfg: dict[str, Any],
+    args: Any,
+) -> dict[str, Any]:
+    """One run in an opened browser; with plain CDP (not ``--playwright``) Playwright is
+    disconnected once the view has drawn and its kernel is set up."""
+    nb_path = f"stream-{name}.ipynb"
     version = browser.version
-    context = browser.new_context(
-        viewport=c.VIEWPORT, device_scale_factor=1, service_workers="block"
-    )
     if args.probe:
         context.add_init_script("window.__hwProbeOn = true;")
     context.add_init_script(INIT_JS)
-
     offline(context)
-    page = context.new_page()
+    pw_page = context.pages[0] if not args.playwright and context.pages else context.new_page()
     errors: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    web = c.Web(page=page, context=context, name=f"stream-{name}", artifacts=Path(args.tmp))
+    pw_page.on("pageerror", lambda e: errors.append(str(e)))
+    pw_page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    web = c.Web(page=pw_page, context=context, name=f"stream-{name}", artifacts=Path(args.tmp))
     ui = c.LabUI(web, server)
     kc = None
     try:
         ui.open_notebook(nb_path)
-        hv = ui.wait_for_widget(timeout=180)
+        ui.wait_for_widget(timeout=180)
         kc = c.KernelClient(server.connection_file(server.kernel_id_for(nb_path)))
         kernel_pid = int(kc.execute(KERNEL_SETUP.format(batch=args.batch), timeout=120).split()[-1])
-        c.wait_until(lambda: hv.point_count == kc.eval("m.point_count"), 60, "view = python rows")
-        cdp = context.new_cdp_session(page)
-        bcdp = browser.new_browser_cdp_session()
-        procs = Processes(bcdp, kernel_pid, server.proc.pid)
+        c.wait_until(
+            lambda: pw_page.evaluate(ROWS_JS) == kc.eval("m.point_count"), 60, "view = python rows"
+        )
+        procs = Processes(browser.new_browser_cdp_session(), kernel_pid, server.proc.pid)
+        page: Any
+        cdp: Any
+        if args.playwright:
+            page, cdp = pw_page, context.new_cdp_session(pw_page)
+        else:
+            browser.close()  # connected over CDP: disconnects; the browser and page live on
+            page = cdp = PlainPage(port, url_contains="/lab")
         time.sleep(1.0)
         mem_py: list[dict[str, Any]] = []
 
@@ -676,11 +727,15 @@ def run_one(
         log(f"[{name}] map {size}; baseline pan ({args.pan}) {args.baseline:g} s")
         time.sleep(args.baseline)
         moved = page.evaluate(CENTER_JS) - lng0
-        if abs(moved) < 1e-6:
+        if args.dx and abs(moved) < 1e-6:
             raise RuntimeError(f"the map did not pan ({args.pan})")
         sample("start", gc=True)
         cpu0 = procs.cpu()
         page.evaluate(PHASE_JS, "stream")
+        if args.profile:
+            cdp.send("Profiler.enable")
+            cdp.send("Profiler.setSamplingInterval", {"interval": 1000})
+            cdp.send("Profiler.start")
         seconds = cfg["seconds"]
         kc.execute(
             f"_thread = _threading.Thread(target=_appender, args=({seconds}, {args.rate}), "
@@ -706,13 +761,16 @@ def run_one(
                 break
             if el > seconds * 3 + 60:
                 raise RuntimeError("the append thread did not finish")
+        profile: list[tuple[str, float]] = []
+        if args.profile:
+            prof = cdp.send("Profiler.stop")["profile"]
+            cdp.send("Profiler.disable")
+            profile = top_self_time(prof, WasmNames.with_internal_names(), top=args.profile)
         # let the view catch up with the last deltas (still panning), then stop
         target = kc.eval("m._seq")
         t_last = time.time()
         try:
-            c.wait_until(
-                lambda: int(hv.attr("data-seq") or -1) >= target, args.catch_up, "the last delta"
-            )
+            c.wait_until(lambda: page.evaluate(SEQ_JS) >= target, args.catch_up, "the last delta")
         except TimeoutError:
             log(f"[{name}] the view did not catch up within {args.catch_up:g} s")
         catch_up_s = time.time() - t_last
@@ -734,17 +792,18 @@ def run_one(
         a["pan_moved_deg"] = moved
         a["page_errors"] = errors[-10:]
         a["chromium"] = version
-        with __import__("contextlib").suppress(Exception):
-            page.screenshot(path=str(Path(args.tmp) / f"stream-{name}.png"))
+        a["driver"] = "Playwright attached" if args.playwright else "plain CDP"
+        a["profile"] = profile
+        if args.playwright:
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(Path(args.tmp) / f"stream-{name}.png"))
         return a
     finally:
         if kc is not None:
             kc.close()
-        with __import__("contextlib").suppress(Exception):
+        with contextlib.suppress(Exception):
             kid = server.kernel_id_for(nb_path, timeout=5)
             server.api(f"/api/kernels/{kid}", method="DELETE", timeout=30)
-        context.close()
-        browser.close()
 
 
 def main() -> int:
@@ -793,8 +852,24 @@ def main() -> int:
         help="basemap trait (default None: the offline outlines only; tiles "
         "cannot load here and every aborted tile request costs the driver)",
     )
+    ap.add_argument(
+        "--playwright",
+        action="store_true",
+        help="time with Playwright attached (its network tracking copies every websocket "
+        "frame on the page's main thread); default: plain CDP, Playwright detached",
+    )
+    ap.add_argument(
+        "--profile",
+        type=int,
+        default=0,
+        metavar="N",
+        help="sample the page's main thread (CDP Profiler, 1 ms) while appending and print "
+        "its N costliest functions by self time (heat.wasm's exports named)",
+    )
     ap.add_argument("--json", default=None, help="write the raw records here")
     args = ap.parse_args()
+    if args.dx < 0:
+        ap.error(f"--dx {args.dx:g}: pixels per frame must be >= 0 (0: no pan)")
     c = load_harness()
     from playwright.sync_api import sync_playwright
 
@@ -836,7 +911,10 @@ def main() -> int:
     print(
         f"`python bench/stream.py --seconds {args.seconds:g}"
         + (f" --grow-seconds {grow_s:g}" if grow_s != args.seconds else "")
+        + (" --playwright" if args.playwright else "")
+        + (f" --dx {args.dx:g}" if args.dx != 2.0 else "")
         + f"`: {os.cpu_count()} cores, no GPU, Chromium {chromium} headless, "
+        f"{'Playwright attached' if args.playwright else 'plain CDP'}, "
         f"Python {platform.python_version()}, {args.initial:,} initial points "
         f"(cities, seed 0), batches of {args.batch:,} rows at {args.rate:g}/s.\n"
     )
@@ -848,6 +926,13 @@ def main() -> int:
         print(f"\nMemory (GC forced before the start and end samples): {mtext}.\n")
         if a["page_errors"]:
             print(f"Page errors: {a['page_errors']}\n")
+        if a.get("profile"):
+            secs = a.get("stream", {}).get("seconds", 0) or 1
+            print("| page main thread while appending, self time | ms | ms per s |")
+            print("|---|---|---|")
+            for fn, ms in a["profile"]:
+                print(f"| `{fn}` | {ms:.0f} | {ms / secs:.0f} |")
+            print()
         s = a.get("stream", {})
         verdicts.append(
             (name, a.get("batches_per_s", 0), s.get("fps_median", 0), s.get("fps_min", 0), mv)
