@@ -83,9 +83,10 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     if (e.kind === "reset") root.dataset.loadMs = kernel.loadMs.toFixed(1);
     else marks.appended(e.at); // the layer coalesces redraws into one frame
     showCount();
-    // No frame until a big reset's last part is in: a frame over part of the rows would sort
-    // them (spatial.c) only for the next parts to undo it, on the thread taking the parts.
-    if (e.kind === "append" && e.partial) return;
+    // No frame until a big reset's last part is in: a frame drawn over part of the rows lets
+    // the next frame sort all of them inside itself (spatial.c spatial_frame_begins), and
+    // takes the thread the parts arrive on.
+    if (e.kind === "append" ? e.partial : store.incoming > 0) return;
     layer.redraw();
   };
   const showCount = () => {
