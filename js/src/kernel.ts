@@ -244,6 +244,13 @@ export class HeatKernel {
     this.streaming = left > 0; // a drop of every row clears, and the order with it
   }
 
+  /** Rows that a sliding window will drop from (the model has `max_points`): kept in arrival
+   * order from the next load or append on, never sorted (heat.h hw_points_drop_front(0)), so
+   * that the first drop needs no reload of every row. */
+  keepArrivalOrder(): void {
+    this.windowed = true;
+  }
+
   /** Whether the kernel keeps the rows held in arrival order (drops need no reload). */
   get arrivalOrderKept(): boolean {
     return this.streaming;

@@ -60,6 +60,7 @@ export class ModelKernel {
     if (!k) return;
     const t0 = performance.now();
     try {
+      if (this.store.windowed) k.keepArrivalOrder();
       if (this.store.holding) {
         const rows = this.store.rows();
         k.load(rows, rows.length + this.store.incoming);

@@ -109,6 +109,11 @@ export class PointStore {
     };
   }
 
+  /** Whether Python keeps a sliding window over the rows (`max_points`): drops will come. */
+  get windowed(): boolean {
+    return this.model.get("max_points") != null;
+  }
+
   /** Rows of a reset in parts that are still to come (0 when none is arriving). */
   get incoming(): number {
     return this.partial ? Math.max(0, this.partial.rows - this.length) : 0;

@@ -124,4 +124,28 @@ describe("ViewKernel", () => {
     expect([k.valueAt(64, 128), k.valueAt(128, 128), k.valueAt(160, 128)]).toEqual([0, 1, 3000]);
     k.release();
   });
+
+  it("keeps a model with max_points in arrival order from the load on: its first drop needs no reload", async () => {
+    const fill = (n: number, v: number) => new Array<number>(n).fill(v);
+    const model = new FakeModel({
+      _points: view(ipc({ lon: [...fill(3000, 90), ...fill(3000, -90)], lat: fill(6000, 0) })),
+      _seq: 1,
+      max_points: 6000,
+    });
+    const store = new PointStore(model);
+    const k = await ViewKernel.acquire(store, () => {});
+    const heat = await k.model.ready;
+    k.frame({ ...WORLD });
+    k.frame({ ...WORLD }); // a second frame may sort rows in spatial order (spatial.c)
+    heat.index(); // and so may the idle sort: neither does, the window keeps arrival order
+    expect(heat.arrivalOrderKept).toBe(true);
+    const sent = model.sent.length;
+    model.custom({ type: "delta", seq: 2, rows: 1, drop: 3000 }, [view(ipc({ lon: [0], lat: [0] }))]);
+    expect(model.sent.length).toBe(sent); // no resync: the drop applied
+    expect(k.pointCount).toBe(3001);
+    k.frame({ ...WORLD });
+    // exactly the oldest 3,000 (at lon 90) went
+    expect([k.valueAt(64, 128), k.valueAt(128, 128), k.valueAt(192, 128)]).toEqual([3000, 1, 0]);
+    k.release();
+  });
 });
