@@ -73,9 +73,17 @@ def pytest_configure(config: pytest.Config) -> None:
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     here = Path(__file__).parent
+    browser = []
     for item in items:
         if here in Path(str(item.fspath)).parents:
             item.add_marker(pytest.mark.e2e)
+            browser.append(item)
+    # Browser tests run after the unit tests: Playwright's sync API leaves its asyncio loop
+    # set as the thread's running loop for the rest of the session, and unit tests of code
+    # that looks for a running loop (widget/serving.py answers off the kernel's loop when
+    # there is one) must not find Playwright's.
+    last = set(browser)
+    items[:] = [item for item in items if item not in last] + browser
 
 
 @pytest.fixture(scope="session")
