@@ -82,39 +82,32 @@ def lab_session(name: str, nb: dict[str, Any], plain_cdp: bool = False) -> Itera
     server = c.start_jupyter_lab(base, base / "lab.log")
     (server.root_dir / "bench.ipynb").write_text(json.dumps(nb))
     try:
-        with sync_playwright() as pw:
+        with sync_playwright() as pw, contextlib.ExitStack() as stack:
+            port = 0
             if plain_cdp:
-                with _chromium_with_devtools(c, base / "chromium") as port:
-                    browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
-                    context = browser.contexts[0]
-                    offline(context)
-                    page = context.pages[0] if context.pages else context.new_page()
-                    web = c.Web(page=page, context=context, name=name, artifacts=base)
-                    ui = c.LabUI(web, server)
-                    ui.open_notebook("bench.ipynb")
-                    yield LabSession(pw, page, ui, server, base, browser, port)
-                return
-            browser = pw.chromium.launch(
-                executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
-            )
-            try:
+                port = stack.enter_context(chromium_with_devtools(c, base / "chromium"))
+                browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
+                context = browser.contexts[0]
+            else:
+                browser = pw.chromium.launch(
+                    executable_path=c.CHROMIUM, headless=True, args=c.CHROMIUM_ARGS
+                )
+                stack.callback(browser.close)
                 context = browser.new_context(
                     viewport={"width": 1280, "height": 1000}, device_scale_factor=1
                 )
-                offline(context)
-                page = context.new_page()
-                web = c.Web(page=page, context=context, name=name, artifacts=base)
-                ui = c.LabUI(web, server)
-                ui.open_notebook("bench.ipynb")
-                yield LabSession(pw, page, ui, server, base, browser)
-            finally:
-                browser.close()
+            offline(context)
+            page = context.pages[0] if context.pages else context.new_page()
+            web = c.Web(page=page, context=context, name=name, artifacts=base)
+            ui = c.LabUI(web, server)
+            ui.open_notebook("bench.ipynb")
+            yield LabSession(pw, page, ui, server, base, browser, port)
     finally:
         c.stop_jupyter_lab(server)
 
 
 @contextlib.contextmanager
-def _chromium_with_devtools(c: Any, user_data_dir: Path) -> Iterator[int]:
+def chromium_with_devtools(c: Any, user_data_dir: Path) -> Iterator[int]:
     """Headless Chromium (the tests' flags, 1280 × 1000, offline by its resolver once
     Playwright's routes are gone) with a DevTools port; yields the port."""
     from cdp import devtools_port

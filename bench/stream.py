@@ -63,7 +63,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from cdp import PlainPage  # noqa: E402
-from e2e_helpers import _chromium_with_devtools, load_harness, offline  # noqa: E402
+from e2e_helpers import chromium_with_devtools, load_harness, offline  # noqa: E402
 from wasm_profile import WasmNames, top_self_time  # noqa: E402
 
 INITIAL = 1_000_000
@@ -650,7 +650,7 @@ def run_one(
         else:
             # Playwright opens the notebook, then lets go: timing goes over plain CDP.
             port = stack.enter_context(
-                _chromium_with_devtools(c, Path(args.tmp) / f"chromium-{name}")
+                chromium_with_devtools(c, Path(args.tmp) / f"chromium-{name}")
             )
             browser = pw.chromium.connect_over_cdp(f"http://127.0.0.1:{port}")
             context = browser.contexts[0]

@@ -65,6 +65,18 @@ def settle(hv: HeatView, before: int) -> None:
     hv.wait_stable()
 
 
+def drag(web: Web, hv: HeatView, dx: int, dy: int) -> dict[str, float]:
+    """Drags the map by (dx, dy) px from its middle with the mouse; the map's box."""
+    box = hv.root.locator("div.heatwidget-map").bounding_box()
+    assert box is not None
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    web.page.mouse.move(cx, cy)
+    web.page.mouse.down()
+    web.page.mouse.move(cx + dx, cy + dy, steps=6)
+    web.page.mouse.up()
+    return box
+
+
 def check_heat_matches_python(hv: HeatView, k: KernelClient) -> np.ndarray:
     """The canvas is lit exactly where Python's density of the view's frame is well above 0
     (the kernel's alpha ramp makes the faintest cells transparent); Python's grid."""
@@ -105,13 +117,7 @@ def test_server_mode_round_trips(
 
     # -- 2. a pan makes a round trip and the canvas follows --------------------------------------
     before_px, before_n = hv.pixels(), answers(hv)
-    box = hv.root.locator("div.heatwidget-map").bounding_box()
-    assert box is not None
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    web.page.mouse.move(cx, cy)
-    web.page.mouse.down()
-    web.page.mouse.move(cx + 120, cy + 40, steps=6)
-    web.page.mouse.up()
+    box = drag(web, hv, 120, 40)
     settle(hv, before_n)
     after = hv.wait_pixels_change(before_px)
     assert after.shape == before_px.shape
@@ -174,13 +180,7 @@ def test_server_mode_in_notebook7(
     check_heat_matches_python(hv, k)
 
     before_px, before_n = hv.pixels(), answers(hv)
-    box = hv.root.locator("div.heatwidget-map").bounding_box()
-    assert box is not None
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    web.page.mouse.move(cx, cy)
-    web.page.mouse.down()
-    web.page.mouse.move(cx - 150, cy + 30, steps=6)
-    web.page.mouse.up()
+    drag(web, hv, -150, 30)
     settle(hv, before_n)
     assert answers(hv) > before_n
     hv.wait_pixels_change(before_px)
@@ -207,13 +207,7 @@ def test_server_mode_in_voila(web: Web, voila_server: Any, tmp_path: Path) -> No
     before = hv.wait_stable()
     assert int((before[..., 3] > 0).sum()) > 1000, "no heat drawn"
     n = answers(hv)
-    box = hv.root.locator("div.heatwidget-map").bounding_box()
-    assert box is not None
-    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
-    web.page.mouse.move(cx, cy)
-    web.page.mouse.down()
-    web.page.mouse.move(cx - 150, cy - 30, steps=6)
-    web.page.mouse.up()
+    drag(web, hv, -150, -30)
     settle(hv, n)
     hv.wait_pixels_change(before)
     assert not web.page_errors, web.page_errors
