@@ -30,7 +30,7 @@ from ..constants import Bounds
 from .columns import ColumnOps, default_ops
 from .errors import MAX_WEIGHT_TOTAL, weights_too_heavy
 from .schema import COLUMN_TYPES, build, build_chunks
-from .wire import encode
+from .wire import encode, encode_buffer
 
 __all__ = ["Change", "Delta", "PointStore"]
 
@@ -61,7 +61,7 @@ class Delta:
     seq: int
     rows: int
     drop: int
-    payload: bytes  # IPC stream of the appended rows (b"" when none)
+    payload: bytes | memoryview  # IPC stream of the appended rows (b"" when none)
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class PointStore:
         the memory the rows take."""
         return encode(self.table())
 
-    def encode_parts(self, part_rows: int) -> tuple[int, Iterator[bytes]]:
+    def encode_parts(self, part_rows: int) -> tuple[int, Iterator[memoryview]]:
         """The rows held as consecutive IPC streams of about ``part_rows`` rows (whole chunks)
         each: how many, and each encoded only when it is asked for, so that a big reset's
         first part travels while the next one is projected and encoded."""
@@ -166,7 +166,7 @@ class PointStore:
             groups[-1].append(self._conform(chunk, names))
             rows += _rows(chunk)
         ops = self._ops
-        return len(groups), (encode(build_chunks(g, names, ops)) for g in groups)
+        return len(groups), (encode_buffer(build_chunks(g, names, ops)) for g in groups)
 
     # ---- changing ---------------------------------------------------------------------------
 
@@ -192,7 +192,7 @@ class PointStore:
         where they are appended (time windows stay correct, only slower: see ``time_window``).
         """
         cols, rows = self._prepared(table, max_points)
-        payload = encode(build(cols)) if rows else b""
+        payload = encode_buffer(build(cols)) if rows else b""
         chunks, summaries = self._state.chunks, self._state.summaries
         if rows:
             chunks, summaries = (*chunks, cols), (*summaries, self._summary(cols))

@@ -24,7 +24,15 @@ from . import deps
 from .columns import ColumnOps, default_ops, ops_of
 from .schema import COLUMN_TYPES, PointColumns, build
 
-__all__ = ["WIRE_KEY", "WIRE_TYPES", "WIRE_VERSION", "decode", "decode_wire", "encode"]
+__all__ = [
+    "WIRE_KEY",
+    "WIRE_TYPES",
+    "WIRE_VERSION",
+    "decode",
+    "decode_wire",
+    "encode",
+    "encode_buffer",
+]
 
 #: The wire format's version, in the schema's metadata under :data:`WIRE_KEY`.
 WIRE_VERSION = 2
@@ -76,7 +84,7 @@ def _wire_columns(table: Any) -> tuple[ColumnOps, dict[str, Any]]:
     return ops, cols
 
 
-def _encode_pyarrow(table: Any) -> bytes:
+def _encode_pyarrow(table: Any) -> memoryview:
     pa = deps.require("pyarrow", "encoding points with pyarrow")
     ops, cols = _wire_columns(table)
     fields = [pa.field(n, getattr(pa, WIRE_TYPES[n])(), nullable=False) for n in cols]
@@ -86,10 +94,11 @@ def _encode_pyarrow(table: Any) -> bytes:
     options = pa.ipc.IpcWriteOptions(compression=None)
     with pa.ipc.new_stream(sink, schema, options=options) as writer:
         writer.write_table(pa.Table.from_arrays(arrays, schema=schema))
-    return bytes(sink.getvalue().to_pybytes())
+    # The Arrow buffer itself, not a bytes copy of it (10 ms a million rows).
+    return memoryview(sink.getvalue()).cast("B")
 
 
-def _encode_arro3(table: Any) -> bytes:
+def _encode_arro3(table: Any) -> memoryview:
     ac = deps.require("arro3.core", "encoding points without pyarrow")
     aio = deps.require("arro3.io", "encoding points without pyarrow")
     ops, cols = _wire_columns(table)
@@ -99,18 +108,25 @@ def _encode_arro3(table: Any) -> bytes:
     sink = io.BytesIO()
     # arro3 compresses with LZ4 by default; the front end reads uncompressed streams only.
     aio.write_ipc_stream(ac.Table.from_arrays(arrays, schema=schema), sink, compression=None)
-    return sink.getvalue()
+    return sink.getbuffer()
 
 
-def _encoder() -> Callable[[Any], bytes]:
+def _encoder() -> Callable[[Any], memoryview]:
     """The IPC stream encoder to use (the one place that chooses an Arrow library)."""
     return _encode_pyarrow if deps.pyarrow() is not None else _encode_arro3
 
 
-def encode(table: Any) -> bytes:
-    """A canonical table → wire-format-2 Arrow IPC stream bytes (no compression)."""
+def encode_buffer(table: Any) -> memoryview:
+    """A canonical table → wire-format-2 Arrow IPC stream (no compression), as a read-only
+    view of the Arrow library's own buffer: sent as a message's buffer without a copy."""
     _check(table)
-    return _encoder()(table)
+    view = _encoder()(table)
+    return view.toreadonly()
+
+
+def encode(table: Any) -> bytes:
+    """:func:`encode_buffer` as bytes (a trait's value)."""
+    return bytes(encode_buffer(table))
 
 
 def _metadata(schema: Any) -> dict[str, str]:

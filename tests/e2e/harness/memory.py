@@ -35,6 +35,9 @@ def page_memory(page: Any) -> dict[str, int]:
             send("HeapProfiler.collectGarbage")
         usage = send("Runtime.getHeapUsage")
     finally:
+        # Left enabled, the heap profiler slows the page's handling of big messages (about
+        # 60 ms more for 1M rows in bench/lab_latency.py): a measurement must not linger.
+        send("HeapProfiler.disable")
         if cdp is not None:
             cdp.detach()
     heap = int(usage["usedSize"])
