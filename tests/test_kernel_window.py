@@ -54,3 +54,39 @@ def test_window_pyramid_follows_appends_and_drops(wasm: Path) -> None:
                 b, bmax = fresh.density(*view, 8.0, agg)
                 assert bmax > 0
                 np.testing.assert_array_equal(a, b, err_msg=f"{view} agg {agg}")
+
+
+def test_window_follows_only_the_levels_frames_use(wasm: Path) -> None:
+    """Levels no frame asks for are set aside after 64 appends (their upkeep was the page's
+    largest cost while streaming); a frame that needs one again rebuilds it from the rows, and
+    draws what a fresh pyramid draws."""
+    pytest.importorskip("wasmtime", reason="the kernel tests need wasmtime")
+    rng = np.random.default_rng(5)
+    lon, lat, w = _clustered(rng, 60_000)
+    held = [np.asarray(lon), np.asarray(lat), np.asarray(w)]
+    # radius 32: zoom 2 asks for level 8 (too many cells here: drawn from the rows, level 7
+    # followed as its neighbour), zoom 0 for level 6
+    near, far = ((0.0, 0.0), 2.0, 1024, 1024), ((0.0, 0.0), 0.0, 256, 256)
+    with Kernel(wasm) as k, Kernel(wasm) as fresh:
+        k.load(table(*held))
+        k.keep_arrival_order()
+        every = k.window_levels()
+        assert len(every) >= 6, every
+        for _ in range(80):
+            batch = _clustered(rng, 2_000)
+            k.append(table(*batch))
+            held = [np.r_[h, b] for h, b in zip(held, batch, strict=True)]
+            assert k.drop_front(2_000) == len(held[0]) - 2_000
+            held = [h[2_000:] for h in held]
+            k.density(*near, 32.0, R.AGG_SUM)  # the pan: one zoom only
+        followed = k.window_levels()
+        assert 0 < len(followed) <= 3 and set(followed) < set(every), (followed, every)
+        fresh.load(table(*held))
+        fresh.keep_arrival_order()
+        for view in (far, near):
+            for agg in (R.AGG_SUM, R.AGG_COUNT, R.AGG_MEAN):
+                a, _ = k.density(*view, 32.0, agg)
+                b, bmax = fresh.density(*view, 32.0, agg)
+                assert bmax > 0
+                np.testing.assert_array_equal(a, b, err_msg=f"{view} agg {agg}")
+        assert len(k.window_levels()) > len(followed)  # the far view's level is followed again

@@ -271,6 +271,13 @@ class Kernel:
         for :class:`ArrivalOrderLost`."""
         self.drop_front(0)
 
+    def window_levels(self) -> list[int]:
+        """``hw_window_levels``: the pyramid levels a sliding window keeps up to date (those
+        frames asked for lately, and their neighbours); the others are rebuilt from the rows
+        when a frame next needs them."""
+        bits = _u32(self._call("hw_window_levels"))
+        return [level for level in range(32) if bits >> level & 1]
+
     def time_window(
         self, t0: float | None = None, t1: float | None = None, half_life: float | None = None
     ) -> None:

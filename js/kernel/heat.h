@@ -66,7 +66,7 @@
 #define HW_API __attribute__((visibility("default")))
 
 /* ABI version; bumped on any change to this file. */
-#define HW_ABI_VERSION 7u
+#define HW_ABI_VERSION 8u
 
 /* Flags of hw_points_append. */
 #define HW_HAS_WEIGHT 1u
@@ -143,6 +143,10 @@ HW_API void hw_points_index(void);
  * room, and a window's room grows once to a quarter more than it holds, so appends and drops
  * at a steady size move each row about once per quarter of the window that passes. */
 HW_API uint32_t hw_points_drop_front(uint32_t n);
+/* The pyramid levels a sliding window keeps up to date (bit l for level l): those frames have
+ * asked for lately and their neighbours; the others are rebuilt from the rows when a frame
+ * next needs them. 0 before the first hw_points_drop_front. */
+HW_API uint32_t hw_window_levels(void);
 /* Forgets all points (keeps their memory for reuse). */
 HW_API void hw_points_clear(void);
 /* Releases all point and frame memory back to the kernel's allocator. */

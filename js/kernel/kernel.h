@@ -145,7 +145,8 @@ void spatial_release(void);
 void sw_build(void);
 /* Adds (sign 1) or removes (sign -1) rows [begin, end) to or from the levels. */
 void sw_rows(uint32_t begin, uint32_t end, float sign);
-/* Whether level l follows the rows (frames may splat its cells). */
+/* Whether level l follows the rows (frames may splat its cells); a frame's asking keeps it
+ * and its neighbours followed, and rebuilds it from the rows if it had been set aside. */
 int sw_level(int level);
 void sw_reset(void);
 void sw_release(void);

@@ -8,11 +8,22 @@
  * them as live ones; then the level is rebuilt from the rows. A level that grows past a quarter
  * of the points is given up (frames use the rows instead), as spatial.c does. The levels are
  * spatial.c's (spatial_levels()); while rows stream, this room alone changes them. Calls
- * spatial.c, points.c and memory.c. */
+ * spatial.c, points.c and memory.c.
+ *
+ * Only the levels frames use are kept up to date: each append and drop costs a hash update per
+ * level followed, which at 1M rows a second in and out was the page's largest cost while
+ * panning (9 levels: ~170 ms a second). A level no frame has asked for (nor one a level away)
+ * during SW_IDLE_APPENDS appends is set aside; the next frame that needs it rebuilds it from
+ * the rows (one pass over them). */
 #include "kernel.h"
 
 /* Whether the levels follow the rows (set by sw_build, cleared by sw_reset). */
 static int sw_on;
+/* Appends since a frame last asked for each level (or one next to it); set aside: 0 = followed,
+ * 1 = set aside until a frame asks for it (rebuilt then). */
+#define SW_IDLE_APPENDS 64u
+static uint32_t sw_idle[PYR_MAX + 1];
+static int sw_aside[PYR_MAX + 1];
 
 static inline uint32_t mix(uint32_t k) {
   k ^= k >> 16;
@@ -127,7 +138,11 @@ void sw_build(void) {
   Level *pyr = spatial_levels();
   if (points()->t) return; /* frames with times use the rows in the time window instead */
   sw_on = 1;
-  for (int level = PYR_MIN; level <= PYR_MAX; level++) level_build(&pyr[level], level);
+  for (int level = PYR_MIN; level <= PYR_MAX; level++) {
+    level_build(&pyr[level], level);
+    sw_idle[level] = 0;
+    sw_aside[level] = 0;
+  }
 }
 
 void sw_rows(uint32_t begin, uint32_t end, float sign) {
@@ -140,7 +155,12 @@ void sw_rows(uint32_t begin, uint32_t end, float sign) {
   }
   for (int level = PYR_MIN; level <= PYR_MAX; level++) {
     Level *l = &pyr[level];
-    if (!l->usable) continue;
+    if (sw_aside[level] || !l->usable) continue;
+    if (sign > 0 && ++sw_idle[level] > SW_IDLE_APPENDS) {
+      give_up(l);
+      sw_aside[level] = 1;
+      continue;
+    }
     uint32_t shift = 32 - (uint32_t)level;
     for (uint32_t i = begin; i < end && l->usable; i++) {
       if (p->y[i] == NO_POSITION) continue;
@@ -153,14 +173,34 @@ void sw_rows(uint32_t begin, uint32_t end, float sign) {
 }
 
 int sw_level(int level) {
-  const Level *l = pyramid(level);
-  return sw_on && l->usable && l->n ? 1 : 0;
+  if (!sw_on) return 0;
+  Level *pyr = spatial_levels();
+  for (int near = level - 1; near <= level + 1; near++) {
+    if (near < PYR_MIN || near > PYR_MAX) continue;
+    sw_idle[near] = 0; /* a zoom of one step next is likely: keep the neighbours followed */
+    if (near == level && sw_aside[near]) {
+      sw_aside[near] = 0;
+      level_build(&pyr[near], near);
+    }
+  }
+  const Level *l = &pyr[level];
+  return l->usable && l->n ? 1 : 0;
+}
+
+uint32_t hw_window_levels(void) {
+  uint32_t bits = 0;
+  for (int level = PYR_MIN; level <= PYR_MAX; level++)
+    if (sw_on && !sw_aside[level] && pyramid(level)->usable) bits |= 1u << level;
+  return bits;
 }
 
 void sw_reset(void) {
   Level *pyr = spatial_levels();
   sw_on = 0;
-  for (int level = PYR_MIN; level <= PYR_MAX; level++) give_up(&pyr[level]);
+  for (int level = PYR_MIN; level <= PYR_MAX; level++) {
+    give_up(&pyr[level]);
+    sw_aside[level] = 0;
+  }
 }
 
 void sw_release(void) {

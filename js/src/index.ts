@@ -134,7 +134,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     grid: (msg, buffers) => served?.receive(msg, buffers),
   });
   // Python asks for a PNG of what this view shows (m.snapshot()): snapshot.ts composes it.
-  const detachSnapshots = attachSnapshots(model, root, map);
+  const detachSnapshots = attachSnapshots(model, root, map, () => legend.flush());
 
   const selection = new SelectionTool(map, model);
   const sync = new ViewSync(map, model);

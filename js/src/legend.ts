@@ -2,9 +2,14 @@
 // the last frame.
 import * as L from "leaflet";
 import type { Scale } from "./model";
+import { Throttle } from "./throttle";
 
 const BAR_WIDTH = 160;
 const BAR_HEIGHT = 10;
+// New labels at most this often: while rows stream in, the domain changes every frame, and each
+// relabel made Leaflet's next getBoundingClientRect (a pan's pointer events) lay the page out
+// again (60–100 ms a second of the main thread at 50 frames a second).
+const RELABEL_MS = 250;
 
 export interface LegendState {
   lut: Uint8Array;
@@ -35,6 +40,8 @@ export class Legend extends L.Control {
   private labels = L.DomUtil.create("div", "heatwidget-legend-labels", this.root);
   private shown = "";
   private drawnLut: Uint8Array | null = null;
+  private latest: LegendState | null = null;
+  private readonly relabel = new Throttle(RELABEL_MS, () => this.label());
 
   constructor() {
     super({ position: "bottomright" });
@@ -47,9 +54,26 @@ export class Legend extends L.Control {
     return this.root;
   }
 
+  override onRemove(): void {
+    this.relabel.cancel();
+  }
+
+  /** Shows `s`: the bar and visibility now, the labels within RELABEL_MS (the latest). */
   update(s: LegendState): void {
     this.root.style.display = s.visible ? "" : "none";
     if (s.lut !== this.drawnLut) this.drawBar(s.lut);
+    this.latest = s;
+    this.relabel.request();
+  }
+
+  /** Shows the latest labels now (a snapshot reads them from the DOM). */
+  flush(): void {
+    if (this.relabel.pending) this.relabel.now();
+  }
+
+  private label(): void {
+    const s = this.latest;
+    if (!s) return;
     const vals = s.vmin === null || s.vmax === null
       ? ["", "", ""]
       : [s.vmin, middle(s.vmin, s.vmax, s.scale), s.vmax].map(format);

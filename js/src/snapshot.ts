@@ -240,7 +240,9 @@ const FIRST_FRAME_MS = 10_000;
 
 /** Wires snapshots for one view: says hello/bye, answers {type: "snapshot", id} and
  * {type: "ping", id}. Returns the cleanup. */
-export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): () => void {
+export function attachSnapshots(
+  model: Model, root: HTMLElement, map: L.Map, beforeCompose: () => void = () => {},
+): () => void {
   const view = Math.random().toString(36).slice(2) + Date.now().toString(36);
   root.dataset.view = view;
   const say = (event: "hello" | "bye" | "pong", id?: string) => {
@@ -260,6 +262,7 @@ export function attachSnapshots(model: Model, root: HTMLElement, map: L.Map): ()
       // Leaflet keeps the last size of a map that was hidden since: ask the element.
       const { clientWidth: x, clientHeight: y } = map.getContainer();
       if (x === 0 || y === 0) throw new Error(`the map is not visible (${x} × ${y} px)`);
+      beforeCompose();
       const { canvas, tiles, tileCount } = compose(root, map);
       const bytes = await toPng(canvas);
       const count = Math.max(1, Math.ceil(bytes.byteLength / CHUNK_BYTES));
