@@ -307,6 +307,41 @@ def test_pyramid_frames_match_point_frames(wasm: Path) -> None:
                 assert amax == pytest.approx(bmax, rel=0.06), (name, zoom)
 
 
+def _in_spatial_order(k: Kernel) -> bool:
+    """Whether the rows held are in level-12 Morton order (spatial.c xy_key)."""
+    from heatwidget.aggregate import morton
+
+    n = k.point_count
+    x = k._view("hw_points_x", np.uint32, n).copy()
+    y = k._view("hw_points_y", np.uint32, n).copy()
+    key = morton.encode(x >> np.uint32(20), y >> np.uint32(20)).astype(np.int64)
+    return bool((np.diff(key) >= 0).all())
+
+
+def test_index_when_idle_merges_a_smaller_tail_than_frames_do(wasm: Path) -> None:
+    """Rows appended to sorted points wait in arrival order; a frame merges them at an eighth
+    of the rows, an idle host's index() (model-kernel.ts, when appends pause) at a 64th, and
+    the frames drawn from the merged rows are those of the rows loaded afresh."""
+    rng = np.random.default_rng(8)
+    base, more = _clustered(rng, 200_000), _clustered(rng, 200_000 // 32)
+    view = ((40.0, 30.0), 2.0, 640, 480)
+    with Kernel(wasm) as k, Kernel(wasm) as fresh:
+        k.load(table(*base))
+        k.index()
+        k.append(table(*more))
+        k.density(*view, 12.0, R.AGG_SUM)
+        assert not _in_spatial_order(k)  # a 32nd: frames leave it as a tail
+        k.index()
+        assert _in_spatial_order(k)
+        fresh.load(table(*(np.r_[a, b] for a, b in zip(base, more, strict=True))))
+        fresh.index()
+        for agg in (R.AGG_SUM, R.AGG_COUNT):
+            a, _ = k.density(*view, 12.0, agg)
+            b, bmax = fresh.density(*view, 12.0, agg)
+            assert bmax > 0
+            np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * bmax)
+
+
 def test_appends_and_sliding_window_on_sorted_points(wasm: Path) -> None:
     rng = np.random.default_rng(13)
     lon, lat, wt = _clustered(rng, 150_000)

@@ -129,7 +129,9 @@ HW_API int32_t hw_points_append_fixed(uint32_t n, uint32_t flags);
 HW_API int32_t hw_points_reserve(uint32_t capacity);
 /* [grows] Puts the points held in spatial order now (see "Cost"), so a later frame does not
  * have to. Otherwise the first frame after hw_points_clear draws without it (data show as soon
- * as they are loaded) and the next frame sorts. Hosts call this when idle after a load. */
+ * as they are loaded) and the next frame sorts. Hosts call this when idle after a load, and
+ * when appends pause: rows appended to points in spatial order wait in arrival order (drawn one
+ * by one) until a frame merges them, at an eighth of the rows, or this, at a 64th. */
 HW_API void hw_points_index(void);
 /* What hw_points_drop_front returns for points in spatial order, which keep no arrival numbers:
  * nothing is dropped; load the rows again in arrival order (see "Cost"). */

@@ -19,6 +19,9 @@ function whenIdle(fn: () => void): void {
   else setTimeout(fn, 0);
 }
 
+// How long appends must pause before the rows appended are merged into spatial order.
+const QUIET_MS = 1000;
+
 export class ModelKernel {
   readonly ready: Promise<HeatKernel>;
   private kernel: HeatKernel | null = null;
@@ -32,6 +35,7 @@ export class ModelKernel {
   /** Loaded but not yet in spatial order (heat.h hw_points_index). */
   private indexPending = false;
   private indexing = false;
+  private quiet: ReturnType<typeof setTimeout> | undefined;
   private unfeed: () => void;
 
   constructor(private store: PointStore, private onForget: () => void) {
@@ -88,6 +92,7 @@ export class ModelKernel {
     try {
       k.append(e.chunks);
       k.dropFront(e.drop);
+      if (e.chunks.length) this.mergeWhenQuiet();
     } catch (err) {
       if (err instanceof ArrivalOrderLost) {
         // The rows are in spatial order, which keeps no arrival numbers (4 B a row saved):
@@ -119,6 +124,18 @@ export class ModelKernel {
     });
   }
 
+  /** Appended rows wait in arrival order, drawn one by one, until a frame merges them (at an
+   * eighth of the rows: up to 45 ms a frame at 25M). Once appends pause for QUIET_MS, the
+   * kernel merges them when the page is idle (hw_points_index), and the views draw again. */
+  private mergeWhenQuiet(): void {
+    if (this.store.windowed) return; // a sliding window keeps arrival order: nothing to merge
+    clearTimeout(this.quiet);
+    this.quiet = setTimeout(() => {
+      this.indexPending = true;
+      this.indexSoon();
+    }, QUIET_MS);
+  }
+
   frame(view: ViewKernel, p: FrameParams, lut: Uint8Array): Frame | null {
     const k = this.kernel;
     if (!k) return null;
@@ -140,6 +157,7 @@ export class ModelKernel {
     if (this.owner === view) this.owner = null;
     if (this.views.size > 0) return;
     this.freed = true;
+    clearTimeout(this.quiet);
     this.unfeed();
     this.kernel?.free();
     this.kernel = null;

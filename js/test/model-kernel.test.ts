@@ -1,5 +1,5 @@
 // The model's kernel (the real heat.wasm from `npm run build`), fed by the model's store.
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ViewKernel } from "../src/model-kernel";
 import { PointStore } from "../src/store";
 import { FakeModel, ipc, view } from "./helpers";
@@ -123,6 +123,35 @@ describe("ViewKernel", () => {
     // exactly the oldest 3,000 (at lon -90) went
     expect([k.valueAt(64, 128), k.valueAt(128, 128), k.valueAt(160, 128)]).toEqual([0, 1, 3000]);
     k.release();
+  });
+
+  it("merges appended rows into spatial order once appends pause, then the views draw again", async () => {
+    const fill = (n: number, v: number) => new Array<number>(n).fill(v);
+    const { model, store } = storeOf(fill(64_000, 10), fill(64_000, 0));
+    let redraws = 0;
+    const k = await ViewKernel.acquire(store, () => redraws++);
+    const heat = await k.model.ready;
+    heat.index();
+    const index = vi.spyOn(heat, "index");
+    vi.useFakeTimers();
+    try {
+      const rows = (seq: number) => model.custom({ type: "delta", seq, rows: 5000, drop: 0 }, [
+        view(ipc({ lon: fill(5000, -10), lat: fill(5000, 0) })),
+      ]);
+      rows(2);
+      vi.advanceTimersByTime(900);
+      rows(3); // still streaming: the merge waits for a pause
+      vi.advanceTimersByTime(900);
+      expect(index).not.toHaveBeenCalled();
+      const before = redraws;
+      vi.advanceTimersByTime(101); // 1 s without an append, then the idle callback
+      expect(index).toHaveBeenCalledTimes(1);
+      expect(redraws).toBe(before + 1);
+      expect(k.pointCount).toBe(74_000);
+    } finally {
+      vi.useRealTimers();
+      k.release();
+    }
   });
 
   it("keeps a model with max_points in arrival order from the load on: its first drop needs no reload", async () => {
