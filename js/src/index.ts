@@ -85,8 +85,12 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     showCount();
     // No frame until a big reset's last part is in: a frame drawn over part of the rows lets
     // the next frame sort all of them inside itself (spatial.c spatial_frame_begins), and
-    // takes the thread the parts arrive on.
-    if (e.kind === "append" ? e.partial : store.incoming > 0) return;
+    // takes the thread the parts arrive on. Each part is splatted into that frame instead,
+    // while the page waits for the next, so the frame splats only the last part.
+    if (e.kind === "append" ? e.partial : store.incoming > 0) {
+      layer.splatAhead();
+      return;
+    }
     layer.redraw();
   };
   const showCount = () => {

@@ -127,6 +127,16 @@ export class ModelKernel {
     return k.frame(p);
   }
 
+  /** A big reset's part (not the last) is in: `view`'s next frame is splatted ahead over the
+   * rows so far (HeatKernel.splatAhead). Only the model's first view does: views of other
+   * sizes would start each other's frame again. The rows the frame holds, or -1. */
+  splatAhead(view: ViewKernel, p: FrameParams): number {
+    const k = this.kernel;
+    if (!k || this.views.values().next().value !== view) return -1;
+    this.owner = null; // the kernel's last frame is gone: a view reading it draws it again
+    return k.splatAhead(p);
+  }
+
   valueAt(x: number, y: number): number | null {
     return this.kernel ? this.kernel.valueAt(x, y) : null;
   }
@@ -209,6 +219,12 @@ export class ViewKernel {
     const frame = this.shared.frame(this, p, this.lut);
     if (frame) this.shared.indexSoon();
     return frame;
+  }
+
+  /** While a big reset's parts arrive: the rows so far splatted into the frame `frame(p)` will
+   * draw when the last is in (ModelKernel.splatAhead). The rows it holds, or -1. */
+  splatAhead(p: FrameParams): number {
+    return this.shared.splatAhead(this, p);
   }
 
   /** This view's last frame's density at frame pixel (x, y), or null outside it. */
