@@ -238,15 +238,16 @@ export class HeatLayer extends L.Layer {
 
   /** While a big reset's parts arrive (no frame is drawn until the last): splats the rows so
    * far into the frame the next draw() makes of the view as it is (ViewKernel.splatAhead), so
-   * that frame splats only the last part. A view that moves meanwhile draws as usual. */
-  splatAhead(): void {
+   * that frame splats only the last part. A view that moves meanwhile draws as usual. Returns
+   * the rows the frame holds, or -1 when none are splatted ahead. */
+  splatAhead(): number {
     const map = this._map as MapInternals;
     const kernel = this.kernel;
-    if (!map || map._animatingZoom || !kernel || kernel.pointCount === 0) return;
+    if (!map || map._animatingZoom || !kernel || kernel.pointCount === 0) return -1;
     const size = map.getSize();
-    if (size.x === 0 || size.y === 0) return;
+    if (size.x === 0 || size.y === 0) return -1;
     const origin = map.getPixelOrigin().add(map.containerPointToLayerPoint([0, 0]));
-    kernel.splatAhead(this.params(origin, map.getZoom(), size));
+    return kernel.splatAhead(this.params(origin, map.getZoom(), size));
   }
 
   // As Leaflet's own renderers do: scale the last frame about the zoom's focus while the zoom

@@ -88,7 +88,7 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     // takes the thread the parts arrive on. Each part is splatted into that frame instead,
     // while the page waits for the next, so the frame splats only the last part.
     if (e.kind === "append" ? e.partial : store.incoming > 0) {
-      layer.splatAhead();
+      root.dataset.aheadRows = String(layer.splatAhead());
       return;
     }
     layer.redraw();
