@@ -72,6 +72,18 @@ def test_parts_splatted_ahead_make_the_same_frame(kernels, view, radius: float) 
         got, got_max = parted.density(*args)
         np.testing.assert_array_equal(got, expected, err_msg=name)
         assert got_max == expected_max, name
+        # in slices of 4,000 rows that end inside parts, the last slice leaving rows to the frame
+        parted.load(parts[0])
+        for part in parts[1:]:
+            now = parted.density_ahead(*args, limit=4_000)
+            while now is not None and now < parted.point_count:
+                now = parted.density_ahead(*args, limit=4_000)
+            assert now == parted.point_count, name
+            parted.append(part)
+        assert parted.density_ahead(*args, limit=1_000) == held[-1] + 1_000, name
+        got, got_max = parted.density(*args)
+        np.testing.assert_array_equal(got, expected, err_msg=name)
+        assert got_max == expected_max, name
 
 
 def test_the_frame_uses_the_rows_splatted_ahead(kernels) -> None:
@@ -181,3 +193,5 @@ def test_density_ahead_checks_its_arguments(kernels) -> None:
         parted.density_ahead((0.0, 0.0), 1, 0, 10, 0.0, R.AGG_SUM)
     with pytest.raises(ValueError, match="aggregation"):
         parted.density_ahead((0.0, 0.0), 1, 10, 10, 0.0, 7)
+    with pytest.raises(ValueError, match=r"limit must be a number of rows.*got -1"):
+        parted.density_ahead((0.0, 0.0), 1, 10, 10, 0.0, R.AGG_SUM, limit=-1)

@@ -119,6 +119,18 @@ def _u32(v: int) -> int:
     return int(v) & 0xFFFFFFFF
 
 
+_LIMIT_ALL = 2**32 - 1
+
+
+def _checked_limit(limit: int) -> int:
+    if not 0 <= int(limit) < _LIMIT_ALL:
+        raise ValueError(
+            f"limit must be a number of rows from 0 to {_LIMIT_ALL - 1}, got {limit!r}: "
+            "pass None to splat every row held"
+        )
+    return int(limit)
+
+
 class Kernel:
     """One instance of the heat kernel: its points, its last frame, its memory.
 
@@ -387,9 +399,11 @@ class Kernel:
         height: int,
         radius: float,
         aggregation: int,
+        limit: int | None = None,
     ) -> int | None:
         """``hw_density_ahead``: splats the rows loaded so far into the first frame of a load
-        (the rows appended since the last call with the same arguments), so that the next
+        (the rows appended since the last call with the same arguments; at most ``limit`` of
+        them, None: all), so that the next
         :meth:`density` with the same arguments splats only the rest. Returns the rows the
         frame holds, or None when this frame cannot be splatted ahead (heat.h: rows with times,
         a time window, rows sorted or a frame drawn since the load); :meth:`density` is the
@@ -407,6 +421,7 @@ class Kernel:
                 height,
                 float(radius),
                 int(aggregation),
+                _LIMIT_ALL if limit is None else _checked_limit(limit),
             )
         )
         return None if done < 0 else done

@@ -531,7 +531,7 @@ static uint32_t ahead_take(double x0, double y0, double zoom, uint32_t width, ui
 }
 
 int32_t hw_density_ahead(double x0, double y0, double zoom, uint32_t width, uint32_t height,
-                         float radius, uint32_t aggregation) {
+                         float radius, uint32_t aggregation, uint32_t limit) {
   if (!ahead_possible()) {
     ahead.active = 0;
     return -1;
@@ -554,6 +554,7 @@ int32_t hw_density_ahead(double x0, double y0, double zoom, uint32_t width, uint
   }
   Rows rows = rows_in_window();
   rows.begin = ahead.done;
+  if (rows.end - rows.begin > limit) rows.end = rows.begin + limit;
   Splat sp = splat_setup(x0, y0, zoom, pl.margin, width, height, pl.f);
   splat(&sp, pl.aggregation, &rows);
   ahead.done = rows.end;

@@ -69,7 +69,7 @@ interface HeatExports {
   /** [grows] The first frame of a load splatted ahead over the rows so far (heat.h); the rows
    * it holds, or -1 when it cannot be. */
   hw_density_ahead(x0: number, y0: number, zoom: number, width: number, height: number,
-    radius: number, aggregation: number): number;
+    radius: number, aggregation: number, limit: number): number;
   /** [grows] A frame's padded grid to fill (heat.h "Frames from a grid"); 0 without memory. */
   hw_grid_begin(width: number, height: number, radius: number, aggregation: number): number;
   /** The last hw_grid_begin's {f, margin, gw, gh}: 4 uint32, kernel-owned. */
@@ -304,13 +304,14 @@ export class HeatKernel {
    * arrive (heat.h hw_density_ahead): that frame then splats only the rows loaded since.
    * Returns the rows the frame holds, or -1 when it cannot be splatted ahead (rows with times,
    * a time window, a frame drawn since the load...: `frame(p)` then draws as usual). The last
-   * frame is no longer readable (valueAt, countNear) until the next `frame`. */
-  splatAhead(p: FrameParams): number {
+   * frame is no longer readable (valueAt, countNear) until the next `frame`. At most `limit`
+   * rows a call: the next goes on from there. */
+  splatAhead(p: FrameParams, limit = 0xffffffff): number {
     const k = this.k;
     this.last = null;
     k.hw_time_window(p.t0 ?? NaN, p.t1 ?? NaN, p.halfLife ?? 0);
     return k.hw_density_ahead(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
-      AGGREGATIONS[p.aggregation] ?? 0);
+      AGGREGATIONS[p.aggregation] ?? 0, limit);
   }
 
   /** The geometry of the grid a frame of `p` bins into (server mode asks Python for it). */

@@ -81,6 +81,7 @@ describe("splatting a reset's parts ahead", () => {
         if (i < run.count - 1) held.push(run.k.splatAhead(p));
       }
       expect(held).toEqual([6_000, 6_005, 13_000]);
+      expect(run.k.splatAhead(p, 10)).toBe(13_010); // a slice: the frame splats the rest
       const got = Float32Array.from(run.k.frame(p)?.grid ?? []);
       const expected = await whole(all, p);
       expect(expected.some((v) => v > 0)).toBe(true);

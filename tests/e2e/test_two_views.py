@@ -213,7 +213,7 @@ def test_two_views_of_one_model_share_one_kernel(
     # and shows the same pixels
     ahead = int(late.attr("data-ahead-rows") or -1)
     figures["late_view_ahead_rows"] = ahead
-    assert N // 2 < ahead < N + 500, ahead  # every part but the last
+    assert 0 < ahead < N + 500, ahead  # (some of) the parts before the last
     assert late_px.shape == last.shape and np.array_equal(late_px, last)
     late_shared = web.page.evaluate(_SHARED_JS)
     assert late_shared["views"] == 1 and late_shared["points"] == N + 500, late_shared
