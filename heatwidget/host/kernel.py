@@ -119,6 +119,18 @@ def _u32(v: int) -> int:
     return int(v) & 0xFFFFFFFF
 
 
+_LIMIT_ALL = 2**32 - 1
+
+
+def _checked_limit(limit: int) -> int:
+    if not 0 <= int(limit) < _LIMIT_ALL:
+        raise ValueError(
+            f"limit must be a number of rows from 0 to {_LIMIT_ALL - 1}, got {limit!r}: "
+            "pass None to splat every row held"
+        )
+    return int(limit)
+
+
 class Kernel:
     """One instance of the heat kernel: its points, its last frame, its memory.
 
@@ -377,11 +389,7 @@ class Kernel:
         ``origin`` is the frame's top-left world pixel at ``zoom`` (see _viewport.py);
         ``aggregation`` is one of the ``HW_AGG_*`` constants.
         """
-        width, height = int(width), int(height)
-        if width < 1 or height < 1:
-            raise ValueError(f"frame size must be at least 1x1, got {width}x{height}")
-        if aggregation not in (HW_AGG_SUM, HW_AGG_COUNT, HW_AGG_MEAN, HW_AGG_MAX):
-            raise ValueError(f"unknown aggregation constant {aggregation!r}")
+        width, height = self._checked_frame(width, height, aggregation)
         x0, y0 = (float(v) for v in origin)
         mx = float(
             self._call(
@@ -389,6 +397,50 @@ class Kernel:
             )
         )
         return self._frame_of(mx, width, height)
+
+    def density_ahead(
+        self,
+        origin: tuple[float, float],
+        zoom: float,
+        width: int,
+        height: int,
+        radius: float,
+        aggregation: int,
+        limit: int | None = None,
+    ) -> int | None:
+        """``hw_density_ahead``: splats the rows loaded so far into the first frame of a load
+        (the rows appended since the last call with the same arguments; at most ``limit`` of
+        them, None: all), so that the next
+        :meth:`density` with the same arguments splats only the rest. Returns the rows the
+        frame holds, or None when this frame cannot be splatted ahead (heat.h: rows with times,
+        a time window, rows sorted or a frame drawn since the load); :meth:`density` is the
+        same frame either way."""
+        width, height = self._checked_frame(width, height, aggregation)
+        x0, y0 = (float(v) for v in origin)
+        self._frame = None  # the last frame's buffers now hold this one
+        done = int(
+            self._call(
+                "hw_density_ahead",
+                x0,
+                y0,
+                float(zoom),
+                width,
+                height,
+                float(radius),
+                int(aggregation),
+                _LIMIT_ALL if limit is None else _checked_limit(limit),
+            )
+        )
+        return None if done < 0 else done
+
+    @staticmethod
+    def _checked_frame(width: int, height: int, aggregation: int) -> tuple[int, int]:
+        width, height = int(width), int(height)
+        if width < 1 or height < 1:
+            raise ValueError(f"frame size must be at least 1x1, got {width}x{height}")
+        if aggregation not in (HW_AGG_SUM, HW_AGG_COUNT, HW_AGG_MEAN, HW_AGG_MAX):
+            raise ValueError(f"unknown aggregation constant {aggregation!r}")
+        return width, height
 
     def _frame_of(self, mx: float, width: int, height: int) -> tuple[np.ndarray, float]:
         """The frame a density export just drew (its maximum ``mx``, < 0 when memory could not

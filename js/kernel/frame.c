@@ -66,7 +66,9 @@ void frame_release(void) {
   hw_free(fr.rgba);
   hw_free(fr.sorted);
   __builtin_memset(&fr, 0, sizeof fr);
+  frame_ahead_forget();
 }
+
 
 /* ---- The footprint ----------------------------------------------------------------------- */
 
@@ -490,11 +492,81 @@ static float frame_finish(const Plan *pl) {
 /* The plan of the frame hw_grid_begin sized. */
 static Plan grid_plan;
 
+/* ---- The first frame splatted ahead (hw_density_ahead) ----------------------------------------
+ * While a big load arrives in parts, the host splats each part into the first frame's grid as
+ * it comes; the frame itself (hw_density with the same arguments) then splats only the rows
+ * since and finishes as usual. Only where hw_density would splat every row held in arrival
+ * order into a zeroed grid (ahead_possible): each cell then receives the same additions in
+ * the same order, so the frame is the same bit for bit. */
+static struct {
+  int active;
+  double x0, y0, zoom;
+  uint32_t width, height, aggregation, done; /* done: rows [0, done) are in fr.pad */
+  float radius;
+} ahead;
+
+void frame_ahead_forget(void) { ahead.active = 0; }
+
+/* The first frame since the load, of rows without times, no time window, no sliding window. */
+static int ahead_possible(void) {
+  Rows rows = rows_in_window();
+  return !points()->t && !spatial_streaming() && spatial_first_frame() && rows.begin == 0 &&
+         rows.end == points()->count && !rows.check_time && !rows.decay;
+}
+
+static int ahead_same(double x0, double y0, double zoom, uint32_t width, uint32_t height,
+                      float radius, uint32_t aggregation) {
+  return ahead.active && ahead.x0 == x0 && ahead.y0 == y0 && ahead.zoom == zoom &&
+         ahead.width == width && ahead.height == height && ahead.radius == radius &&
+         ahead.aggregation == aggregation && ahead.done <= points()->count;
+}
+
+/* The rows a frame with these arguments finds splatted ahead in fr.pad (0: none, the frame
+ * starts from a zeroed grid); the frame splatted ahead is used up either way. */
+static uint32_t ahead_take(double x0, double y0, double zoom, uint32_t width, uint32_t height,
+                           float radius, uint32_t aggregation) {
+  int same = ahead_same(x0, y0, zoom, width, height, radius, aggregation) && ahead_possible();
+  ahead.active = 0;
+  return same ? ahead.done : 0;
+}
+
+int32_t hw_density_ahead(double x0, double y0, double zoom, uint32_t width, uint32_t height,
+                         float radius, uint32_t aggregation, uint32_t limit) {
+  if (!ahead_possible()) {
+    ahead.active = 0;
+    return -1;
+  }
+  Plan pl = plan_frame(radius, aggregation);
+  if (!ahead_same(x0, y0, zoom, width, height, radius, aggregation)) {
+    ahead.active = 0;
+    grid_pending = grid_frame = 0;
+    fr.placed = 0; /* the last frame's buffers are this one's now */
+    if (frame_begin(&pl, width, height)) return -1;
+    ahead.active = 1;
+    ahead.x0 = x0;
+    ahead.y0 = y0;
+    ahead.zoom = zoom;
+    ahead.width = width;
+    ahead.height = height;
+    ahead.radius = radius;
+    ahead.aggregation = aggregation;
+    ahead.done = 0;
+  }
+  Rows rows = rows_in_window();
+  rows.begin = ahead.done;
+  if (rows.end - rows.begin > limit) rows.end = rows.begin + limit;
+  Splat sp = splat_setup(x0, y0, zoom, pl.margin, width, height, pl.f);
+  splat(&sp, pl.aggregation, &rows);
+  ahead.done = rows.end;
+  return (int32_t)ahead.done;
+}
+
 float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t height,
                  float radius, uint32_t aggregation) {
   Plan pl = plan_frame(radius, aggregation);
+  uint32_t ahead_rows = ahead_take(x0, y0, zoom, width, height, radius, aggregation);
   grid_pending = grid_frame = 0;
-  if (frame_begin(&pl, width, height)) return -1.0f;
+  if (!ahead_rows && frame_begin(&pl, width, height)) return -1.0f;
   aggregation = pl.aggregation;
   Rows rows = rows_in_window();
   Splat sp = splat_setup(x0, y0, zoom, pl.margin, width, height, pl.f);
@@ -506,13 +578,16 @@ float hw_density(double x0, double y0, double zoom, uint32_t width, uint32_t hei
     splat_level(&sp, aggregation, window_level); /* a sliding window's pyramid (window.c) */
   else if (!timed && rows.end > rows.begin && spatial_ready(may_sort))
     splat_spatial(&sp, aggregation, &rows, x0, y0, pl.radius);
-  else
+  else {
+    rows.begin += ahead_rows; /* ahead_take: rows splatted ahead come only to this branch */
     splat(&sp, aggregation, &rows);
+  }
   return frame_finish(&pl);
 }
 
 float *hw_grid_begin(uint32_t width, uint32_t height, float radius, uint32_t aggregation) {
   grid_plan = plan_frame(radius, aggregation);
+  ahead.active = 0;
   grid_pending = grid_frame = 0;
   fr.placed = 0;
   if (frame_alloc(width, height, grid_plan.margin, grid_plan.f)) return NULL;
@@ -532,6 +607,7 @@ const uint32_t *hw_grid_geometry(void) { return grid_geometry; }
 float hw_density_grid(double x0, double y0, double zoom) {
   if (!grid_pending) return -1.0f;
   const Plan *pl = &grid_plan;
+  ahead.active = 0;
   if (frame_begin(pl, fr.width, fr.height)) return -1.0f;
   uint32_t cells = fr.gw * fr.gh;
   const float *sum = grid_cells, *cnt = grid_cells + cells, *mx = grid_cells + 2 * cells;

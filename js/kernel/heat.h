@@ -187,6 +187,24 @@ HW_API float hw_density(double x0, double y0, double zoom, uint32_t width, uint3
  * (data in time order), a frame visits only the rows inside the window. */
 HW_API void hw_time_window(double t0, double t1, double half_life);
 
+/* [grows] Splats ahead the first frame after a load while the load's rows arrive in parts: the
+ * first call sizes and zeroes the grid of a frame with these arguments, exactly as hw_density
+ * would, and splats the rows held into it; each later call with the same arguments splats
+ * the rows appended since; each call at most `limit` rows (the next call goes on from there,
+ * so a host can splat in slices between other work). The next hw_density with the same arguments (and time window)
+ * then splats only the rows not yet splatted and finishes as usual: the same
+ * frame, bit for bit, as hw_density over every row (each cell receives the same additions in
+ * the same order). Only for the frame that would splat every row held in arrival order: the
+ * first frame since hw_points_clear (no frame drawn, no hw_points_index), rows without times,
+ * no bounded time window, no hw_points_drop_front. Returns the rows the frame holds so far, or
+ * -1 when it cannot be splatted ahead (that case, or memory): hw_density then draws as usual.
+ * Arguments that differ from the last call start again; any other frame (hw_density with
+ * other arguments, hw_grid_begin) and hw_points_clear forget it. The last frame drawn is
+ * not readable after this call (hw_colorize, hw_dots, hw_frame_count_near): draw it again. */
+HW_API int32_t hw_density_ahead(double x0, double y0, double zoom, uint32_t width,
+                                uint32_t height, float radius, uint32_t aggregation,
+                                uint32_t limit);
+
 /* ---- Frames from a grid (server-side aggregation) ----------------------------------------------
  * A host that aggregates rows itself (heatwidget/aggregate) hands the kernel the binned grid of
  * a frame instead of points; the kernel then runs the same footprint, "mean" division,

@@ -127,6 +127,9 @@ int spatial_ready(int may_sort);
 /* A frame begins: returns whether it may sort (the first sort waits for the second frame, or
  * hw_points_index; merges do not wait). */
 int spatial_frame_begins(void);
+/* Whether the next frame is the first since the load and the rows are in arrival order (no
+ * sort, no frame drawn, no hw_points_index): it then splats every row in order (frame.c). */
+int spatial_first_frame(void);
 /* Whether a sliding window has dropped rows (or hw_points_drop_front(0) was called on rows in
  * arrival order): they then stay in arrival order until cleared. */
 int spatial_streaming(void);
@@ -209,6 +212,8 @@ const Frame *frame(void);
 /* The frame's scratch of n floats (quantiles, "mean" counts), or NULL if memory is short. */
 float *frame_scratch(uint32_t n);
 void frame_release(void);
+/* The rows held were replaced (hw_points_clear): a frame splatted ahead is forgotten. */
+void frame_ahead_forget(void);
 
 /* ---- dots.c ---- */
 /* The rows held changed (append, drop, clear, release): the weight domain is measured again. */

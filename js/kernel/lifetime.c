@@ -54,6 +54,7 @@ void hw_points_clear(void) {
   dots_forget();
   sw_reset();
   spatial_clear();
+  frame_ahead_forget();
 }
 
 void hw_release(void) {

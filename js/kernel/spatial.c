@@ -260,6 +260,8 @@ int spatial_frame_begins(void) {
   return may_sort;
 }
 
+int spatial_first_frame(void) { return !sp_sorted && !sp_frame_drawn; }
+
 /* Frees the pyramid and the tile index (lifetime.c has window.c free its tables first). */
 void spatial_release(void) {
   spatial_forget();

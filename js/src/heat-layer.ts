@@ -57,6 +57,9 @@ export interface FrameStats {
   dotsDrawn: number;
 }
 
+// Rows splatted ahead at a time (about 1.5 ms of the kernel's time).
+const AHEAD_SLICE = 1 << 17;
+
 // Leaflet's zoom animation: a CSS transition of 0.25 s (leaflet.css, .leaflet-zoom-anim).
 const ZOOM_ANIMATION_MS = 250;
 
@@ -211,23 +214,50 @@ export class HeatLayer extends L.Layer {
       }
       return;
     }
+    const params = this.params(origin, zoom, size);
+    const { dots } = params;
+    const frame = kernel.frame(params);
+    const t1 = performance.now();
+    if (frame) this.ctx.putImageData(frame.image, 0, 0);
+    else this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
+    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount,
+      dotsMix: dots?.mix ?? 0, dotsDrawn: frame?.dotsDrawn ?? 0 });
+  }
+
+  /** The parameters of a frame whose top-left is the world pixel `origin` at `zoom`. */
+  private params(origin: L.Point, zoom: number, size: L.Point): FrameParams {
     const { pointsZoom, pointsRadius, ...style } = this.style;
-    const dots = dotParams(zoom, pointsZoom, pointsRadius);
-    const frame = kernel.frame({
+    return {
       ...style,
-      dots,
+      dots: dotParams(zoom, pointsZoom, pointsRadius),
       radius: this.radiusPixels(),
       x0: origin.x,
       y0: origin.y,
       zoom,
       width: size.x,
       height: size.y,
-    });
-    const t1 = performance.now();
-    if (frame) this.ctx.putImageData(frame.image, 0, 0);
-    else this.ctx.clearRect(0, 0, this.canvas.width, this.canvas.height);
-    this.onFrame({ frame, ms: performance.now() - t0, kernelMs: t1 - t0, points: kernel.pointCount,
-      dotsMix: dots?.mix ?? 0, dotsDrawn: frame?.dotsDrawn ?? 0 });
+    };
+  }
+
+  /** While a big reset's parts arrive (no frame is drawn until the last): splats the rows so
+   * far into the frame the next draw() makes of the view as it is (ViewKernel.splatAhead), so
+   * that frame splats only the rest. A view that moves meanwhile draws as usual. In slices of
+   * AHEAD_SLICE rows for about `budgetMs`, so that the next part's message, which the page's
+   * one thread takes too, waits little. Returns the rows the frame holds, or -1 (none). */
+  splatAhead(budgetMs: number): number {
+    const map = this._map as MapInternals;
+    const kernel = this.kernel;
+    if (!map || map._animatingZoom || !kernel || kernel.pointCount === 0) return -1;
+    const size = map.getSize();
+    if (size.x === 0 || size.y === 0) return -1;
+    const origin = map.getPixelOrigin().add(map.containerPointToLayerPoint([0, 0]));
+    const p = this.params(origin, map.getZoom(), size);
+    const t0 = performance.now();
+    let held = kernel.splatAhead(p, AHEAD_SLICE);
+    while (held >= 0 && held < kernel.pointCount && performance.now() - t0 < budgetMs) {
+      held = kernel.splatAhead(p, AHEAD_SLICE);
+    }
+    return held;
   }
 
   // As Leaflet's own renderers do: scale the last frame about the zoom's focus while the zoom

@@ -9,7 +9,7 @@ import { type FrameStats, HeatLayer, heatStyle } from "./heat-layer";
 import { Legend } from "./legend";
 import { Basemap, createMap } from "./map";
 import { bytesOf, type Model, traitGetter } from "./model";
-import { ViewKernel } from "./model-kernel";
+import { ViewKernel, whenIdle } from "./model-kernel";
 import { addOutlines } from "./outlines";
 import { PlayClock } from "./play-clock";
 import { Pointer } from "./pointer";
@@ -22,6 +22,9 @@ import { createStore, type StoreEvent, storeFor } from "./store";
 import { ViewSync } from "./view-sync";
 
 export const version: string = __HEATWIDGET_VERSION__;
+
+/** Milliseconds of splatting ahead per idle callback (HeatLayer.splatAhead). */
+const AHEAD_BUDGET_MS = 5;
 
 /** Traits that change only the heat layer's style. */
 const RESTYLE = ["time_decay", "radius", "radius_units", "aggregation", "vmin", "vmax", "threshold"];
@@ -85,9 +88,27 @@ function render({ model, el }: { model: Model; el: HTMLElement }): () => void {
     showCount();
     // No frame until a big reset's last part is in: a frame drawn over part of the rows lets
     // the next frame sort all of them inside itself (spatial.c spatial_frame_begins), and
-    // takes the thread the parts arrive on.
-    if (e.kind === "append" ? e.partial : store.incoming > 0) return;
+    // takes the thread the parts arrive on. The parts are splatted into that frame instead
+    // once the page is idle (the next part's message first), so the frame splats the last.
+    if (e.kind === "append" ? e.partial : store.incoming > 0) {
+      splatAheadSoon();
+      return;
+    }
     layer.redraw();
+  };
+  // Splats the parts so far into the first frame when the page is idle, a few ms at a time,
+  // until they are all in it; once the last part is in, the frame splats what is left.
+  let aheadQueued = false;
+  const splatAheadSoon = () => {
+    if (aheadQueued) return;
+    aheadQueued = true;
+    whenIdle(() => {
+      aheadQueued = false;
+      if (store.incoming === 0) return;
+      const held = layer.splatAhead(AHEAD_BUDGET_MS);
+      root.dataset.aheadRows = String(held);
+      if (held >= 0 && held < (kernel?.pointCount ?? 0)) splatAheadSoon();
+    });
   };
   const showCount = () => {
     root.dataset.pointCount = String(kernel ? kernel.pointCount : 0);

@@ -66,6 +66,10 @@ interface HeatExports {
   hw_memory_bytes(): number;
   /** Dots over the last colour-mapped frame (heat.h hw_dots); rows drawn, or -1. */
   hw_dots(radius: number, mix: number, cap: number): number;
+  /** [grows] The first frame of a load splatted ahead over the rows so far (heat.h); the rows
+   * it holds, or -1 when it cannot be. */
+  hw_density_ahead(x0: number, y0: number, zoom: number, width: number, height: number,
+    radius: number, aggregation: number, limit: number): number;
   /** [grows] A frame's padded grid to fill (heat.h "Frames from a grid"); 0 without memory. */
   hw_grid_begin(width: number, height: number, radius: number, aggregation: number): number;
   /** The last hw_grid_begin's {f, margin, gw, gh}: 4 uint32, kernel-owned. */
@@ -294,6 +298,20 @@ export class HeatKernel {
     const max = k.hw_density(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
       AGGREGATIONS[p.aggregation] ?? 0);
     return this.finish(max, p);
+  }
+
+  /** Splats the rows loaded so far into the frame `frame(p)` will draw, while a load's parts
+   * arrive (heat.h hw_density_ahead): that frame then splats only the rows loaded since.
+   * Returns the rows the frame holds, or -1 when it cannot be splatted ahead (rows with times,
+   * a time window, a frame drawn since the load...: `frame(p)` then draws as usual). The last
+   * frame is no longer readable (valueAt, countNear) until the next `frame`. At most `limit`
+   * rows a call: the next goes on from there. */
+  splatAhead(p: FrameParams, limit = 0xffffffff): number {
+    const k = this.k;
+    this.last = null;
+    k.hw_time_window(p.t0 ?? NaN, p.t1 ?? NaN, p.halfLife ?? 0);
+    return k.hw_density_ahead(p.x0, p.y0, p.zoom, p.width, p.height, p.radius,
+      AGGREGATIONS[p.aggregation] ?? 0, limit);
   }
 
   /** The geometry of the grid a frame of `p` bins into (server mode asks Python for it). */

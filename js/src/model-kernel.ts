@@ -12,7 +12,7 @@ import { ArrivalOrderLost, type Frame, type FrameParams, HeatKernel } from "./ke
 import type { PointStore, StoreEvent } from "./store";
 
 // requestIdleCallback where there is one (not in every browser), else soon after this task.
-function whenIdle(fn: () => void): void {
+export function whenIdle(fn: () => void): void {
   const ric = (globalThis as { requestIdleCallback?: (cb: () => void, o?: object) => number })
     .requestIdleCallback;
   if (ric) ric(fn, { timeout: 500 });
@@ -144,6 +144,16 @@ export class ModelKernel {
     return k.frame(p);
   }
 
+  /** A big reset's part (not the last) is in: `view`'s next frame is splatted ahead over the
+   * rows so far (HeatKernel.splatAhead). Only the model's first view does: views of other
+   * sizes would start each other's frame again. The rows the frame holds, or -1. */
+  splatAhead(view: ViewKernel, p: FrameParams, limit?: number): number {
+    const k = this.kernel;
+    if (!k || this.views.values().next().value !== view) return -1;
+    this.owner = null; // the kernel's last frame is gone: a view reading it draws it again
+    return k.splatAhead(p, limit);
+  }
+
   valueAt(x: number, y: number): number | null {
     return this.kernel ? this.kernel.valueAt(x, y) : null;
   }
@@ -227,6 +237,13 @@ export class ViewKernel {
     const frame = this.shared.frame(this, p, this.lut);
     if (frame) this.shared.indexSoon();
     return frame;
+  }
+
+  /** While a big reset's parts arrive: the rows so far splatted into the frame `frame(p)` will
+   * draw when the last is in (ModelKernel.splatAhead), at most `limit` more. The rows it
+   * holds, or -1. */
+  splatAhead(p: FrameParams, limit?: number): number {
+    return this.shared.splatAhead(this, p, limit);
   }
 
   /** This view's last frame's density at frame pixel (x, y), or null outside it. */

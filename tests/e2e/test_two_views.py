@@ -209,6 +209,11 @@ def test_two_views_of_one_model_share_one_kernel(
     wait_until(lambda: late.point_count == N + 500, 60, "the late view to get the rows")
     late_px = late.wait_stable()
     figures["late_view_lit"] = int((late_px[..., 3] > 0).sum())
+    # its first frame had the parts before the last splatted ahead (heat.h hw_density_ahead)
+    # and shows the same pixels
+    ahead = int(late.attr("data-ahead-rows") or -1)
+    figures["late_view_ahead_rows"] = ahead
+    assert 0 < ahead < N + 500, ahead  # (some of) the parts before the last
     assert late_px.shape == last.shape and np.array_equal(late_px, last)
     late_shared = web.page.evaluate(_SHARED_JS)
     assert late_shared["views"] == 1 and late_shared["points"] == N + 500, late_shared
