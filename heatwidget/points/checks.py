@@ -171,9 +171,9 @@ def _check_infinite(ops: ColumnOps, raw: Raw, lats: Any, lons: Any, row: Any) ->
                 raise not_finite(label, float(col[i]), row(i))
 
 
-def _check_longitudes(ops: ColumnOps, raw: Raw, lons: Any, row: Any) -> None:
+def _check_longitudes(ops: ColumnOps, raw: Raw, lons: Any, abs_max: float, row: Any) -> None:
     """Longitudes beyond ±MAX_LONGITUDE cannot be degrees: an error."""
-    if ops.abs_max(lons) > MAX_LONGITUDE:
+    if abs_max > MAX_LONGITUDE:
         far = ops.over(lons, MAX_LONGITUDE)
         i = ops.first(far)
         raise not_longitude(raw.lon_label, float(lons[i]), row(i), ops.count(far))
@@ -202,7 +202,9 @@ def check(
     kept: Any = None  # the rows kept, when some were dropped
     dropped = 0
     located = [lats, lons] if times is None else [lats, lons, times]
-    if n_in and not all(ops.all_finite(c) for c in located):
+    # Each check below is a pass over 10M-row columns (~5 ms): none is made twice.
+    finite = not n_in or all(ops.all_finite(c) for c in located)
+    if not finite:
         missing = ops.missing(located)
         dropped = ops.count(missing)
         if dropped:  # else an infinity (an error below), or only a finite sum overflowed
@@ -228,7 +230,8 @@ def check(
     clamped = wrapped = 0
     bounds: Bounds | None = None
     if n:
-        _check_infinite(ops, raw, lats, lons, original_row)
+        if not finite:
+            _check_infinite(ops, raw, lats, lons, original_row)
         lat_min, lat_max = ops.min_max(lats)
         if lat_min < -90.0 or lat_max > 90.0:
             i = ops.first(ops.over(lats, 90.0))
@@ -249,14 +252,15 @@ def check(
                 MercatorEdgeWarning,
                 stacklevel=stacklevel,
             )
-        _check_longitudes(ops, raw, lons, original_row)
-        lon_min, lon_max = ops.min_max(lons)
+        lon_min, lon_max = ops.min_max(lons)  # finite here: no NaN, no infinity
+        _check_longitudes(ops, raw, lons, max(-lon_min, lon_max), original_row)
         if lon_min < -180.0 or lon_max >= 180.0:
             wrapped_lons = ops.wrap(lons)
             wrapped = ops.count(ops.differs(wrapped_lons, lons))
             lons = wrapped_lons
-        lat_min, lat_max = ops.min_max(lats)
-        lon_min, lon_max = ops.min_max(lons)
+            lon_min, lon_max = ops.min_max(lons)
+        if clamped:
+            lat_min, lat_max = ops.min_max(lats)
         bounds = (lat_min, lon_min, lat_max, lon_max)
 
     columns: dict[str, Any] = {"lon": lons, "lat": lats}
