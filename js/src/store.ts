@@ -37,6 +37,10 @@ export type FaultListener = (fault: string | null) => void;
 /** While at fault, the resync is asked again this often (its answer may have been lost). */
 export const RESYNC_RETRY_MS = 2000;
 const RESYNC_RETRIES = 5;
+/** Once deltas stop for this long, the store says its seq to Python (a `hello`): the last
+ * deltas of a burst can be lost on the way (a ZMQ queue of 1,000 messages, the IOPub rate
+ * limit) with no later message to show the gap; Python answers with a reset if it has moved on. */
+export const SETTLED_HELLO_MS = 1000;
 
 export class PointStore {
   /** The rows, while no kernel has taken them (see `holding`). */
@@ -58,6 +62,7 @@ export class PointStore {
   private faultListeners = new Set<FaultListener>();
   private askedAt = -Infinity;
   private retry: ReturnType<typeof setTimeout> | null = null;
+  private settled: ReturnType<typeof setTimeout> | null = null;
   private retries = 0;
   private decodeError = "";
   private unlisten: () => void;
@@ -94,6 +99,7 @@ export class PointStore {
     this.model.off("change:_seq", this.onState);
     this.model.off("change:_points", this.onState);
     if (this.retry !== null) clearTimeout(this.retry);
+    if (this.settled !== null) clearTimeout(this.settled);
     this.listeners.clear();
     this.feeds.clear();
     this.faultListeners.clear();
@@ -306,8 +312,17 @@ export class PointStore {
     this.dropFront(msg.drop);
     this.seq = msg.seq;
     this.applied();
+    this.helloWhenSettled();
     this.emit({ kind: "append", chunks, drop: msg.drop, at, partial: false });
   };
+
+  private helloWhenSettled(): void {
+    if (this.settled !== null) clearTimeout(this.settled);
+    this.settled = setTimeout(() => {
+      this.settled = null;
+      send(this.model, { type: "hello", seq: this.seq });
+    }, SETTLED_HELLO_MS);
+  }
 
   /** The delta's rows if it can apply whole, else why not. */
   private deltaRows(msg: DeltaMsg, buffers: Buffers): WireChunk[] | string {

@@ -1,5 +1,5 @@
-import { describe, expect, it } from "vitest";
-import { PointStore, type StoreEvent } from "../src/store";
+import { describe, expect, it, vi } from "vitest";
+import { PointStore, SETTLED_HELLO_MS, type StoreEvent } from "../src/store";
 import { FakeModel, ipc, lonsOf, view } from "./helpers";
 
 function setup(rows = 2, seq = 1) {
@@ -85,6 +85,26 @@ describe("PointStore", () => {
     expect(store.length).toBe(3);
     expect(store.seq).toBe(5);
     expect(model.sent.map((s) => s.content)).toEqual([{ type: "hello", seq: 5 }]);
+  });
+
+  it("says its seq once deltas stop: the last ones of a burst may have been lost", () => {
+    vi.useFakeTimers();
+    try {
+      const { model, store } = setup(2, 1);
+      model.sent.length = 0;
+      for (let seq = 2; seq <= 4; seq++) {
+        model.custom(delta(seq, 1), [rowsOf(1)]);
+        vi.advanceTimersByTime(SETTLED_HELLO_MS - 1); // still streaming: nothing said
+      }
+      expect(model.sent).toEqual([]);
+      vi.advanceTimersByTime(1);
+      expect(model.sent.map((s) => s.content)).toEqual([{ type: "hello", seq: 4 }]);
+      vi.advanceTimersByTime(10 * SETTLED_HELLO_MS); // once per pause, not a heartbeat
+      expect(model.sent).toHaveLength(1);
+      store.dispose();
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it("applies deltas in order: append, then drop the oldest", () => {

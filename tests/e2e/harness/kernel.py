@@ -35,8 +35,14 @@ class KernelClient:
     def _connect(self, connection_file: Path, timeout: float) -> None:
         from jupyter_client.blocking.client import BlockingKernelClient
 
+        import zmq
+
         kc = BlockingKernelClient()
         kc.load_connection_file(str(connection_file))
+        # The kernel's IOPub socket drops what a subscriber's 1,000-message queue cannot hold:
+        # a test that sends 1,000 messages in a burst would lose its own cell's reply. An
+        # unbounded receive queue here keeps this client's pipe drained.
+        kc.context.setsockopt(zmq.RCVHWM, 0)
         kc.start_channels()
         kc.wait_for_ready(timeout=timeout)
         self._kc = kc
