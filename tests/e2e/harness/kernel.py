@@ -33,9 +33,8 @@ class KernelClient:
         self._pool.submit(self._connect, connection_file, timeout).result(timeout + 10)
 
     def _connect(self, connection_file: Path, timeout: float) -> None:
-        from jupyter_client.blocking.client import BlockingKernelClient
-
         import zmq
+        from jupyter_client.blocking.client import BlockingKernelClient
 
         kc = BlockingKernelClient()
         kc.load_connection_file(str(connection_file))
