@@ -3,18 +3,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { HW_DOT_RADIUS, HW_DOTS_CAP } from "../src/abi";
 import { dotParams, dotsMix, fadesBetween, zoomProgress } from "../src/dots";
 import { HeatKernel } from "../src/kernel";
-import { fixedPoint } from "./helpers";
+import { fixedPoint, stubImageData } from "./helpers";
 
-beforeAll(() => {
-  // node has no ImageData: the frame's pixels are only wrapped, never drawn, here.
-  globalThis.ImageData ??= class {
-    constructor(
-      readonly data: Uint8ClampedArray,
-      readonly width: number,
-      readonly height: number,
-    ) {}
-  } as unknown as typeof ImageData;
-});
+beforeAll(stubImageData);
 
 describe("dotsMix", () => {
   it("fades the dots in over the zoom level below points_zoom", () => {

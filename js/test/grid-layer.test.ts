@@ -4,19 +4,11 @@ import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import { BUSY_MS, type Grid, GridClient, type GridSpec, resample } from "../src/grid-layer";
 import { HeatKernel } from "../src/kernel";
 import type { GridAnswerMsg, GridRequestMsg } from "../src/protocol";
+import { stubImageData } from "./helpers";
 
 afterEach(() => vi.useRealTimers());
 
-beforeAll(() => {
-  // node has no ImageData: the frame's pixels are only wrapped, never drawn, here.
-  globalThis.ImageData ??= class {
-    constructor(
-      readonly data: Uint8ClampedArray,
-      readonly width: number,
-      readonly height: number,
-    ) {}
-  } as unknown as typeof ImageData;
-});
+beforeAll(stubImageData);
 
 const spec = (x0: number, extra: Partial<GridSpec> = {}): GridSpec => ({
   x0, y0: 0, zoom: 3, width: 4, height: 2, radius: 0, aggregation: "count", t0: null, t1: null,

@@ -105,3 +105,14 @@ export function lonsOf(points: WirePoints): number[] {
 /** The bytes as Jupyter hands buffers over: a DataView. */
 export const view = (bytes: Uint8Array): DataView =>
   new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** node has no ImageData: the frame's pixels are only wrapped, never drawn, in these tests. */
+export function stubImageData(): void {
+  globalThis.ImageData ??= class {
+    constructor(
+      readonly data: Uint8ClampedArray,
+      readonly width: number,
+      readonly height: number,
+    ) {}
+  } as unknown as typeof ImageData;
+}

@@ -2,18 +2,9 @@
 import { beforeAll, describe, expect, it, vi } from "vitest";
 import { ViewKernel } from "../src/model-kernel";
 import { PointStore } from "../src/store";
-import { FakeModel, ipc, view } from "./helpers";
+import { FakeModel, ipc, stubImageData, view } from "./helpers";
 
-beforeAll(() => {
-  // node has no ImageData: the frame's pixels are only wrapped, never drawn, here.
-  globalThis.ImageData ??= class {
-    constructor(
-      readonly data: Uint8ClampedArray,
-      readonly width: number,
-      readonly height: number,
-    ) {}
-  } as unknown as typeof ImageData;
-});
+beforeAll(stubImageData);
 
 function storeOf(lon: number[], lat: number[], seq = 1) {
   const model = new FakeModel({ _points: view(ipc({ lon, lat })), _seq: seq });

@@ -6,18 +6,9 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { FrameParams } from "../src/kernel";
 import { ViewKernel } from "../src/model-kernel";
 import { PointStore } from "../src/store";
-import { type Columns, FakeModel, ipc, view } from "./helpers";
+import { type Columns, FakeModel, ipc, stubImageData, view } from "./helpers";
 
-beforeAll(() => {
-  // node has no ImageData: the frame's pixels are only wrapped, never drawn, here.
-  globalThis.ImageData ??= class {
-    constructor(
-      readonly data: Uint8ClampedArray,
-      readonly width: number,
-      readonly height: number,
-    ) {}
-  } as unknown as typeof ImageData;
-});
+beforeAll(stubImageData);
 
 /** Rows spread over the world with weights in (0, 10), from a fixed seed. */
 function rows(n: number, seed: number): Columns {
