@@ -11,7 +11,8 @@ increments after data-point-count has become n (a MutationObserver). Both clocks
 machine's wall clock. Between reps the widget goes back to 1,000 points (untimed), so each rep
 is a change of count. Reports median/min/max of: latency, Python's set_data call (inputs + Arrow
 encode + comm send), the page's data-load-ms (HeatKernel.load), len(m._points)/n (wire bytes a
-row), and the page's bytes a row: CDP's JS heap + ArrayBuffer backing stores after a full GC,
+row), the transport floor (the same number of bytes sent as one custom message of a bare
+anywidget model, Python's send → its handler in the page), and the page's bytes a row: CDP's JS heap + ArrayBuffer backing stores after a full GC,
 with n rows minus with 1,000 (tests/e2e/harness/memory.py), plus the kernel's WebAssembly memory
 (which CDP leaves out; it never shrinks, so it is counted whole, frame buffers included). Run it with another checkout's interpreter (its JupyterLab and kernel,
 its heatwidget) for a before/after in one session: `/work/main/.venv/bin/python
@@ -37,6 +38,21 @@ from e2e_helpers import lab_session, load_harness, notebook  # noqa: E402
 _IDLE_S = 3.0
 # Pans after the measurements (px): each followed by its frame.
 _PANS = [(200, 0), (0, 150), (-300, -100), (150, 80), (-50, -130)]
+
+# The transport floor: a bare anywidget model (no view: anywidget's initialize hook) that only
+# stamps the arrival of a custom message. The same bytes as the rows' message, one message,
+# Python's send → the page's handler: what any widget pays for them in this Lab.
+PROBE_PY = '''
+import anywidget
+class _Probe(anywidget.AnyWidget):
+    _esm = """export default { initialize({ model }) {
+      window.__probeReady = true;
+      model.on('msg:custom', (msg, buffers) => {
+        window.__probe = {at: Date.now(), bytes: buffers[0].byteLength};
+      });
+    } }"""
+probe = _Probe()
+'''
 
 NOTEBOOK = notebook(
     "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"
@@ -132,6 +148,8 @@ def main() -> int:
         if args.part_rows:
             kc.execute(f"import heatwidget.widget.stream as s_\ns_.PART_ROWS = {args.part_rows}")
         part_rows = int(kc.execute("import heatwidget.widget.stream as s_\nprint(s_.PART_ROWS)"))
+        kc.execute(PROBE_PY)
+        c.wait_until(lambda: page.evaluate("window.__probeReady === true"), 60, "the probe")
         for rep in range(1, args.reps + 1):
             kc.execute(f"df = cities({args.n}, seed={rep})", timeout=wait_s)  # untimed
             small_mem = page_memory(page)
@@ -179,6 +197,14 @@ def main() -> int:
                 f"rep {rep}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()),
                 file=sys.stderr,
             )
+            # The floor for the same bytes (untimed setup: the payload is made first).
+            kc.execute(f"payload = bytes({int(nbytes)})", timeout=wait_s)
+            page.evaluate("() => { window.__probe = null; }")
+            t_send = float(kc.execute("t0 = time.time(); probe.send({}, [payload]); print(t0)"))
+            arrived = c.wait_until(lambda: page.evaluate("window.__probe"), wait_s, "the probe")
+            row["floor_s"] = arrived["at"] / 1000 - t_send
+            kc.execute("del payload")
+            print(f"rep {rep}: floor_s {row['floor_s']:.3f}", file=sys.stderr)
             kc.execute("m.set_data(small)")
             c.wait_until(
                 lambda: (
@@ -213,6 +239,10 @@ def main() -> int:
         f"| page: data-load-ms (HeatKernel.load of the decoded points), ms | {s('page_load_ms')} |"
     )
     print(f"| page: first frame (data-frame-ms), ms | {s('frame_ms')} |")
+    print(
+        "| floor: the same bytes as one message of a bare anywidget, Python's send → the "
+        f"page's handler, s | {s('floor_s')} |"
+    )
     print(f"| bytes sent per point (len(m._points) / N) | {s('bytes_per_point')} |")
     print(
         "| page bytes per row (JS heap + ArrayBuffers: N rows − 1,000; + kernel memory) | "

@@ -310,16 +310,27 @@ class Kernel:
         self._need_frame()
         return _u32(self._call("hw_frame_count_near", float(px), float(py), float(radius)))
 
-    def project(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def project(
+        self,
+        lon: np.ndarray,
+        lat: np.ndarray,
+        out: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> tuple[np.ndarray, np.ndarray]:
         """``hw_project_staged``: fixed-point Web Mercator ``(x, y)`` (uint32 arrays) of the
         degrees ``lon``, ``lat``, exactly as the kernel stores appended points (heat.h
-        "Coordinates"; ``y == 2**32 - 1`` for a NaN or infinite coordinate). Holds nothing."""
+        "Coordinates"; ``y == 2**32 - 1`` for a NaN or infinite coordinate). Holds nothing.
+        ``out``: two uint32 arrays of the same length to write into (returned)."""
         lon = np.asarray(lon, dtype=np.float64).ravel()
         lat = np.asarray(lat, dtype=np.float64).ravel()
         if lon.shape != lat.shape:
             raise ValueError(f"lon and lat differ in length: {lon.size} != {lat.size}")
         n, cap = lon.size, self.stage_capacity
-        x, y = np.empty(n, np.uint32), np.empty(n, np.uint32)
+        if out is None:
+            x, y = np.empty(n, np.uint32), np.empty(n, np.uint32)
+        else:
+            x, y = out
+            if x.shape != (n,) or y.shape != (n,) or x.dtype != np.uint32 or y.dtype != np.uint32:
+                raise ValueError(f"out must be two uint32 arrays of {n} rows")
         for a in range(0, n, cap):
             m = min(cap, n - a)
             self._view("hw_stage_lon", np.float64, m)[:] = lon[a : a + m]
@@ -529,13 +540,15 @@ class Kernel:
 _THREAD = threading.local()
 
 
-def project_degrees(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def project_degrees(
+    lon: np.ndarray, lat: np.ndarray, out: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """:meth:`Kernel.project` on a kernel of this thread's own (made on first use): a plain
     function, so it pickles by name to Dask workers (heatwidget.aggregate projects with it)."""
     k = getattr(_THREAD, "kernel", None)
     if k is None:
         k = _THREAD.kernel = Kernel()
-    return k.project(lon, lat)
+    return k.project(lon, lat, out)
 
 
 def _close_managed(obj: Any) -> None:

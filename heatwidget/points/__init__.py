@@ -8,6 +8,7 @@ forms → tables.
 
 from __future__ import annotations
 
+from .fixed import Projector
 from .schema import (
     DroppedRowsWarning,
     InputReport,
@@ -27,6 +28,7 @@ __all__ = [
     "MercatorEdgeWarning",
     "PointColumns",
     "PointStore",
+    "Projector",
     "WeightUnderflowWarning",
     "decode",
     "empty_table",
@@ -36,7 +38,8 @@ __all__ = [
 ]
 
 
-def new_store() -> PointStore:
+def new_store(project: Projector | None = None) -> PointStore:
     """A new, empty PointStore over the column backend there is (numpy's, or pure Python's
-    without numpy: JupyterLite offline has neither numpy nor pyarrow)."""
-    return PointStore()
+    without numpy: JupyterLite offline has neither numpy nor pyarrow); ``project``: a faster
+    projection of its rows to the wire's x, y (the kernel's own: heatwidget.host.projection)."""
+    return PointStore(project=project)

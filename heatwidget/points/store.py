@@ -29,6 +29,7 @@ from typing import Any
 from ..constants import Bounds
 from .columns import ColumnOps, default_ops
 from .errors import MAX_WEIGHT_TOTAL, weights_too_heavy
+from .fixed import Projector
 from .schema import COLUMN_TYPES, build, build_chunks
 from .wire import encode, encode_buffer
 
@@ -110,8 +111,9 @@ class PointStore:
     check everything and may raise, and change nothing), then made with :meth:`commit`, which
     cannot fail. ``replace``/``append``/``trim`` do both."""
 
-    def __init__(self, ops: ColumnOps | None = None) -> None:
+    def __init__(self, ops: ColumnOps | None = None, project: Projector | None = None) -> None:
         self._ops = default_ops() if ops is None else ops
+        self._project = project
         self._state = State()
 
     # ---- reading ----------------------------------------------------------------------------
@@ -119,6 +121,11 @@ class PointStore:
     @property
     def count(self) -> int:
         return self._state.count
+
+    @property
+    def project(self) -> Projector | None:
+        """The faster projection this store encodes with (None: its column backend's)."""
+        return self._project
 
     @property
     def seq(self) -> int:
@@ -150,7 +157,7 @@ class PointStore:
         """The full IPC stream of the rows held, encoded on each call: it is needed only when
         a model starts (first display, page reload) or resyncs, and keeping it would double
         the memory the rows take."""
-        return encode(self.table())
+        return encode(self.table(), self._project)
 
     def encode_parts(self, part_rows: int) -> tuple[int, Iterator[memoryview]]:
         """The rows held as consecutive IPC streams of about ``part_rows`` rows (whole chunks)
@@ -166,7 +173,8 @@ class PointStore:
             groups[-1].append(self._conform(chunk, names))
             rows += _rows(chunk)
         ops = self._ops
-        return len(groups), (encode_buffer(build_chunks(g, names, ops)) for g in groups)
+        project = self._project
+        return len(groups), (encode_buffer(build_chunks(g, names, ops), project) for g in groups)
 
     # ---- changing ---------------------------------------------------------------------------
 
@@ -192,7 +200,7 @@ class PointStore:
         where they are appended (time windows stay correct, only slower: see ``time_window``).
         """
         cols, rows = self._prepared(table, max_points)
-        payload = encode_buffer(build(cols)) if rows else b""
+        payload = encode_buffer(build(cols), self._project) if rows else b""
         chunks, summaries = self._state.chunks, self._state.summaries
         if rows:
             chunks, summaries = (*chunks, cols), (*summaries, self._summary(cols))

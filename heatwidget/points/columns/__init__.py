@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from .. import deps
+from ..fixed import Projector
 
 __all__ = ["KINDS", "ColumnOps", "default_ops", "ops_of"]
 
@@ -108,9 +109,12 @@ class ColumnOps(Protocol):
         """A stable order sorting ``col`` (NaN last), or None when it is sorted already."""
 
     # ---- encoding --------------------------------------------------------------------------
-    def mercator_fixed(self, lon: Column, lat: Column) -> tuple[Any, Any]:
+    def mercator_fixed(
+        self, lon: Column, lat: Column, project: Projector | None = None
+    ) -> tuple[Any, Any]:
         """Degrees → the kernel's fixed-point Web Mercator x, y (uint32 columns; heat.h
-        "Coordinates", bit for bit: see :mod:`heatwidget.points.fixed`)."""
+        "Coordinates", bit for bit: see :mod:`heatwidget.points.fixed`). ``project``, when
+        given and it does not decline, does it faster (numpy columns only)."""
 
     def mercator_degrees(self, x: Any, y: Any) -> tuple[Column, Column]:
         """Fixed-point x, y → float64 lon, lat of each unit's centre (NaN for no position):

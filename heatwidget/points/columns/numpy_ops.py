@@ -20,6 +20,7 @@ from ..fixed import (
     RAD_PER_DEG,
     SIN_DIVISORS,
     SQRT2,
+    Projector,
 )
 from ..scalars import is_real_number
 from ..times import datetime64_ms, times_ms_list
@@ -338,7 +339,14 @@ class NumpyOps:
             return None
         return np.argsort(col, kind="stable")
 
-    def mercator_fixed(self, lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def mercator_fixed(
+        self, lon: np.ndarray, lat: np.ndarray, project: Projector | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if project is not None:
+            done = project(lon, lat)
+            if done is not None:
+                x, y = done
+                return x, y
         # Block by block: the series run on temporaries that stay in the CPU's cache.
         n = len(lon)
         x, y = np.empty(n, np.uint32), np.empty(n, np.uint32)

@@ -24,6 +24,7 @@ from ..fixed import (
     RAD_PER_DEG,
     SIN_DIVISORS,
     SQRT2,
+    Projector,
 )
 from ..scalars import is_real_number
 from ..times import UNIT_MS, times_ms_list
@@ -231,7 +232,10 @@ class PureOps:
             return None
         return sorted(range(len(col)), key=lambda i: (col[i] != col[i], col[i]))
 
-    def mercator_fixed(self, lon: Col, lat: Col) -> tuple[Any, Any]:
+    def mercator_fixed(
+        self, lon: Col, lat: Col, project: Projector | None = None
+    ) -> tuple[Any, Any]:
+        del project  # for numpy columns: wasmtime does not run where this backend does
         xs, ys = array.array(_U32), array.array(_U32)
         for a, b in zip(lon, lat, strict=True):
             x, y = _mercator_fixed(a, b)
