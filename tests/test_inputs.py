@@ -307,6 +307,38 @@ def test_bad_weights(weights: list[float], pattern: str) -> None:
         to_table(lat=[0.0, 1.0, 2.0], lon=[0.0, 1.0, 2.0], weight=weights)
 
 
+@pytest.mark.parametrize(
+    ("weights", "pattern"),
+    [
+        ([1.0, -0.5, 2.0], r"weight has -0\.5 at row 1: weights must be >= 0: clip them"),
+        ([1.0, 2.0, np.nan], r"weight has nan at row 2: fill them"),
+        ([np.inf, 2.0, 1.0], r"weight has inf at row 0: weights must be finite"),
+    ],
+)
+@pytest.mark.parametrize("form", ["ndarray", "series"])
+def test_bad_float32_weights_are_refused_as_float64_ones(
+    weights: list[float], pattern: str, form: str
+) -> None:
+    """float32 weights skip the float64 copy (ops.weights), not the checks."""
+    w = np.array(weights, np.float32)
+    given = w if form == "ndarray" else pd.Series(w)
+    with pytest.raises(ValueError, match=pattern):
+        to_table(lat=[0.0, 1.0, 2.0], lon=[0.0, 1.0, 2.0], weight=given)
+
+
+def test_float32_weights_are_held_as_given() -> None:
+    """A float32 column becomes the table's weight without a float64 copy and back: the
+    same values, the same memory, and no underflow warning (nothing was rounded)."""
+    w = np.array([0.0, 1.5, 3e30, 1e-45], np.float32)
+    df = pd.DataFrame({"lat": [0.0, 1.0, 2.0, 3.0], "lon": [0.0, 1.0, 2.0, 3.0], "w": w})
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        table, _ = to_table(df, weight="w")
+    got = table.column("weight").to_numpy()
+    np.testing.assert_array_equal(got, w)
+    assert np.shares_memory(got, df["w"].to_numpy(copy=False))
+
+
 def test_bad_weight_in_dataframe_names_column_and_label() -> None:
     df = pd.DataFrame({"lat": [0.0, 1.0], "lon": [0.0, 1.0], "mag": [1.0, -3.0]}, index=[10, 20])
     pattern = r"weight column 'mag' has -3\.0 at row 1 \(index label 20\)"

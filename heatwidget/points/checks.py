@@ -108,7 +108,8 @@ def _check_weights(
                 fix = "weights must be finite"
             raise ValueError(f"{label} has {v!r} at {row(i)}: {fix}.")
     w32 = ops.float32(weights)
-    if n and not ops.all_finite(w32):
+    rounded = w32 is not weights  # float32 weights are checked above and cannot vanish
+    if n and rounded and not ops.all_finite(w32):
         i = ops.first(ops.bad_weights(w32))
         if i >= 0:
             raise ValueError(
@@ -117,7 +118,7 @@ def _check_weights(
             )
     if n and ops.total(w32) > MAX_WEIGHT_TOTAL:
         raise weights_too_heavy(label, ops.total(w32), held=False)
-    if n and ops.min_max(w32)[0] == 0.0:
+    if n and rounded and ops.min_max(w32)[0] == 0.0:
         vanished = ops.vanished(weights, w32)
         count = ops.count(vanished)
         if count:
@@ -185,7 +186,7 @@ def check(
     """``raw`` → the canonical columns (of ``ops``' kind) and the report; warns and raises."""
     lats = ops.floats(raw.lat, raw.lat_label)
     lons = ops.floats(raw.lon, raw.lon_label)
-    weights = None if raw.weight is None else ops.floats(raw.weight, raw.weight_label)
+    weights = None if raw.weight is None else ops.weights(raw.weight, raw.weight_label)
     times = None
     if raw.time is not None:
         times = ops.times_ms(raw.time, raw.time_label, unit_ms(time_unit))

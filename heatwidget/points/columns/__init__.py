@@ -34,6 +34,10 @@ class ColumnOps(Protocol):
     def floats(self, values: Any, label: str) -> Column:
         """Any accepted values → a float64 column (NaN for missing); errors name ``label``."""
 
+    def weights(self, values: Any, label: str) -> Column:
+        """:meth:`floats`, except that float32 values stay a float32 column (the wire's type:
+        no float64 copy made only to be rounded back)."""
+
     def times_ms(self, values: Any, label: str, unit_ms: float) -> Column:
         """Any accepted times → float64 ms since the epoch, UTC (NaN for missing); numbers
         are multiplied by ``unit_ms``."""

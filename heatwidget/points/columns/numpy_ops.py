@@ -227,6 +227,15 @@ class NumpyOps:
             f"{label} has dtype {arr.dtype}: give datetimes or numbers (seconds since the epoch)."
         )
 
+    def weights(self, values: Any, label: str) -> np.ndarray:
+        """Never modify the result in place: it may be the caller's array."""
+        if isinstance(values, np.ndarray) and values.dtype == np.float32 and values.ndim == 1:
+            return values
+        if _is_series(values) and values.dtype == np.float32:  # numpy-backed: no missing mask
+            out: np.ndarray = values.to_numpy(copy=False)
+            return out
+        return self.floats(values, label)
+
     def column(self, values: Any, kind: str) -> np.ndarray:
         if getattr(values, "num_chunks", None) == 1 and hasattr(values, "chunk"):
             values = values.chunk(0)  # a pyarrow ChunkedArray: its one chunk, not copied

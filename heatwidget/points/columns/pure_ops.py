@@ -95,6 +95,9 @@ class PureOps:
 
     name = "pure"
 
+    def weights(self, values: Any, label: str) -> Col:
+        return self.floats(values, label)  # array("f") gains nothing from staying float32
+
     def floats(self, values: Any, label: str) -> Col:
         if isinstance(values, array.array):
             if values.typecode in _NUMERIC_CODES:
