@@ -9,9 +9,9 @@ bench/README.md "set_data, fifth pass"). Both give the same bits (heat.h "Coordi
 tests/test_projection.py), so which one projects a batch never shows.
 
 Each thread projects on a kernel of its own (:func:`~.kernel.project_degrees`): a kernel's
-Store is not shared between threads. The first call loads the kernel on a worker thread and
-declines (numpy projects that batch): compiling heat.wasm and importing wasmtime take ~0.1 s
-that a set_data would otherwise wait for. A kernel that cannot load (no wasmtime, no
+Store is not shared between threads. The first call of at least :data:`MIN_ROWS` rows loads
+the kernel on a worker thread and declines (numpy projects that batch): compiling heat.wasm
+and importing wasmtime take ~0.1 s that a set_data would otherwise wait for. A kernel that cannot load (no wasmtime, no
 heat.wasm) makes every later call decline.
 """
 
@@ -72,7 +72,7 @@ class KernelProjection:
         return True
 
     def __call__(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray] | None:
-        if not self.ready() or len(lon) < self.min_rows:
+        if len(lon) < self.min_rows or not self.ready():  # a small map never loads it
             return None
         lon = np.ascontiguousarray(lon, np.float64)
         lat = np.ascontiguousarray(lat, np.float64)
