@@ -11,8 +11,9 @@ increments after data-point-count has become n (a MutationObserver). Both clocks
 machine's wall clock. Between reps the widget goes back to 1,000 points (untimed), so each rep
 is a change of count. Reports median/min/max of: latency, Python's set_data call (inputs + Arrow
 encode + comm send), the page's data-load-ms (HeatKernel.load), len(m._points)/n (wire bytes a
-row), the transport floor (the same number of bytes sent as one custom message of a bare
-anywidget model, Python's send → its handler in the page), and the page's bytes a row: CDP's JS heap + ArrayBuffer backing stores after a full GC,
+row), the transport floor (as many bytes as the rows' message, 12 or 8 a row, sent as one
+custom message of a bare anywidget model just before the rep's set_data, Python's send → its
+handler in the page), and the page's bytes a row: CDP's JS heap + ArrayBuffer backing stores after a full GC,
 with n rows minus with 1,000 (tests/e2e/harness/memory.py), plus the kernel's WebAssembly memory
 (which CDP leaves out; it never shrinks, so it is counted whole, frame buffers included). Run it with another checkout's interpreter (its JupyterLab and kernel,
 its heatwidget) for a before/after in one session: `/work/main/.venv/bin/python
@@ -150,8 +151,19 @@ def main() -> int:
         part_rows = int(kc.execute("import heatwidget.widget.stream as s_\nprint(s_.PART_ROWS)"))
         kc.execute(PROBE_PY)
         c.wait_until(lambda: page.evaluate("window.__probeReady === true"), 60, "the probe")
+        # The rows' wire bytes (wire format 2: x, y and the weight, 4 bytes each) for the floor.
+        wire_bytes = (8 if args.no_weight else 12) * args.n
         for rep in range(1, args.reps + 1):
             kc.execute(f"df = cities({args.n}, seed={rep})", timeout=wait_s)  # untimed
+            # The floor for the rows' bytes, in the state the set_data below finds the page and
+            # the server in (a map of 1,000 rows at rest); the payload is made first, untimed.
+            kc.execute(f"payload = bytes({wire_bytes})", timeout=wait_s)
+            page.evaluate("() => { window.__probe = null; }")
+            t_send = float(kc.execute("t0 = time.time(); probe.send({}, [payload]); print(t0)"))
+            arrived = c.wait_until(lambda: page.evaluate("window.__probe"), wait_s, "the probe")
+            floor_s = arrived["at"] / 1000 - t_send
+            kc.execute("del payload")
+            time.sleep(0.5)  # let the page and the server finish with it
             small_mem = page_memory(page)
             page.evaluate(OBSERVE_JS, args.n)
             w = "" if args.no_weight else ", weight='mag'"
@@ -191,20 +203,13 @@ def main() -> int:
                 "outside_kernel_bytes_per_row": (mem["total"] - small_mem["total"]) / args.n,
                 "pan_frame_ms": statistics.median(p["frameMs"] for p in pans),
                 "pan_wall_ms": statistics.median(p["wallMs"] for p in pans),
+                "floor_s": floor_s,
             }
             rows.append(row)
             print(
                 f"rep {rep}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()),
                 file=sys.stderr,
             )
-            # The floor for the same bytes (untimed setup: the payload is made first).
-            kc.execute(f"payload = bytes({int(nbytes)})", timeout=wait_s)
-            page.evaluate("() => { window.__probe = null; }")
-            t_send = float(kc.execute("t0 = time.time(); probe.send({}, [payload]); print(t0)"))
-            arrived = c.wait_until(lambda: page.evaluate("window.__probe"), wait_s, "the probe")
-            row["floor_s"] = arrived["at"] / 1000 - t_send
-            kc.execute("del payload")
-            print(f"rep {rep}: floor_s {row['floor_s']:.3f}", file=sys.stderr)
             kc.execute("m.set_data(small)")
             c.wait_until(
                 lambda: (
