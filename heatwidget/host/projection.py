@@ -11,8 +11,8 @@ tests/test_projection.py), so which one projects a batch never shows.
 Each thread projects on a kernel of its own (:func:`~.kernel.project_degrees`): a kernel's
 Store is not shared between threads. The first call of at least :data:`MIN_ROWS` rows loads
 the kernel on a worker thread and declines (numpy projects that batch): compiling heat.wasm
-and importing wasmtime take ~0.1 s that a set_data would otherwise wait for. A kernel that cannot load (no wasmtime, no
-heat.wasm) makes every later call decline.
+and importing wasmtime take ~0.1 s that a set_data would otherwise wait for. A kernel that
+cannot load (no wasmtime, no heat.wasm) makes every later call decline.
 """
 
 from __future__ import annotations
