@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import warnings
+
 import numpy as np
 import pyarrow as pa
 import pytest
@@ -64,6 +68,40 @@ def test_a_kernel_that_cannot_load_always_declines(
     assert project(lon, lat) is None
     table = pa.table({"lon": lon, "lat": lat})
     assert encode(table, project) == encode(table)
+
+
+_FORKED: list[KernelProjection] = []
+
+
+def _in_forked_child(lon: np.ndarray, lat: np.ndarray) -> None:
+    """Runs in the child (fork: it inherits ``_FORKED`` without pickling); exit code 0 when
+    the projection declined and the bytes are numpy's."""
+    project = _FORKED[0]
+    table = pa.table({"lon": lon, "lat": lat})
+    ok = project(lon, lat) is None and encode(table, project) == encode(table)
+    os._exit(0 if ok else 1)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() is POSIX's")
+def test_a_forked_child_declines_instead_of_waiting_for_threads_it_lacks(
+    rng: np.random.Generator,
+) -> None:
+    """Worker threads do not survive fork(): a child that submitted work to them would wait
+    forever. The child declines, and numpy projects the same bytes there."""
+    lon, lat = _columns(rng, 1 << 17)
+    project = KernelProjection(threads=2, min_rows=1)
+    assert project.wait(60) and project(lon, lat) is not None
+    _FORKED[:] = [project]
+    ctx = multiprocessing.get_context("fork")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # fork() of a threaded process
+        child = ctx.Process(target=_in_forked_child, args=(lon, lat))
+        child.start()
+    child.join(60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung projecting")
+    assert child.exitcode == 0
 
 
 def test_the_store_sends_the_same_bytes_with_it(rng: np.random.Generator) -> None:

@@ -44,7 +44,8 @@ def _cores() -> int:
 class KernelProjection:
     """``project(lon, lat)`` → uint32 ``(x, y)`` by the kernel on ``threads`` threads (the
     caller's and ``threads - 1`` workers; default: the cores there are, at most 4), or None
-    when it declines (too few rows, the kernel still loading or unable to load)."""
+    when it declines (too few rows, the kernel still loading or unable to load, or called in
+    a process forked from the one that made it)."""
 
     def __init__(self, threads: int | None = None, min_rows: int = MIN_ROWS) -> None:
         self.threads = max(1, min(_MAX_THREADS, _cores()) if threads is None else threads)
@@ -53,6 +54,9 @@ class KernelProjection:
             max(1, self.threads - 1), thread_name_prefix="heatwidget-projection"
         )
         self._loaded: Future[Any] | None = None
+        # A child forked from this process has none of its worker threads (work submitted
+        # there would wait forever) and only a copy of its kernels: it declines.
+        self._pid = os.getpid()
 
     def ready(self) -> bool:
         """True once the kernel has loaded; starts loading it on first call."""
@@ -63,6 +67,8 @@ class KernelProjection:
 
     def wait(self, timeout: float | None = None) -> bool:
         """Waits until the kernel has loaded (or failed to): True when it projects."""
+        if os.getpid() != self._pid:
+            return False
         self.ready()
         assert self._loaded is not None
         try:
@@ -72,8 +78,8 @@ class KernelProjection:
         return True
 
     def __call__(self, lon: Any, lat: Any) -> tuple[np.ndarray, np.ndarray] | None:
-        if len(lon) < self.min_rows or not self.ready():  # a small map never loads it
-            return None
+        if len(lon) < self.min_rows or os.getpid() != self._pid or not self.ready():
+            return None  # a small map never loads the kernel
         lon = np.ascontiguousarray(lon, np.float64)
         lat = np.ascontiguousarray(lat, np.float64)
         n = len(lon)
