@@ -316,6 +316,28 @@ def test_without_pyarrow_arro3_encodes_the_same_table() -> None:
     assert from_arro3.equals(decode_wire(encode(table)), check_metadata=True)
 
 
+def test_consecutive_slices_join_without_a_copy() -> None:
+    """numpy's concat joins the store's chunks (consecutive slices of one column) as one view,
+    and copies anything else: a gap, another order, another array, another type."""
+    ops = numpy_ops.OPS
+    base = pa.array(np.arange(10.0)).to_numpy(zero_copy_only=False)  # as the store's columns
+    owner = np.arange(10.0)
+    for col in (base, owner):
+        joined = ops.concat([col[0:3], col[3:7], col[7:10]], "float64")
+        assert np.shares_memory(joined, col) and joined.tolist() == col.tolist()
+        assert ops.concat([col[2:4], col[4:4], col[4:5]], "float64").tolist() == [2.0, 3.0, 4.0]
+    other = np.arange(10.0, 20.0)
+    for cols in (
+        [owner[0:3], owner[4:6]],  # a gap
+        [owner[3:6], owner[0:3]],  # out of order
+        [owner[0:3], other[0:3]],  # two arrays
+        [owner[0:4:2], owner[4:6]],  # strided
+    ):
+        got = ops.concat(cols, "float64")
+        assert not np.shares_memory(got, owner)
+        assert got.tolist() == np.concatenate(cols).tolist()
+
+
 def test_arro3_and_pyarrow_encoders_agree() -> None:
     pytest.importorskip("arro3.io")
     from heatwidget.points import PointColumns

@@ -172,9 +172,15 @@ class PointStore:
                 rows = 0
             groups[-1].append(self._conform(chunk, names))
             rows += _rows(chunk)
-        ops = self._ops
-        project = self._project
-        return len(groups), (encode_buffer(build_chunks(g, names, ops), project) for g in groups)
+        ops, project = self._ops, self._project
+
+        def joined(group: list[Chunk]) -> Any:
+            # One batch a part: a set_data's chunks are slices of one column and join without
+            # a copy (ops.concat), where a table of one batch a chunk made the wire's columns
+            # copy them back together (13 ms a million rows).
+            return build({n: ops.concat([c[n] for c in group], COLUMN_TYPES[n]) for n in names})
+
+        return len(groups), (encode_buffer(joined(g), project) for g in groups)
 
     # ---- changing ---------------------------------------------------------------------------
 

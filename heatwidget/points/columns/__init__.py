@@ -52,7 +52,7 @@ class ColumnOps(Protocol):
         """``n`` rows of ``value``."""
 
     def concat(self, cols: Sequence[Column], kind: str) -> Column:
-        """The columns one after the other."""
+        """The columns one after the other (may be a view of them: never modify it)."""
 
     # ---- checks ----------------------------------------------------------------------------
     def all_finite(self, col: Column) -> bool:

@@ -261,7 +261,10 @@ class NumpyOps:
     def concat(self, cols: Sequence[np.ndarray], kind: str) -> np.ndarray:
         if len(cols) == 1:
             return cols[0]
-        return np.concatenate(cols) if cols else np.empty(0, kind)
+        if not cols:
+            return np.empty(0, kind)
+        joined = _end_to_end(cols)
+        return joined if joined is not None else np.concatenate(cols)
 
     def all_finite(self, col: np.ndarray) -> bool:
         # min/max propagate NaN (and an infinity makes one of them infinite; inf - inf and
@@ -383,6 +386,35 @@ class NumpyOps:
     def pyarrow_array(self, col: np.ndarray, kind: str) -> Any:
         pa = deps.require("pyarrow", "pyarrow_array()")
         return pa.array(col, getattr(pa, kind)())
+
+
+def _address(a: np.ndarray) -> int:
+    address: int = a.__array_interface__["data"][0]
+    return address
+
+
+def _end_to_end(cols: Sequence[np.ndarray]) -> np.ndarray | None:
+    """``cols`` as one view when they are consecutive slices of one array (the store's chunks
+    of one input column), else None: joining them needs no copy."""
+    owner = cols[0].base
+    if not (isinstance(owner, np.ndarray) and owner.flags.c_contiguous):
+        return None
+    origin = _address(owner)
+    start = at = _address(cols[0]) - origin
+    for c in cols:
+        if not (
+            c.base is owner
+            and c.dtype == owner.dtype
+            and c.ndim == 1
+            and c.flags.c_contiguous
+            and _address(c) - origin == at
+        ):
+            return None
+        at += c.nbytes
+    size = owner.itemsize
+    if start < 0 or at > owner.nbytes or start % size:
+        return None
+    return owner.reshape(-1)[start // size : at // size]  # (pyarrow's arrays are (1, n))
 
 
 def _mercator_block(lon: np.ndarray, lat: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
