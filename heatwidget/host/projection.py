@@ -17,6 +17,7 @@ cannot load (no wasmtime, no heat.wasm) makes every later call decline.
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from importlib.util import find_spec
@@ -96,14 +97,10 @@ class KernelProjection:
         return x, y
 
 
-_SHARED: list[KernelProjection] = []
-
-
+@functools.cache
 def kernel_projection() -> KernelProjection | None:
     """The process's one :class:`KernelProjection` (its worker threads serve every widget),
     or None where it cannot run (no wasmtime installed, or no heat.wasm built)."""
-    if not _SHARED:
-        if find_spec("wasmtime") is None or not wasm_path().is_file():
-            return None
-        _SHARED.append(KernelProjection())
-    return _SHARED[0]
+    if find_spec("wasmtime") is None or not wasm_path().is_file():
+        return None
+    return KernelProjection()

@@ -22,7 +22,7 @@ comms.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -157,7 +157,9 @@ class PointStore:
         """The full IPC stream of the rows held, encoded on each call: it is needed only when
         a model starts (first display, page reload) or resyncs, and keeping it would double
         the memory the rows take."""
-        return encode(self.table(), self._project)
+        names = self.names
+        chunks = [self._conform(c, names) for c in self._state.chunks]
+        return encode(self._joined(chunks, names), self._project)
 
     def encode_parts(self, part_rows: int) -> tuple[int, Iterator[memoryview]]:
         """The rows held as consecutive IPC streams of about ``part_rows`` rows (whole chunks)
@@ -172,15 +174,8 @@ class PointStore:
                 rows = 0
             groups[-1].append(self._conform(chunk, names))
             rows += _rows(chunk)
-        ops, project = self._ops, self._project
-
-        def joined(group: list[Chunk]) -> Any:
-            # One batch a part: a set_data's chunks are slices of one column and join without
-            # a copy (ops.concat), where a table of one batch a chunk made the wire's columns
-            # copy them back together (13 ms a million rows).
-            return build({n: ops.concat([c[n] for c in group], COLUMN_TYPES[n]) for n in names})
-
-        return len(groups), (encode_buffer(joined(g), project) for g in groups)
+        project = self._project
+        return len(groups), (encode_buffer(self._joined(g, names), project) for g in groups)
 
     # ---- changing ---------------------------------------------------------------------------
 
@@ -272,6 +267,13 @@ class PointStore:
             cols = {k: v[n - max_points :] for k, v in cols.items()}
             n = max_points
         return cols, n
+
+    def _joined(self, chunks: Sequence[Chunk], names: tuple[str, ...]) -> Any:
+        """Conformed chunks as one table of one batch, to encode: a set_data's chunks are
+        slices of one column and join without a copy (ops.concat), where a table of one batch
+        a chunk made the wire's columns copy them back together (13 ms a million rows)."""
+        ops = self._ops
+        return build({n: ops.concat([c[n] for c in chunks], COLUMN_TYPES[n]) for n in names})
 
     def _conform(self, chunk: Chunk, names: tuple[str, ...]) -> Chunk:
         """``chunk`` with exactly the columns ``names`` (missing weight = 1, time = NaN)."""

@@ -354,11 +354,9 @@ class NumpyOps:
     def mercator_fixed(
         self, lon: np.ndarray, lat: np.ndarray, project: Projector | None = None
     ) -> tuple[np.ndarray, np.ndarray]:
-        if project is not None:
-            done = project(lon, lat)
-            if done is not None:
-                x, y = done
-                return x, y
+        done = None if project is None else project(lon, lat)
+        if done is not None:
+            return done
         # Block by block: the series run on temporaries that stay in the CPU's cache.
         n = len(lon)
         x, y = np.empty(n, np.uint32), np.empty(n, np.uint32)
