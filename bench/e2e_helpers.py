@@ -47,6 +47,33 @@ def notebook(*sources: str) -> dict[str, Any]:
     }
 
 
+class ShellClient:
+    """Runs code in a kernel through its shell channel only: no IOPub subscription."""
+
+    def __init__(self, connection_file: Path) -> None:
+        from jupyter_client.blocking.client import BlockingKernelClient
+
+        self._kc = BlockingKernelClient()
+        self._kc.load_connection_file(str(connection_file))
+        self._kc.start_channels(iopub=False, stdin=False, hb=False, control=False)
+
+    def run(self, code: str, expr: str = "None", timeout: float = 120.0) -> str:
+        """Runs `code`, then returns `str(expr)` evaluated in the kernel."""
+        self._kc.execute(
+            code, silent=False, store_history=False, user_expressions={"v": f"str({expr})"}
+        )
+        reply = self._kc.get_shell_msg(timeout=timeout)["content"]
+        if reply["status"] != "ok":
+            raise RuntimeError(f"{code!r}: {reply.get('ename')}: {reply.get('evalue')}")
+        value = reply["user_expressions"]["v"]
+        if value["status"] != "ok":
+            raise RuntimeError(f"{expr!r}: {value.get('ename')}: {value.get('evalue')}")
+        return str(value["data"]["text/plain"]).strip("'\"")
+
+    def close(self) -> None:
+        self._kc.stop_channels()
+
+
 @dataclass
 class LabSession:
     pw: Any  # Playwright, for more browsers

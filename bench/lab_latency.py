@@ -6,7 +6,8 @@ Starts JupyterLab on 127.0.0.1 with tests/e2e/harness's helpers (temp Jupyter di
 opens a notebook that shows a Heatmap of 1,000 points in headless Chromium, then, per rep:
 makes cities(n, seed=rep) in the kernel (untimed), and runs
 `t = time.time(); m.set_data(df, weight='mag')`
-through a second kernel client. The page records Date.now() when div.heatwidget's data-frames
+through a client of the kernel's shell channel only (as for a user, the server stays the
+kernel's one IOPub subscriber). The page records Date.now() when div.heatwidget's data-frames
 increments after data-point-count has become n (a MutationObserver). Both clocks are this
 machine's wall clock. Between reps the widget goes back to 1,000 points (untimed), so each rep
 is a change of count. Reports median/min/max of: latency, Python's set_data call (inputs + Arrow
@@ -32,7 +33,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import lab_session, load_harness, notebook  # noqa: E402
+from e2e_helpers import ShellClient, lab_session, load_harness, notebook  # noqa: E402
 
 # Page bytes per row after the first frame, and again once the page is idle (the kernel sorts
 # its rows into spatial order when idle: scratch memory it keeps).
@@ -131,6 +132,12 @@ def main() -> int:
         help="time with Playwright attached (its network tracking base64-copies every websocket "
         "frame on the page's main thread: about 2x slower); default: plain CDP",
     )
+    ap.add_argument(
+        "--second-subscriber",
+        action="store_true",
+        help="keep a second client subscribed to the kernel's IOPub during the timings (as "
+        "this script did before 2026-12-05's sixth pass), to compare",
+    )
     args = ap.parse_args()
     c = load_harness()
     print(
@@ -144,25 +151,29 @@ def main() -> int:
     with lab_session("lab-latency", NOTEBOOK, plain_cdp=not args.playwright) as lab:
         lab.ui.wait_for_widget()
         page = lab.page if args.playwright else lab.plain_page()
-        kc = c.KernelClient(lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb")))
-        kc.execute("import time\nsmall = cities(1000, seed=0)")
+        connection = lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb"))
+        # Code runs through the shell channel only: as for a user, the server is the kernel's
+        # one IOPub subscriber (each one more gets a copy of every big message).
+        kc = ShellClient(connection)
+        listener = c.KernelClient(connection) if args.second_subscriber else None
+        kc.run("import time\nsmall = cities(1000, seed=0)")
         if args.part_rows:
-            kc.execute(f"import heatwidget.widget.stream as s_\ns_.PART_ROWS = {args.part_rows}")
-        part_rows = int(kc.execute("import heatwidget.widget.stream as s_\nprint(s_.PART_ROWS)"))
-        kc.execute(PROBE_PY)
+            kc.run(f"import heatwidget.widget.stream as s_\ns_.PART_ROWS = {args.part_rows}")
+        part_rows = int(kc.run("import heatwidget.widget.stream as s_", "s_.PART_ROWS"))
+        kc.run(PROBE_PY)
         c.wait_until(lambda: page.evaluate("window.__probeReady === true"), 60, "the probe")
         # The rows' wire bytes (wire format 2: x, y and the weight, 4 bytes each) for the floor.
         wire_bytes = (8 if args.no_weight else 12) * args.n
         for rep in range(1, args.reps + 1):
-            kc.execute(f"df = cities({args.n}, seed={rep})", timeout=wait_s)  # untimed
+            kc.run(f"df = cities({args.n}, seed={rep})", timeout=wait_s)  # untimed
             # The floor for the rows' bytes, in the state the set_data below finds the page and
             # the server in (a map of 1,000 rows at rest); the payload is made first, untimed.
-            kc.execute(f"payload = bytes({wire_bytes})", timeout=wait_s)
+            kc.run(f"payload = bytes({wire_bytes})", timeout=wait_s)
             page.evaluate("() => { window.__probe = null; }")
-            t_send = float(kc.execute("t0 = time.time(); probe.send({}, [payload]); print(t0)"))
+            t_send = float(kc.run("t0 = time.time(); probe.send({}, [payload])", "t0"))
             arrived = c.wait_until(lambda: page.evaluate("window.__probe"), wait_s, "the probe")
             floor_s = arrived["at"] / 1000 - t_send
-            kc.execute("del payload")
+            kc.run("del payload")
             time.sleep(0.5)  # let the page and the server finish with it
             small_mem = page_memory(page)
             page.evaluate(OBSERVE_JS, args.n)
@@ -174,8 +185,8 @@ def main() -> int:
                 call = f"m.set_data({parts[0]}{w}); " + "; ".join(
                     f"m.append({p}{w})" for p in parts[1:]
                 )
-            out = kc.execute(
-                f"t0 = time.time(); {call}; t1 = time.time(); print(t0, t1)", timeout=wait_s
+            out = kc.run(
+                f"t0 = time.time(); {call}; t1 = time.time()", "f'{t0} {t1}'", timeout=wait_s
             )
             t0, t1 = (float(v) for v in out.split())
             st = c.wait_until(
@@ -187,7 +198,7 @@ def main() -> int:
             )
             # Only now: reading _points encodes every row again, which would take the CPU
             # from the server and the page while the rows are on their way.
-            nbytes = kc.execute("print(len(m._points))", timeout=wait_s)
+            nbytes = kc.run("", "len(m._points)", timeout=wait_s)
             time.sleep(_IDLE_S)  # after the latency: the idle-time sort, then measure
             mem = page_memory(page)
             pans = [page.evaluate(PAN_JS, [dx, dy]) for dx, dy in _PANS]
@@ -210,7 +221,7 @@ def main() -> int:
                 f"rep {rep}: " + ", ".join(f"{k} {v:.3f}" for k, v in row.items()),
                 file=sys.stderr,
             )
-            kc.execute("m.set_data(small)")
+            kc.run("m.set_data(small)")
             c.wait_until(
                 lambda: (
                     page.evaluate("document.querySelector('div.heatwidget').dataset.pointCount")
@@ -221,6 +232,8 @@ def main() -> int:
             )
             time.sleep(0.5)
         kc.close()
+        if listener is not None:
+            listener.close()
     load_end = Path("/proc/loadavg").read_text().split()[:3]
 
     def s(key: str) -> str:
