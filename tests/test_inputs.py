@@ -236,6 +236,25 @@ def test_latitude_error_row_counts_dropped_rows() -> None:
         to_table(lat=[np.nan, np.nan, 0.0, -95.0], lon=[0.0] * 4)
 
 
+@pytest.mark.parametrize(
+    ("lat", "lon"),
+    [
+        ([10.0, 95.0, -20.0], [5.0, np.nan, -30.0]),  # latitudes hold no NaN: a range of them
+        ([10.0, np.nan, -20.0], [5.0, 5000.0, -30.0]),
+    ],
+)
+def test_dropped_rows_take_their_values_out_of_the_range(
+    lat: list[float], lon: list[float]
+) -> None:
+    # The range found while looking for missing values included the dropped row: once it is
+    # dropped, its latitude of 95° or longitude of 5000° is neither an error nor a bound.
+    with pytest.warns(DroppedRowsWarning, match="dropped 1 of 3"):
+        table, report = to_table(lat=np.array(lat), lon=np.array(lon))
+    assert report.bounds == (-20.0, -30.0, 10.0, 5.0)
+    assert report.wrapped == 0
+    assert _cols(table)["lat"] == [10.0, -20.0]
+
+
 def test_swapped_coordinates_hint() -> None:
     df = pd.DataFrame({"lat": [2.35, 139.7], "lon": [48.86, 35.7]})
     with pytest.raises(ValueError, match="swapped") as e:

@@ -96,7 +96,7 @@ def _check_weights(
 ) -> Any:
     n = len(weights)
     # The fast tests may fail on a finite overflow: the first bad row (-1: none) decides.
-    if n and (not ops.all_finite(weights) or ops.min_max(weights)[0] < 0.0):
+    if n and ((r := ops.min_max_if_finite(weights)) is None or r[0] < 0.0):
         i = ops.first(ops.bad_weights(weights))
         if i >= 0:
             v = float(weights[i])
@@ -203,8 +203,10 @@ def check(
     kept: Any = None  # the rows kept, when some were dropped
     dropped = 0
     located = [lats, lons] if times is None else [lats, lons, times]
-    # Each check below is a pass over 10M-row columns (~5 ms): none is made twice.
-    finite = not n_in or all(ops.all_finite(c) for c in located)
+    # Each check below is a pass over 10M-row columns (~5 ms): none is made twice. The minima
+    # and maxima that tell that every value is finite are the ranges checked below.
+    ranges = [ops.min_max_if_finite(c) for c in located] if n_in else []
+    finite = all(r is not None for r in ranges)
     if not finite:
         missing = ops.missing(located)
         dropped = ops.count(missing)
@@ -233,7 +235,9 @@ def check(
     if n:
         if not finite:
             _check_infinite(ops, raw, lats, lons, original_row)
-        lat_min, lat_max = ops.min_max(lats)
+        # The ranges found above, unless rows were dropped since (then the rest's range).
+        kept_range = ranges if kept is None else [None, None]
+        lat_min, lat_max = kept_range[0] or ops.min_max(lats)
         if lat_min < -90.0 or lat_max > 90.0:
             i = ops.first(ops.over(lats, 90.0))
             swap = ""
@@ -253,7 +257,7 @@ def check(
                 MercatorEdgeWarning,
                 stacklevel=stacklevel,
             )
-        lon_min, lon_max = ops.min_max(lons)  # finite here: no NaN, no infinity
+        lon_min, lon_max = kept_range[1] or ops.min_max(lons)  # finite: no NaN, no infinity
         _check_longitudes(ops, raw, lons, max(-lon_min, lon_max), original_row)
         if lon_min < -180.0 or lon_max >= 180.0:
             wrapped_lons = ops.wrap(lons)

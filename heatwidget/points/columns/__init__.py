@@ -58,6 +58,10 @@ class ColumnOps(Protocol):
     def all_finite(self, col: Column) -> bool:
         """True when every value is finite (a fast pass; False may be a finite overflow)."""
 
+    def min_max_if_finite(self, col: Column) -> tuple[float, float] | None:
+        """Smallest and largest value of a non-empty column when every value is finite, else
+        None (None may also be a finite overflow, as for ``all_finite``)."""
+
     def missing(self, cols: Sequence[Column]) -> Mask:
         """True on rows where any of ``cols`` is NaN (missing; an infinity is not)."""
 

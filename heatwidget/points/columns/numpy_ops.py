@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -273,6 +274,11 @@ class NumpyOps:
             return True
         with np.errstate(invalid="ignore", over="ignore"):
             return bool(np.isfinite(col.min() + col.max()))
+
+    def min_max_if_finite(self, col: np.ndarray) -> tuple[float, float] | None:
+        # min and max propagate NaN, and an infinity is one of them.
+        lo, hi = float(col.min()), float(col.max())
+        return (lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
 
     def missing(self, cols: Sequence[np.ndarray]) -> np.ndarray:
         out: np.ndarray = np.isnan(cols[0])

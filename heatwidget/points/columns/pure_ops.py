@@ -169,6 +169,10 @@ class PureOps:
         # costs the caller's full pass, which then finds nothing.
         return math.isfinite(sum(col))
 
+    def min_max_if_finite(self, col: Col) -> tuple[float, float] | None:
+        # Python's min and max do not propagate NaN: the sum tells first.
+        return self.min_max(col) if self.all_finite(col) else None
+
     def missing(self, cols: Sequence[Col]) -> list[bool]:
         isnan = math.isnan
         return [any(map(isnan, row)) for row in zip(*cols, strict=True)]
