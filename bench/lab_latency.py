@@ -82,6 +82,7 @@ PAN_JS = """
 OBSERVE_JS = """
 (n) => {
   const root = document.querySelector('div.heatwidget');
+  delete root.dataset.aheadRows; // a past reset's
   const st = window.__lat = {n, countAt: null, paintedAt: null, frames0: null, loadMs: null, frameMs: null};
   if (window.__latObs) window.__latObs.disconnect();
   const obs = window.__latObs = new MutationObserver(() => {
@@ -90,6 +91,7 @@ OBSERVE_JS = """
       st.countAt = Date.now();
       st.frames0 = Number(root.dataset.frames);
       st.loadMs = root.dataset.loadMs;
+      st.ahead = root.dataset.aheadRows ?? null;
     } else if (st.countAt !== null && Number(root.dataset.frames) > st.frames0) {
       st.paintedAt = Date.now();
       st.frameMs = root.dataset.frameMs;
@@ -215,6 +217,9 @@ def main() -> int:
                 "pan_frame_ms": statistics.median(p["frameMs"] for p in pans),
                 "pan_wall_ms": statistics.median(p["wallMs"] for p in pans),
                 "floor_s": floor_s,
+                # a reset in parts: the rows splatted into the first frame while the parts
+                # arrived (the page idle between them), when the last part is in
+                "ahead_rows": float(st["ahead"]) if st.get("ahead") else float("nan"),
             }
             rows.append(row)
             print(
@@ -257,6 +262,10 @@ def main() -> int:
         f"| page: data-load-ms (HeatKernel.load of the decoded points), ms | {s('page_load_ms')} |"
     )
     print(f"| page: first frame (data-frame-ms), ms | {s('frame_ms')} |")
+    print(
+        "| page: rows splatted ahead while the parts arrived, when the last came in | "
+        f"{s('ahead_rows')} |"
+    )
     print(
         "| floor: the same bytes as one message of a bare anywidget, Python's send → the "
         f"page's handler, s | {s('floor_s')} |"
