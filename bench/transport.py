@@ -10,10 +10,11 @@ arrival, all stamps on this machine's wall clock:
 - TCP over loopback: Python's sockets, two threads of one process (the machine's floor).
 - ZMQ PUB → SUB over loopback (pyzmq, two contexts, zero-copy send): the hop from the kernel's
   IOPub socket to jupyter_server.
-- WebSocket, tornado → a Python client (websocket-client): jupyter_server's hop to the page,
-  without a browser.
-- WebSocket, tornado → Chromium: the same server code to the Lab page's own WebSocket (its
-  `onmessage`), without Jupyter.
+- WebSocket, tornado (what jupyter_server sends with) → a client that shakes hands and then
+  only drains the bytes: the server's sending alone. The same for the `websockets` library's
+  server, to compare.
+- WebSocket, tornado → Chromium (and `websockets` → Chromium): the same server code to a
+  WebSocket of the Lab page (its `onmessage`), without Jupyter.
 - Jupyter: a custom message of a bare anywidget (no view), the kernel's `send` → the Lab page's
   kernel WebSocket `onmessage` (kernel → ZMQ → jupyter_server → WebSocket → Chromium) → the
   widget's handler (JupyterLab's deserialisation, the comm, anywidget's dispatch).
