@@ -47,6 +47,23 @@ def notebook(*sources: str) -> dict[str, Any]:
     }
 
 
+# The transport's floor: a bare anywidget model (no view: anywidget's initialize hook) that only
+# stamps the arrival of a custom message in the page (window.__probe). Sent the same bytes as a
+# map's message, Python's send → the page's handler is what any widget pays for them.
+PROBE_PY = '''
+import time
+import anywidget
+class _Probe(anywidget.AnyWidget):
+    _esm = """export default { initialize({ model }) {
+      window.__probeReady = true;
+      model.on('msg:custom', (msg, buffers) => {
+        window.__probe = {at: Date.now(), bytes: buffers[0].byteLength};
+      });
+    } }"""
+probe = _Probe()
+'''
+
+
 class ShellClient:
     """Runs code in a kernel through its shell channel only: no IOPub subscription."""
 

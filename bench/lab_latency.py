@@ -33,28 +33,13 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
-from e2e_helpers import ShellClient, lab_session, load_harness, notebook  # noqa: E402
+from e2e_helpers import PROBE_PY, ShellClient, lab_session, load_harness, notebook  # noqa: E402
 
 # Page bytes per row after the first frame, and again once the page is idle (the kernel sorts
 # its rows into spatial order when idle: scratch memory it keeps).
 _IDLE_S = 3.0
 # Pans after the measurements (px): each followed by its frame.
 _PANS = [(200, 0), (0, 150), (-300, -100), (150, 80), (-50, -130)]
-
-# The transport floor: a bare anywidget model (no view: anywidget's initialize hook) that only
-# stamps the arrival of a custom message. The same bytes as the rows' message, one message,
-# Python's send → the page's handler: what any widget pays for them in this Lab.
-PROBE_PY = '''
-import anywidget
-class _Probe(anywidget.AnyWidget):
-    _esm = """export default { initialize({ model }) {
-      window.__probeReady = true;
-      model.on('msg:custom', (msg, buffers) => {
-        window.__probe = {at: Date.now(), bytes: buffers[0].byteLength};
-      });
-    } }"""
-probe = _Probe()
-'''
 
 NOTEBOOK = notebook(
     "from heatwidget import Heatmap\nfrom heatwidget.datasets import cities\n"

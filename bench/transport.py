@@ -35,28 +35,17 @@ import statistics
 import sys
 import threading
 import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from e2e_helpers import ShellClient, lab_session, notebook  # noqa: E402
+from e2e_helpers import PROBE_PY, ShellClient, lab_session, load_harness, notebook  # noqa: E402
+
+wait_until = load_harness().wait_until
 
 QUIET_S = 2.0
-
-PROBE_PY = '''
-import time, anywidget
-class _Probe(anywidget.AnyWidget):
-    _esm = """export default { initialize({ model }) {
-      window.__probeReady = true;
-      model.on('msg:custom', (msg, buffers) => {
-        window.__probe = {at: Date.now(), bytes: buffers[0].byteLength};
-      });
-    } }"""
-probe = _Probe()
-'''
 
 # Wraps onmessage of every WebSocket in the page (`this`: CDP's array of them) to stamp the
 # arrival of messages bigger than `min`.
@@ -73,16 +62,6 @@ HOOK_JS = """function(min) {
   }
   return this.length;
 }"""
-
-
-def wait_for(get: Callable[[], Any], timeout: float = 60.0) -> Any:
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = get()
-        if v:
-            return v
-        time.sleep(0.0005)
-    raise TimeoutError("no arrival")
 
 
 def tcp_loopback(payload: bytes, reps: int) -> list[float]:
@@ -248,7 +227,7 @@ def to_draining_client(sender: Sender, reps: int) -> list[float]:
     head = b""
     while b"\r\n\r\n" not in head:
         head += sock.recv(4096)
-    wait_for(lambda: sender.clients)
+    wait_until(lambda: sender.clients, 60, "a client")
     frame = len(sender.payload) + 10  # a 64-bit length's header, unmasked
     buf = memoryview(bytearray(frame))
     out = []
@@ -260,7 +239,7 @@ def to_draining_client(sender: Sender, reps: int) -> list[float]:
             got += sock.recv_into(buf[got:])
         out.append(time.time() - t0)
     sock.close()
-    wait_for(lambda: not sender.clients)
+    wait_until(lambda: not sender.clients, 60, "no client")
     return out
 
 
@@ -274,16 +253,16 @@ def to_chromium(sender: Sender, page: Any, reps: int) -> list[float]:
         })""",
         sender.port,
     )
-    wait_for(lambda: sender.clients)
+    wait_until(lambda: sender.clients, 60, "a client")
     out = []
     for _ in range(reps):
         page.evaluate("() => { window.__bareAt = null; }")
         time.sleep(QUIET_S)
         t0 = sender.send()
-        at = wait_for(lambda: page.evaluate("window.__bareAt"))
+        at = wait_until(lambda: page.evaluate("window.__bareAt"), 60, "the message", 0.005)
         out.append(at / 1000 - t0)
     page.evaluate("() => window.__bare.close()")
-    wait_for(lambda: not sender.clients)
+    wait_until(lambda: not sender.clients, 60, "no client")
     return out
 
 
@@ -293,7 +272,7 @@ def jupyter_to_chromium(
     """(kernel's send → the page's WebSocket, → the widget's handler, the send call)."""
     kernel = ShellClient(lab.server.connection_file(lab.server.kernel_id_for("bench.ipynb")))
     kernel.run(PROBE_PY)
-    wait_for(lambda: page.evaluate("window.__probeReady === true"))
+    wait_until(lambda: page.evaluate("window.__probeReady === true"), 60, "the probe")
     proto = page.send("Runtime.evaluate", {"expression": "WebSocket.prototype"})["result"]
     found = page.send("Runtime.queryObjects", {"prototypeObjectId": proto["objectId"]})
     page.send(
@@ -315,7 +294,7 @@ def jupyter_to_chromium(
                 "t0 = time.time(); probe.send({}, [payload]); t1 = time.time()", "f'{t0} {t1}'"
             ).split()
         )
-        probe = wait_for(lambda: page.evaluate("window.__probe"))
+        probe = wait_until(lambda: page.evaluate("window.__probe"), 60, "the message", 0.005)
         arrivals = page.evaluate("window.__wsArrivals")
         if probe["bytes"] != nbytes or len(arrivals) != 1:
             raise RuntimeError(f"expected one message of {nbytes} B: {probe}, {arrivals}")

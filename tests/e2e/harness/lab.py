@@ -32,14 +32,8 @@ class OpenNotebook:
         return self.ui.wait_for_widget(index, timeout)
 
 
-_OPEN_NOTEBOOK_JS = """
-async ([path, timeoutMs]) => {
-  const within = (p, what) => Promise.race([p, new Promise((_, reject) =>
-    setTimeout(() => reject(new Error('timed out: ' + what)), timeoutMs))]);
-  const app = window.jupyterapp;
-  await within(app.restored, 'jupyterapp.restored');
-  const panel = await within(app.commands.execute('docmanager:open', {path, factory: 'Notebook'}),
-                             'docmanager:open ' + path);
+# The end of both scripts below: `panel`'s session and its kernel ready, as `kernel`.
+_PANEL_KERNEL_JS = """
   await within(panel.context.ready, 'context.ready');
   await within(panel.sessionContext.ready, 'sessionContext.ready');
   const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
@@ -54,11 +48,25 @@ async ([path, timeoutMs]) => {
     if (info === null) kernel.requestKernelInfo().catch(() => {});
   }
   if (info === null) throw new Error('timed out: kernel.info');
-  app.shell.activateById(panel.id);
+"""
+
+_OPEN_NOTEBOOK_JS = (
+    """
+async ([path, timeoutMs]) => {
+  const within = (p, what) => Promise.race([p, new Promise((_, reject) =>
+    setTimeout(() => reject(new Error('timed out: ' + what)), timeoutMs))]);
+  const app = window.jupyterapp;
+  await within(app.restored, 'jupyterapp.restored');
+  const panel = await within(app.commands.execute('docmanager:open', {path, factory: 'Notebook'}),
+                             'docmanager:open ' + path);
+"""
+    + _PANEL_KERNEL_JS
+    + """  app.shell.activateById(panel.id);
   window.__hwTestPanel = panel;
   return kernel.id;
 }
 """
+)
 
 _RUN_ALL_JS = """
 async (timeoutMs) => {
@@ -92,7 +100,8 @@ _NOTEBOOK_ERRORS_JS = """
 """
 
 
-_CURRENT_NOTEBOOK_JS = """
+_CURRENT_NOTEBOOK_JS = (
+    """
 async ([path, timeoutMs]) => {
   const within = (p, what) => Promise.race([p, new Promise((_, reject) =>
     setTimeout(() => reject(new Error('timed out: ' + what)), timeoutMs))]);
@@ -105,24 +114,13 @@ async ([path, timeoutMs]) => {
     await new Promise((r) => setTimeout(r, 100));
     panel = app.shell.currentWidget;
   }
-  await within(panel.context.ready, 'context.ready');
-  await within(panel.sessionContext.ready, 'sessionContext.ready');
-  const kernel = panel.sessionContext.session && panel.sessionContext.session.kernel;
-  if (!kernel) throw new Error('no kernel for ' + path + ' (metadata.kernelspec missing?)');
-  // A kernel_info reply the page never gets leaves kernel.info pending for good (a fresh-ci
-  // run of 2026-12-05 waited 150 s there, though the server had its own reply): the request
-  // is sent again each fifth of the time allowed.
-  let info = null;
-  for (let i = 0; i < 5 && info === null; i++) {
-    const later = new Promise((ok) => setTimeout(() => ok(null), timeoutMs / 5));
-    info = await Promise.race([kernel.info, later]);
-    if (info === null) kernel.requestKernelInfo().catch(() => {});
-  }
-  if (info === null) throw new Error('timed out: kernel.info');
-  window.__hwTestPanel = panel;
+"""
+    + _PANEL_KERNEL_JS
+    + """  window.__hwTestPanel = panel;
   return kernel.id;
 }
 """
+)
 
 
 # Runs in a kernel with numpy and pyarrow (the probes of test_lab.py and test_voila.py build on
